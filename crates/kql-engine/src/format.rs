@@ -1,0 +1,1 @@
+//! Arrow values under the KQL type mapping, rendered as text and JSON.
