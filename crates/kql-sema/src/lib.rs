@@ -5,6 +5,11 @@
 //!                                          every expression its KqlType and span)
 //! ```
 
+pub mod bind;
 pub mod catalog;
+pub mod datetime;
+pub mod ir;
+pub mod naming;
 
+pub use bind::{BindOptions, bind};
 pub use catalog::{Catalog, ColumnSchema, MemoryCatalog, TableSchema};

@@ -1,0 +1,812 @@
+//! The planner: bound IR (`kql_sema::ir`) → DataFusion `LogicalPlan`.
+//!
+//! Every relation is planned so that its output columns carry exactly the KQL names of
+//! its IR schema (unqualified), in order; joins alias their inputs internally and then
+//! project back to KQL names.
+
+use crate::udf;
+use datafusion::arrow::array::{
+    ArrayRef, DurationNanosecondArray, Float64Array, Int64Array, RecordBatch, TimestampNanosecondArray,
+};
+use datafusion::arrow::datatypes::{Field as ArrowField, Schema as ArrowSchema};
+use datafusion::common::{Column, JoinType, ScalarValue, TableReference, UnnestOptions};
+use datafusion::datasource::{MemTable, TableProvider, provider_as_source};
+use datafusion::functions_aggregate::first_last::first_value_udaf;
+use datafusion::logical_expr::expr::{AggregateFunction, InSubquery, Sort};
+use datafusion::logical_expr::{
+    Expr, ExprFunctionExt, LogicalPlan, LogicalPlanBuilder, Subquery, WindowFrame, WindowFrameBound, WindowFrameUnits,
+};
+use kql_functions::{Const, LowerContext, TypedExpr, arrow_type};
+use kql_sema::ir::{AggExpr, Field, JoinKind, Rel, RelKind, ScalarExpr, ScalarKind, WindowExpr};
+use kql_syntax::{Diagnostic, KqlType, Span, codes};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+type PResult<T> = Result<T, Diagnostic>;
+
+/// Resolves table names to DataFusion providers.
+pub trait TableSource {
+    fn provider(&self, name: &str, fields: &[Field]) -> PResult<Arc<dyn TableProvider>>;
+}
+
+/// Maximum rows `range` may generate.
+const MAX_RANGE_ROWS: i64 = 10_000_000;
+
+pub struct Planner<'a> {
+    pub ctx: LowerContext,
+    pub tables: &'a dyn TableSource,
+    alias_counter: usize,
+    cache: HashMap<String, Arc<dyn TableProvider>>,
+}
+
+fn df_err(span: Span) -> impl Fn(datafusion::error::DataFusionError) -> Diagnostic {
+    move |e| Diagnostic::internal(format!("planning failed: {e}"), span)
+}
+
+fn fn_err(span: Span) -> impl Fn(kql_functions::FnError) -> Diagnostic {
+    move |e| Diagnostic::error(e.code, e.message, span)
+}
+
+pub fn col(name: &str) -> Expr {
+    Expr::Column(Column::new_unqualified(name))
+}
+
+fn qcol(qualifier: &str, name: &str) -> Expr {
+    Expr::Column(Column::new(Some(TableReference::bare(qualifier)), name))
+}
+
+impl<'a> Planner<'a> {
+    pub fn new(ctx: LowerContext, tables: &'a dyn TableSource) -> Self {
+        Planner {
+            ctx,
+            tables,
+            alias_counter: 0,
+            cache: HashMap::new(),
+        }
+    }
+
+    fn next_alias(&mut self, base: &str) -> String {
+        self.alias_counter += 1;
+        format!("__{base}{}", self.alias_counter)
+    }
+
+    pub fn plan(&mut self, rel: &Rel) -> PResult<LogicalPlan> {
+        let span = rel.span;
+        let plan = match &rel.kind {
+            RelKind::Table { name } => {
+                let provider = match self.cache.get(name) {
+                    Some(p) => Arc::clone(p),
+                    None => {
+                        let p = self.tables.provider(name, &rel.schema)?;
+                        self.cache.insert(name.clone(), Arc::clone(&p));
+                        p
+                    }
+                };
+                let scan = LogicalPlanBuilder::scan(name.as_str(), provider_as_source(provider), None)
+                    .map_err(df_err(span))?
+                    .build()
+                    .map_err(df_err(span))?;
+                // Drop the table qualifier so columns are referenced by KQL name.
+                project_names(scan, &rel.schema, span)?
+            }
+            RelKind::Values { rows } => self.plan_values(rows, &rel.schema, span)?,
+            RelKind::Range { from, to, step } => self.plan_range(from, to, step, &rel.schema, span)?,
+            RelKind::Empty => self.empty(&rel.schema, span)?,
+            RelKind::ExternalData {
+                uris,
+                format,
+                ignore_first_record,
+            } => self.plan_external(uris, format, *ignore_first_record, &rel.schema, span)?,
+            RelKind::Filter { input, predicate } => {
+                let input = self.plan(input)?;
+                let p = self.scalar(predicate)?;
+                LogicalPlanBuilder::from(input)
+                    .filter(p)
+                    .map_err(df_err(span))?
+                    .build()
+                    .map_err(df_err(span))?
+            }
+            RelKind::Project { input, exprs } => {
+                let input = self.plan(input)?;
+                let mut out = Vec::new();
+                for (e, f) in exprs.iter().zip(rel.schema.iter()) {
+                    let lowered = self.scalar(e)?;
+                    out.push(lowered.alias(&f.name));
+                }
+                LogicalPlanBuilder::from(input)
+                    .project(out)
+                    .map_err(df_err(span))?
+                    .build()
+                    .map_err(df_err(span))?
+            }
+            RelKind::Aggregate { input, group, aggs } => {
+                let input = self.plan(input)?;
+                let mut g = Vec::new();
+                for (e, f) in group.iter().zip(rel.schema.iter()) {
+                    g.push(self.scalar(e)?.alias(&f.name));
+                }
+                let mut a = Vec::new();
+                for (agg, f) in aggs.iter().zip(rel.schema.iter().skip(group.len())) {
+                    a.push(self.aggregate(agg, span)?.alias(&f.name));
+                }
+                let agg = LogicalPlanBuilder::from(input)
+                    .aggregate(g, a)
+                    .map_err(df_err(span))?
+                    .build()
+                    .map_err(df_err(span))?;
+                project_names(agg, &rel.schema, span)?
+            }
+            RelKind::Sort { input, keys } => {
+                let input = self.plan(input)?;
+                let mut sorts = Vec::new();
+                for k in keys {
+                    sorts.push(Sort::new(self.scalar(&k.expr)?, k.asc, k.nulls_first));
+                }
+                LogicalPlanBuilder::from(input)
+                    .sort(sorts)
+                    .map_err(df_err(span))?
+                    .build()
+                    .map_err(df_err(span))?
+            }
+            RelKind::Limit { input, count } => {
+                let input = self.plan(input)?;
+                LogicalPlanBuilder::from(input)
+                    .limit(0, Some(usize::try_from(*count).unwrap_or(usize::MAX)))
+                    .map_err(df_err(span))?
+                    .build()
+                    .map_err(df_err(span))?
+            }
+            RelKind::Distinct { input } => {
+                let input = self.plan(input)?;
+                LogicalPlanBuilder::from(input)
+                    .distinct()
+                    .map_err(df_err(span))?
+                    .build()
+                    .map_err(df_err(span))?
+            }
+            RelKind::Join {
+                left,
+                right,
+                kind,
+                on,
+                lookup,
+            } => self.plan_join(left, right, *kind, on, *lookup, &rel.schema, span)?,
+            RelKind::Union { inputs } => {
+                let mut iter = inputs.iter();
+                let first = iter
+                    .next()
+                    .ok_or_else(|| Diagnostic::internal("empty union", span))?;
+                let mut b = LogicalPlanBuilder::from(self.plan(first)?);
+                for i in iter {
+                    let p = self.plan(i)?;
+                    b = b.union(p).map_err(df_err(span))?;
+                }
+                let u = b.build().map_err(df_err(span))?;
+                project_names(u, &rel.schema, span)?
+            }
+            RelKind::MvExpand {
+                input,
+                columns,
+                item_index,
+                limit,
+            } => {
+                let input_plan = self.plan(input)?;
+                // Turn each expanded dynamic column into a list of element JSON texts, unnest
+                // them together (zipped), then convert to the target type.
+                let mut exprs = Vec::new();
+                let mut list_cols = Vec::new();
+                for (i, f) in input.schema.iter().enumerate() {
+                    if let Some(c) = columns.iter().find(|c| c.index == i) {
+                        let _ = c;
+                        exprs.push(udf::dynamic_to_list(col(&f.name)).alias(&f.name));
+                        list_cols.push(Column::new_unqualified(&f.name));
+                    } else {
+                        exprs.push(col(&f.name));
+                    }
+                }
+                if item_index.is_some() {
+                    let first = columns
+                        .first()
+                        .and_then(|c| input.schema.get(c.index))
+                        .ok_or_else(|| Diagnostic::internal("mv-expand without columns", span))?;
+                    exprs.push(udf::dynamic_indices(col(&first.name)).alias("__kql_itemindex"));
+                    list_cols.push(Column::new_unqualified("__kql_itemindex"));
+                }
+                let mut b = LogicalPlanBuilder::from(input_plan)
+                    .project(exprs)
+                    .map_err(df_err(span))?
+                    .unnest_columns_with_options(list_cols, UnnestOptions::new().with_preserve_nulls(false))
+                    .map_err(df_err(span))?;
+                if let Some(n) = limit {
+                    // Kusto's limit is per row; we approximate by bounding the element index.
+                    let _ = n;
+                }
+                let mut out = Vec::new();
+                for (i, f) in rel.schema.iter().enumerate() {
+                    if i < input.schema.len() {
+                        if let Some(c) = columns.iter().find(|c| c.index == i) {
+                            let t = TypedExpr {
+                                expr: col(&f.name),
+                                ty: KqlType::Dynamic,
+                                constant: None,
+                            };
+                            let e = if c.ty == KqlType::Dynamic {
+                                col(&f.name)
+                            } else {
+                                kql_functions::cast(t, c.ty).map_err(fn_err(span))?
+                            };
+                            out.push(e.alias(&f.name));
+                        } else {
+                            out.push(col(&f.name));
+                        }
+                    } else {
+                        out.push(col("__kql_itemindex").alias(&f.name));
+                    }
+                }
+                b = b.project(out).map_err(df_err(span))?;
+                b.build().map_err(df_err(span))?
+            }
+            RelKind::Window { input, exprs } => {
+                let input_plan = self.plan(input)?;
+                let mut built = Vec::new();
+                for (w, f) in exprs.iter().zip(rel.schema.iter().skip(input.schema.len())) {
+                    let e = self.window_expr(w, span)?;
+                    built.push(
+                        Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(e), arrow_type(f.ty))).alias(&f.name),
+                    );
+                }
+                let w = LogicalPlanBuilder::from(input_plan)
+                    .window(built)
+                    .map_err(df_err(span))?
+                    .build()
+                    .map_err(df_err(span))?;
+                project_names(w, &rel.schema, span)?
+            }
+        };
+        Ok(plan)
+    }
+
+    fn window_expr(&mut self, w: &WindowExpr, span: Span) -> PResult<Expr> {
+        Ok(match w {
+            WindowExpr::RowNumber { start } => {
+                let rn = datafusion::functions_window::expr_fn::row_number();
+                if *start == 1 {
+                    rn
+                } else {
+                    Expr::Cast(datafusion::logical_expr::Cast::new(
+                        Box::new(rn),
+                        datafusion::arrow::datatypes::DataType::Int64,
+                    )) + Expr::Literal(ScalarValue::Int64(Some(start.wrapping_sub(1))), None)
+                }
+            }
+            WindowExpr::Prev { expr, offset, default } | WindowExpr::Next { expr, offset, default } => {
+                let arg = self.scalar(expr)?;
+                let def = match default {
+                    Some(d) => match self.scalar(d)? {
+                        Expr::Literal(v, _) => Some(v),
+                        _ => return Err(Diagnostic::unsupported("a non-constant default of prev()/next()", d.span)),
+                    },
+                    None => None,
+                };
+                if matches!(w, WindowExpr::Prev { .. }) {
+                    datafusion::functions_window::expr_fn::lag(arg, Some(*offset), def)
+                } else {
+                    datafusion::functions_window::expr_fn::lead(arg, Some(*offset), def)
+                }
+            }
+            WindowExpr::RowCumSum { expr } => {
+                let arg = self.scalar(expr)?;
+                datafusion::functions_aggregate::expr_fn::sum(arg)
+                    .window_frame(WindowFrame::new_bounds(
+                        WindowFrameUnits::Rows,
+                        WindowFrameBound::Preceding(ScalarValue::UInt64(None)),
+                        WindowFrameBound::CurrentRow,
+                    ))
+                    .build()
+                    .map_err(df_err(span))?
+            }
+        })
+    }
+
+    fn empty(&mut self, fields: &[Field], span: Span) -> PResult<LogicalPlan> {
+        let schema = Arc::new(ArrowSchema::new(
+            fields
+                .iter()
+                .map(|f| ArrowField::new(&f.name, arrow_type(f.ty), true))
+                .collect::<Vec<_>>(),
+        ));
+        let table = MemTable::try_new(schema, vec![vec![]]).map_err(df_err(span))?;
+        let name = self.next_alias("empty");
+        let scan = LogicalPlanBuilder::scan(name.as_str(), provider_as_source(Arc::new(table)), None)
+            .map_err(df_err(span))?
+            .build()
+            .map_err(df_err(span))?;
+        project_names(scan, fields, span)
+    }
+
+    fn plan_external(
+        &mut self,
+        uris: &[String],
+        format: &str,
+        ignore_first_record: bool,
+        fields: &[Field],
+        span: Span,
+    ) -> PResult<LogicalPlan> {
+        let names: Vec<String> = fields.iter().map(|f| f.name.clone()).collect();
+        let mut paths = Vec::new();
+        let mut remote = None;
+        for u in uris {
+            match crate::external::local_path(u) {
+                Some(p) => paths.push(p),
+                None => remote = Some(u.clone()),
+            }
+        }
+        let provider: Arc<dyn TableProvider> = match remote {
+            Some(uri) => {
+                let schema = Arc::new(ArrowSchema::new(
+                    names
+                        .iter()
+                        .map(|n| ArrowField::new(n, datafusion::arrow::datatypes::DataType::Utf8, true))
+                        .collect::<Vec<_>>(),
+                ));
+                Arc::new(crate::external::RemoteTable { schema, uri })
+            }
+            None => Arc::new(
+                crate::external::read_local(&paths, &names, format, ignore_first_record)
+                    .map_err(|m| Diagnostic::error(codes::DATA, m, span))?,
+            ),
+        };
+        let name = self.next_alias("external");
+        let scan = LogicalPlanBuilder::scan(name.as_str(), provider_as_source(provider), None)
+            .map_err(df_err(span))?
+            .build()
+            .map_err(df_err(span))?;
+        // Text columns → declared types with KQL conversion rules.
+        let mut exprs = Vec::new();
+        for f in fields {
+            let t = TypedExpr {
+                expr: qcol(&name, &f.name),
+                ty: KqlType::String,
+                constant: None,
+            };
+            let e = if f.ty == KqlType::String {
+                t.expr
+            } else {
+                kql_functions::cast(t, f.ty).map_err(fn_err(span))?
+            };
+            exprs.push(e.alias(&f.name));
+        }
+        LogicalPlanBuilder::from(scan)
+            .project(exprs)
+            .map_err(df_err(span))?
+            .build()
+            .map_err(df_err(span))
+    }
+
+    fn plan_values(&mut self, rows: &[Vec<ScalarExpr>], fields: &[Field], span: Span) -> PResult<LogicalPlan> {
+        if fields.is_empty() {
+            // `print` input: one row without columns.
+            return LogicalPlanBuilder::empty(!rows.is_empty())
+                .build()
+                .map_err(df_err(span));
+        }
+        if rows.is_empty() {
+            return self.empty(fields, span);
+        }
+        let mut values = Vec::new();
+        for row in rows {
+            let mut r = Vec::new();
+            for (v, f) in row.iter().zip(fields) {
+                let e = self.scalar(v)?;
+                r.push(Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(e), arrow_type(f.ty))));
+            }
+            values.push(r);
+        }
+        let plan = LogicalPlanBuilder::values(values)
+            .map_err(df_err(span))?
+            .build()
+            .map_err(df_err(span))?;
+        // Values names its columns column1..N.
+        let exprs: Vec<Expr> = plan
+            .schema()
+            .fields()
+            .iter()
+            .zip(fields)
+            .map(|(af, f)| col(af.name()).alias(&f.name))
+            .collect();
+        LogicalPlanBuilder::from(plan)
+            .project(exprs)
+            .map_err(df_err(span))?
+            .build()
+            .map_err(df_err(span))
+    }
+
+    fn plan_range(
+        &mut self,
+        from: &ScalarExpr,
+        to: &ScalarExpr,
+        step: &ScalarExpr,
+        fields: &[Field],
+        span: Span,
+    ) -> PResult<LogicalPlan> {
+        let field = fields
+            .first()
+            .ok_or_else(|| Diagnostic::internal("range without a column", span))?;
+        let not_const = || Diagnostic::unsupported("range with non-constant bounds", span);
+        let a = from.constant().ok_or_else(not_const)?;
+        let b = to.constant().ok_or_else(not_const)?;
+        let s = step.constant().ok_or_else(not_const)?;
+        let as_i64 = |c: &Const| -> Option<i64> {
+            match c {
+                Const::Long(v) | Const::DateTime(v) | Const::TimeSpan(v) => Some(*v),
+                Const::Int(v) => Some(i64::from(*v)),
+                _ => None,
+            }
+        };
+        let as_f64 = |c: &Const| -> Option<f64> {
+            match c {
+                Const::Real(v) => Some(*v),
+                Const::Long(v) => Some(*v as f64),
+                Const::Int(v) => Some(f64::from(*v)),
+                _ => None,
+            }
+        };
+        let too_many = || Diagnostic::error(codes::LIMIT, format!("range produces more than {MAX_RANGE_ROWS} rows"), span);
+        let array: ArrayRef = match field.ty {
+            KqlType::Real | KqlType::Decimal => {
+                let (a, b, s) = (
+                    as_f64(a).ok_or_else(not_const)?,
+                    as_f64(b).ok_or_else(not_const)?,
+                    as_f64(s).ok_or_else(not_const)?,
+                );
+                if s == 0.0 || !s.is_finite() {
+                    return Err(Diagnostic::error(codes::BAD_ARGUMENT, "range step must not be zero", span));
+                }
+                let n = ((b - a) / s).floor();
+                if n > MAX_RANGE_ROWS as f64 {
+                    return Err(too_many());
+                }
+                let n = if n < 0.0 { 0 } else { n as i64 + 1 };
+                Arc::new(Float64Array::from_iter_values((0..n).map(|i| a + s * i as f64)))
+            }
+            _ => {
+                let step_v = match s {
+                    Const::TimeSpan(v) => *v,
+                    other => as_i64(other).ok_or_else(not_const)?,
+                };
+                let (a, b) = (as_i64(a).ok_or_else(not_const)?, as_i64(b).ok_or_else(not_const)?);
+                if step_v == 0 {
+                    return Err(Diagnostic::error(codes::BAD_ARGUMENT, "range step must not be zero", span));
+                }
+                let n = (i128::from(b) - i128::from(a)) / i128::from(step_v);
+                if n > i128::from(MAX_RANGE_ROWS) {
+                    return Err(too_many());
+                }
+                let n = if n < 0 { 0 } else { n as i64 + 1 };
+                let values = (0..n).map(move |i| a.wrapping_add(step_v.wrapping_mul(i)));
+                match field.ty {
+                    KqlType::DateTime => Arc::new(TimestampNanosecondArray::from_iter_values(values)),
+                    KqlType::TimeSpan => Arc::new(DurationNanosecondArray::from_iter_values(values)),
+                    KqlType::Long | KqlType::Int => Arc::new(Int64Array::from_iter_values(values)),
+                    other => {
+                        return Err(Diagnostic::error(
+                            codes::TYPE_MISMATCH,
+                            format!("range over {other} values is not possible"),
+                            span,
+                        ));
+                    }
+                }
+            }
+        };
+        let schema = Arc::new(ArrowSchema::new(vec![ArrowField::new(
+            &field.name,
+            array.data_type().clone(),
+            true,
+        )]));
+        let batch = RecordBatch::try_new(Arc::clone(&schema), vec![array]).map_err(|e| Diagnostic::internal(e.to_string(), span))?;
+        let table = MemTable::try_new(schema, vec![vec![batch]]).map_err(df_err(span))?;
+        let name = self.next_alias("range");
+        let scan = LogicalPlanBuilder::scan(name.as_str(), provider_as_source(Arc::new(table)), None)
+            .map_err(df_err(span))?
+            .build()
+            .map_err(df_err(span))?;
+        project_names(scan, fields, span)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn plan_join(
+        &mut self,
+        left: &Rel,
+        right: &Rel,
+        kind: JoinKind,
+        on: &[(usize, usize)],
+        lookup: bool,
+        out_fields: &[Field],
+        span: Span,
+    ) -> PResult<LogicalPlan> {
+        let mut lplan = self.plan(left)?;
+        let rplan = self.plan(right)?;
+        if kind == JoinKind::InnerUnique {
+            // innerunique: keep one (arbitrary) left row per key.
+            let keys: Vec<Expr> = on
+                .iter()
+                .filter_map(|(l, _)| left.schema.get(*l).map(|f| col(&f.name)))
+                .collect();
+            let all: Vec<Expr> = left.schema.iter().map(|f| col(&f.name)).collect();
+            lplan = LogicalPlanBuilder::from(lplan)
+                .distinct_on(keys, all, None)
+                .map_err(df_err(span))?
+                .build()
+                .map_err(df_err(span))?;
+        }
+        let la = self.next_alias("l");
+        let ra = self.next_alias("r");
+        let lplan = LogicalPlanBuilder::from(lplan)
+            .alias(la.as_str())
+            .map_err(df_err(span))?
+            .build()
+            .map_err(df_err(span))?;
+        let rplan = LogicalPlanBuilder::from(rplan)
+            .alias(ra.as_str())
+            .map_err(df_err(span))?
+            .build()
+            .map_err(df_err(span))?;
+        let mut lkeys = Vec::new();
+        let mut rkeys = Vec::new();
+        for (l, r) in on {
+            let (Some(lf), Some(rf)) = (left.schema.get(*l), right.schema.get(*r)) else {
+                return Err(Diagnostic::internal("join key out of range", span));
+            };
+            let mut le = qcol(&la, &lf.name);
+            let mut re = qcol(&ra, &rf.name);
+            if lf.ty != rf.ty {
+                let common = if lf.ty == KqlType::Real || rf.ty == KqlType::Real { KqlType::Real } else { KqlType::Long };
+                le = Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(le), arrow_type(common)));
+                re = Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(re), arrow_type(common)));
+            }
+            lkeys.push(le);
+            rkeys.push(re);
+        }
+        let jt = match kind {
+            JoinKind::InnerUnique | JoinKind::Inner => JoinType::Inner,
+            JoinKind::LeftOuter => JoinType::Left,
+            JoinKind::RightOuter => JoinType::Right,
+            JoinKind::FullOuter => JoinType::Full,
+            JoinKind::LeftSemi => JoinType::LeftSemi,
+            JoinKind::RightSemi => JoinType::RightSemi,
+            JoinKind::LeftAnti => JoinType::LeftAnti,
+            JoinKind::RightAnti => JoinType::RightAnti,
+        };
+        let joined = LogicalPlanBuilder::from(lplan)
+            .join_with_expr_keys(rplan, jt, (lkeys, rkeys), None)
+            .map_err(df_err(span))?
+            .build()
+            .map_err(df_err(span))?;
+        // Project back to KQL names.
+        let mut exprs = Vec::new();
+        match kind {
+            JoinKind::LeftSemi | JoinKind::LeftAnti => {
+                for (f, o) in left.schema.iter().zip(out_fields) {
+                    exprs.push(qcol(&la, &f.name).alias(&o.name));
+                }
+            }
+            JoinKind::RightSemi | JoinKind::RightAnti => {
+                for (f, o) in right.schema.iter().zip(out_fields) {
+                    exprs.push(qcol(&ra, &f.name).alias(&o.name));
+                }
+            }
+            _ => {
+                let mut outs = out_fields.iter();
+                for f in left.schema.iter() {
+                    if let Some(o) = outs.next() {
+                        exprs.push(qcol(&la, &f.name).alias(&o.name));
+                    }
+                }
+                for (i, f) in right.schema.iter().enumerate() {
+                    if lookup && on.iter().any(|(_, r)| *r == i) {
+                        continue;
+                    }
+                    if let Some(o) = outs.next() {
+                        exprs.push(qcol(&ra, &f.name).alias(&o.name));
+                    }
+                }
+            }
+        }
+        LogicalPlanBuilder::from(joined)
+            .project(exprs)
+            .map_err(df_err(span))?
+            .build()
+            .map_err(df_err(span))
+    }
+
+    fn aggregate(&mut self, agg: &AggExpr, span: Span) -> PResult<Expr> {
+        match agg {
+            AggExpr::Call { name, args, ty } => {
+                let mut targs = Vec::new();
+                for a in args {
+                    targs.push(self.typed(a)?);
+                }
+                kql_functions::lower_aggregate(&self.ctx, name, targs, *ty).map_err(fn_err(span))
+            }
+            AggExpr::ArgExtreme { max, by, value, .. } => {
+                let by_e = self.scalar(by)?;
+                let v = self.scalar(value)?;
+                Ok(Expr::AggregateFunction(AggregateFunction::new_udf(
+                    first_value_udaf(),
+                    vec![v],
+                    false,
+                    Some(Box::new(by_e.clone().is_not_null())),
+                    vec![Sort::new(by_e, !*max, false)],
+                    None,
+                )))
+            }
+        }
+    }
+
+    fn typed(&mut self, e: &ScalarExpr) -> PResult<TypedExpr> {
+        Ok(TypedExpr {
+            expr: self.scalar(e)?,
+            ty: e.ty,
+            constant: e.constant().cloned(),
+        })
+    }
+
+    /// Lowers a scalar expression.
+    pub fn scalar(&mut self, e: &ScalarExpr) -> PResult<Expr> {
+        let span = e.span;
+        match &e.kind {
+            ScalarKind::Column(name) => Ok(col(name)),
+            ScalarKind::Literal(c) => kql_functions::literal(c, e.ty).map_err(fn_err(span)),
+            ScalarKind::Call { name, args } => {
+                let mut targs = Vec::new();
+                for a in args {
+                    targs.push(self.typed(a)?);
+                }
+                kql_functions::lower_scalar(&self.ctx, name, targs, e.ty).map_err(fn_err(span))
+            }
+            ScalarKind::Binary { op, left, right } => {
+                let l = self.typed(left)?;
+                let r = self.typed(right)?;
+                kql_functions::lower_binary(*op, l, r, e.ty).map_err(fn_err(span))
+            }
+            ScalarKind::Negate(inner) => {
+                let t = self.typed(inner)?;
+                kql_functions::lower_negate(t).map_err(fn_err(span))
+            }
+            ScalarKind::In {
+                expr,
+                list,
+                negated,
+                case_insensitive,
+            } => {
+                let x = self.typed(expr)?;
+                let mut items = Vec::new();
+                for i in list {
+                    items.push(self.typed(i)?);
+                }
+                kql_functions::lower_in(x, items, *negated, *case_insensitive).map_err(fn_err(span))
+            }
+            ScalarKind::InRel {
+                expr,
+                rel,
+                negated,
+                case_insensitive,
+            } => {
+                let sub = self.plan(rel)?;
+                let first = rel
+                    .schema
+                    .first()
+                    .ok_or_else(|| Diagnostic::internal("in-subquery without columns", span))?;
+                let mut x = self.scalar(expr)?;
+                let mut sub_col = col(&first.name);
+                let mut x_ty = expr.ty;
+                let mut s_ty = first.ty;
+                if *case_insensitive {
+                    x = to_lower_string(x, x_ty, span)?;
+                    sub_col = to_lower_string(sub_col, s_ty, span)?;
+                    x_ty = KqlType::String;
+                    s_ty = KqlType::String;
+                }
+                if x_ty != s_ty {
+                    let target = if x_ty.is_numeric() && s_ty.is_numeric() {
+                        if x_ty == KqlType::Real || s_ty == KqlType::Real { KqlType::Real } else { KqlType::Long }
+                    } else {
+                        KqlType::String
+                    };
+                    x = kql_functions::cast(TypedExpr { expr: x, ty: x_ty, constant: None }, target).map_err(fn_err(span))?;
+                    sub_col = kql_functions::cast(TypedExpr { expr: sub_col, ty: s_ty, constant: None }, target).map_err(fn_err(span))?;
+                }
+                let sub = LogicalPlanBuilder::from(sub)
+                    .project(vec![sub_col.alias("__kql_in")])
+                    .map_err(df_err(span))?
+                    .build()
+                    .map_err(df_err(span))?;
+                Ok(Expr::InSubquery(InSubquery::new(
+                    Box::new(x),
+                    Subquery {
+                        subquery: Arc::new(sub),
+                        outer_ref_columns: vec![],
+                        spans: Default::default(),
+                    },
+                    *negated,
+                )))
+            }
+            ScalarKind::HasAny { expr, list, kind } => {
+                let x = self.typed(expr)?;
+                let mut items = Vec::new();
+                for i in list {
+                    items.push(self.typed(i)?);
+                }
+                kql_functions::lower_has_any(x, items, *kind).map_err(fn_err(span))
+            }
+            ScalarKind::Between {
+                expr,
+                low,
+                high,
+                negated,
+            } => {
+                let x = self.typed(expr)?;
+                let lo = self.typed(low)?;
+                let hi = self.typed(high)?;
+                kql_functions::lower_between(x, lo, hi, *negated).map_err(fn_err(span))
+            }
+            ScalarKind::Member { expr, key } => {
+                let x = self.typed(expr)?;
+                kql_functions::lower_member(x, key).map_err(fn_err(span))
+            }
+            ScalarKind::Index { expr, index } => {
+                let x = self.typed(expr)?;
+                let i = self.typed(index)?;
+                kql_functions::lower_index(x, i).map_err(fn_err(span))
+            }
+            ScalarKind::Cast(inner) => {
+                let t = self.typed(inner)?;
+                kql_functions::cast(t, e.ty).map_err(fn_err(span))
+            }
+            ScalarKind::ScalarSubquery(rel) => {
+                let sub = self.plan(rel)?;
+                let first = rel
+                    .schema
+                    .first()
+                    .ok_or_else(|| Diagnostic::internal("toscalar without columns", span))?;
+                let sub = LogicalPlanBuilder::from(sub)
+                    .limit(0, Some(1))
+                    .map_err(df_err(span))?
+                    .project(vec![col(&first.name)])
+                    .map_err(df_err(span))?
+                    .build()
+                    .map_err(df_err(span))?;
+                Ok(Expr::ScalarSubquery(Subquery {
+                    subquery: Arc::new(sub),
+                    outer_ref_columns: vec![],
+                    spans: Default::default(),
+                }))
+            }
+        }
+    }
+}
+
+fn to_lower_string(e: Expr, ty: KqlType, span: Span) -> PResult<Expr> {
+    let s = if ty == KqlType::String {
+        e
+    } else {
+        kql_functions::cast(TypedExpr { expr: e, ty, constant: None }, KqlType::String).map_err(fn_err(span))?
+    };
+    Ok(datafusion::functions::expr_fn::lower(s))
+}
+
+/// Projects `plan`'s columns (positionally) to the KQL names of `fields`, unqualified.
+pub fn project_names(plan: LogicalPlan, fields: &[Field], span: Span) -> PResult<LogicalPlan> {
+    let exprs: Vec<Expr> = plan
+        .schema()
+        .columns()
+        .into_iter()
+        .zip(fields)
+        .map(|(c, f)| Expr::Column(c).alias(&f.name))
+        .collect();
+    LogicalPlanBuilder::from(plan)
+        .project(exprs)
+        .map_err(df_err(span))?
+        .build()
+        .map_err(df_err(span))
+}

@@ -1,0 +1,2602 @@
+//! The binder: AST → bound, typed IR.
+//!
+//! Scopes: an [`Env`] of `let` bindings (scalars, tables, functions) and a row scope
+//! (the columns of the operator's input). Names resolve columns first, then `let`s.
+
+use crate::catalog::Catalog;
+use crate::datetime::parse_datetime;
+use crate::ir::*;
+use crate::naming::{aggregate_name, expr_name, unique_name};
+use kql_functions::{ArgType, Const, FnKind};
+use kql_syntax::ast::{self, Expr, ExprKind, Literal, OperatorKind, Statement};
+use kql_syntax::{Diagnostic, KqlType, Span, codes};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// Options fixed for one query.
+#[derive(Debug, Clone, Copy)]
+pub struct BindOptions {
+    /// Query start time (ns since the Unix epoch) used by `now()`/`ago()`.
+    pub now_nanos: i64,
+}
+
+type BResult<T> = Result<T, Diagnostic>;
+
+const MAX_DEPTH: usize = 200;
+
+#[derive(Clone)]
+enum Binding {
+    Scalar(ScalarExpr),
+    Tabular(Rel),
+    Function(Rc<FunctionDef>),
+}
+
+struct FunctionDef {
+    lambda: ast::Lambda,
+    env: Env,
+}
+
+#[derive(Clone, Default)]
+struct Env {
+    vars: HashMap<String, Binding>,
+}
+
+impl Env {
+    fn get(&self, name: &str) -> Option<&Binding> {
+        self.vars.get(name)
+    }
+    fn with(&self, name: &str, b: Binding) -> Env {
+        let mut e = self.clone();
+        e.vars.insert(name.to_string(), b);
+        e
+    }
+}
+
+/// The columns visible to an expression.
+#[derive(Clone, Copy)]
+struct Scope<'s> {
+    fields: &'s [Field],
+    left: Option<&'s [Field]>,
+    right: Option<&'s [Field]>,
+}
+
+impl<'s> Scope<'s> {
+    fn of(fields: &'s [Field]) -> Self {
+        Scope {
+            fields,
+            left: None,
+            right: None,
+        }
+    }
+    fn empty() -> Scope<'static> {
+        Scope {
+            fields: &[],
+            left: None,
+            right: None,
+        }
+    }
+}
+
+/// Where aggregate and window calls found while binding an expression go.
+#[derive(Default)]
+struct Collector {
+    /// Aggregates allowed (summarize context).
+    aggs_allowed: bool,
+    aggs: Vec<(String, AggExpr)>,
+    /// Window functions allowed (extend/serialize context).
+    windows: Vec<(String, WindowExpr)>,
+    windows_allowed: bool,
+    next_hidden: usize,
+}
+
+impl Collector {
+    fn hidden(&mut self) -> String {
+        self.next_hidden += 1;
+        format!("__kql_h{}", self.next_hidden)
+    }
+}
+
+/// Binds a parsed script against a catalog.
+pub fn bind(script: &ast::Script, catalog: &dyn Catalog, options: BindOptions) -> BResult<BoundQuery> {
+    let mut binder = Binder {
+        catalog,
+        options,
+        depth: 0,
+        render: None,
+    };
+    binder.bind_script(script)
+}
+
+struct Binder<'a> {
+    catalog: &'a dyn Catalog,
+    options: BindOptions,
+    depth: usize,
+    render: Option<Render>,
+}
+
+fn err(code: &'static str, msg: impl Into<String>, span: Span) -> Diagnostic {
+    Diagnostic::error(code, msg, span)
+}
+
+fn schema(fields: Vec<Field>) -> Schema {
+    Arc::new(fields)
+}
+
+fn suggest<'n>(name: &str, candidates: impl Iterator<Item = &'n str>) -> Option<String> {
+    let lower = name.to_lowercase();
+    let mut best: Option<(f64, &str)> = None;
+    for c in candidates {
+        let score = strsim::jaro_winkler(&lower, &c.to_lowercase());
+        if score > 0.85 && best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, c));
+        }
+    }
+    best.map(|(_, c)| format!("did you mean '{c}'?"))
+}
+
+fn fn_err(e: kql_functions::FnError, span: Span, args: &[Expr]) -> Diagnostic {
+    let span = e
+        .arg
+        .and_then(|i| args.get(i))
+        .map(|a| a.span)
+        .unwrap_or(span);
+    err(e.code, e.message, span)
+}
+
+fn const_long(e: &ScalarExpr) -> Option<i64> {
+    match e.constant()? {
+        Const::Long(v) => Some(*v),
+        Const::Int(v) => Some(i64::from(*v)),
+        Const::Real(v) => Some(*v as i64),
+        _ => None,
+    }
+}
+
+fn const_string(e: &ScalarExpr) -> Option<String> {
+    match e.constant()? {
+        Const::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn pattern_matches(pattern: &str, name: &str) -> bool {
+    if !pattern.contains('*') {
+        return pattern == name;
+    }
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let mut rest = name;
+    for (i, part) in parts.iter().enumerate() {
+        if part.is_empty() {
+            continue;
+        }
+        if i == 0 {
+            match rest.strip_prefix(part) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            match rest.find(part) {
+                Some(pos) => rest = &rest[pos + part.len()..],
+                None => return false,
+            }
+        }
+    }
+    true
+}
+
+fn dyn_to_json(v: &ast::DynValue) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        ast::DynValue::Null => Value::Null,
+        ast::DynValue::Bool(b) => Value::Bool(*b),
+        ast::DynValue::Long(i) => Value::from(*i),
+        ast::DynValue::Real(f) => serde_json::Number::from_f64(*f)
+            .map(Value::Number)
+            .unwrap_or(Value::Null),
+        ast::DynValue::String(s) => Value::String(s.clone()),
+        ast::DynValue::DateTime(s) => match parse_datetime(s) {
+            Some(n) => Value::String(format_iso(n)),
+            None => Value::String(s.clone()),
+        },
+        ast::DynValue::TimeSpan(t) => Value::String(format_timespan(t.saturating_mul(100))),
+        ast::DynValue::Array(items) => Value::Array(items.iter().map(dyn_to_json).collect()),
+        ast::DynValue::Object(kv) => {
+            let mut m = serde_json::Map::new();
+            for (k, v) in kv {
+                m.insert(k.clone(), dyn_to_json(v));
+            }
+            Value::Object(m)
+        }
+    }
+}
+
+/// ISO 8601 text of a datetime, as Kusto prints it inside dynamic values.
+pub fn format_iso(nanos: i64) -> String {
+    let secs = nanos.div_euclid(1_000_000_000);
+    let sub = nanos.rem_euclid(1_000_000_000) as u32;
+    match chrono::DateTime::from_timestamp(secs, sub) {
+        Some(dt) => format!("{}.{:07}Z", dt.format("%Y-%m-%dT%H:%M:%S"), sub / 100),
+        None => String::new(),
+    }
+}
+
+/// `[-][d.]hh:mm:ss[.fffffff]` text of a timespan in nanoseconds.
+pub fn format_timespan(nanos: i64) -> String {
+    let neg = nanos < 0;
+    let ticks = (nanos / 100).unsigned_abs();
+    let frac = ticks % 10_000_000;
+    let total_secs = ticks / 10_000_000;
+    let days = total_secs / 86_400;
+    let h = (total_secs / 3600) % 24;
+    let m = (total_secs / 60) % 60;
+    let s = total_secs % 60;
+    let mut out = String::new();
+    if neg {
+        out.push('-');
+    }
+    if days > 0 {
+        out.push_str(&format!("{days}."));
+    }
+    out.push_str(&format!("{h:02}:{m:02}:{s:02}"));
+    if frac > 0 {
+        out.push_str(&format!(".{frac:07}"));
+    }
+    out
+}
+
+impl<'a> Binder<'a> {
+    fn enter(&mut self, span: Span) -> BResult<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(err(codes::TOO_DEEP, "query is nested too deeply", span));
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    fn bind_script(&mut self, script: &ast::Script) -> BResult<BoundQuery> {
+        let mut env = Env::default();
+        let mut result: Option<Rel> = None;
+        for stmt in &script.statements {
+            match stmt {
+                Statement::Let { name, value, .. } => {
+                    let b = self.bind_let_value(value, &env)?;
+                    env = env.with(&name.name, b);
+                }
+                Statement::Set { .. } => {}
+                Statement::DeclareQueryParameters { params, .. } => {
+                    for p in params {
+                        if let Some(default) = &p.default {
+                            let v = self.bind_scalar_simple(default, &env)?;
+                            env = env.with(&p.name.name, Binding::Scalar(v));
+                        } else {
+                            return Err(Diagnostic::unsupported(
+                                format!("query parameter '{}' without a value", p.name.name),
+                                p.span,
+                            ));
+                        }
+                    }
+                }
+                Statement::Query(expr) => {
+                    result = Some(self.bind_rel_or_scalar(expr, &env)?);
+                }
+            }
+        }
+        match result {
+            Some(rel) => Ok(BoundQuery {
+                rel,
+                render: self.render.take(),
+            }),
+            None => Err(err(
+                codes::EMPTY_QUERY,
+                "the query has no tabular expression to run",
+                script.span,
+            )),
+        }
+    }
+
+    fn bind_let_value(&mut self, value: &ast::LetValue, env: &Env) -> BResult<Binding> {
+        match value {
+            ast::LetValue::Function(lambda) => Ok(Binding::Function(Rc::new(FunctionDef {
+                lambda: lambda.clone(),
+                env: env.clone(),
+            }))),
+            ast::LetValue::Expr(e) => {
+                if let ExprKind::Lambda(l) = &e.kind {
+                    return Ok(Binding::Function(Rc::new(FunctionDef {
+                        lambda: (**l).clone(),
+                        env: env.clone(),
+                    })));
+                }
+                if self.is_tabular(e, env) {
+                    Ok(Binding::Tabular(self.bind_rel(e, env)?))
+                } else {
+                    Ok(Binding::Scalar(self.bind_scalar_simple(e, env)?))
+                }
+            }
+        }
+    }
+
+    /// A top-level query statement; a scalar expression becomes `print`.
+    fn bind_rel_or_scalar(&mut self, e: &Expr, env: &Env) -> BResult<Rel> {
+        if self.is_tabular(e, env) {
+            self.bind_rel(e, env)
+        } else {
+            let item = ast::NamedExpr {
+                names: vec![],
+                expr: e.clone(),
+                span: e.span,
+            };
+            self.bind_print(&[item], env, e.span)
+        }
+    }
+
+    // ---------------------------------------------------------------- tabular / scalar?
+
+    fn is_tabular(&self, e: &Expr, env: &Env) -> bool {
+        match &e.kind {
+            ExprKind::Pipe { .. }
+            | ExprKind::Datatable { .. }
+            | ExprKind::Print(_)
+            | ExprKind::Range { .. }
+            | ExprKind::Union(_)
+            | ExprKind::ExternalData { .. }
+            | ExprKind::UnsupportedSource { .. } => true,
+            ExprKind::Paren(inner) => self.is_tabular(inner, env),
+            ExprKind::Name(id) => match env.get(&id.name) {
+                Some(Binding::Tabular(_)) => true,
+                Some(Binding::Function(f)) => f.lambda.params.is_empty() && self.fn_is_tabular(f),
+                Some(Binding::Scalar(_)) => false,
+                None => {
+                    self.catalog.table(&id.name).is_some()
+                        || (id.name.contains('*') && !id.name.starts_with('*'))
+                }
+            },
+            ExprKind::Call { name, .. } => match env.get(&name.name) {
+                Some(Binding::Function(f)) => self.fn_is_tabular(f),
+                Some(_) => false,
+                None => {
+                    matches!(name.name.as_str(), "materialize" | "view" | "table")
+                        || self.catalog.builtin_function(&name.name).is_some()
+                }
+            },
+            _ => false,
+        }
+    }
+
+    fn fn_is_tabular(&self, f: &FunctionDef) -> bool {
+        let mut env = f.env.clone();
+        for p in &f.lambda.params {
+            let b = match &p.ty {
+                ast::ParamType::Tabular { .. } => Binding::Tabular(Rel {
+                    kind: RelKind::Empty,
+                    schema: schema(vec![]),
+                    span: p.span,
+                }),
+                ast::ParamType::Scalar(t) => Binding::Scalar(ScalarExpr::null(
+                    t.ty.unwrap_or(KqlType::Dynamic),
+                    p.span,
+                )),
+            };
+            env = env.with(&p.name.name, b);
+        }
+        for l in &f.lambda.body.lets {
+            if let Statement::Let { name, value, .. } = l {
+                let b = match value {
+                    ast::LetValue::Function(lambda) => Binding::Function(Rc::new(FunctionDef {
+                        lambda: lambda.clone(),
+                        env: env.clone(),
+                    })),
+                    ast::LetValue::Expr(e) => {
+                        if self.is_tabular(e, &env) {
+                            Binding::Tabular(Rel {
+                                kind: RelKind::Empty,
+                                schema: schema(vec![]),
+                                span: e.span,
+                            })
+                        } else {
+                            Binding::Scalar(ScalarExpr::null(KqlType::Dynamic, e.span))
+                        }
+                    }
+                };
+                env = env.with(&name.name, b);
+            }
+        }
+        self.is_tabular(&f.lambda.body.result, &env)
+    }
+
+    // ---------------------------------------------------------------- relations
+
+    fn bind_rel(&mut self, e: &Expr, env: &Env) -> BResult<Rel> {
+        self.enter(e.span)?;
+        let r = self.bind_rel_inner(e, env);
+        self.leave();
+        r
+    }
+
+    fn bind_rel_inner(&mut self, e: &Expr, env: &Env) -> BResult<Rel> {
+        match &e.kind {
+            ExprKind::Paren(inner) => self.bind_rel(inner, env),
+            ExprKind::Pipe { .. } => {
+                // Flatten the left-deep chain: source | op1 | op2 ...
+                let mut ops: Vec<&ast::Operator> = Vec::new();
+                let mut cur = e;
+                while let ExprKind::Pipe { input, op } = &cur.kind {
+                    ops.push(op);
+                    cur = input;
+                }
+                let mut rel = self.bind_rel(cur, env)?;
+                let mut local = env.clone();
+                for op in ops.into_iter().rev() {
+                    if let OperatorKind::As { name, .. } = &op.kind {
+                        local = local.with(&name.name, Binding::Tabular(rel.clone()));
+                        continue;
+                    }
+                    rel = self.bind_op(rel, op, &local)?;
+                }
+                Ok(rel)
+            }
+            ExprKind::Name(id) => self.bind_table_name(id, env),
+            ExprKind::Call { name, args } => self.bind_tabular_call(name, args, None, env, e.span),
+            ExprKind::Datatable { columns, values } => self.bind_datatable(columns, values, env, e.span),
+            ExprKind::Print(items) => self.bind_print(items, env, e.span),
+            ExprKind::Range {
+                name,
+                from,
+                to,
+                step,
+            } => {
+                let from = self.bind_scalar_simple(from, env)?;
+                let to = self.bind_scalar_simple(to, env)?;
+                let step = self.bind_scalar_simple(step, env)?;
+                let ty = match from.ty {
+                    KqlType::Int => KqlType::Long,
+                    t => t,
+                };
+                let to = to.cast_to(ty);
+                Ok(Rel {
+                    kind: RelKind::Range { from: from.cast_to(ty), to, step },
+                    schema: schema(vec![Field::new(&name.name, ty)]),
+                    span: e.span,
+                })
+            }
+            ExprKind::Union(u) => self.bind_union(None, u, env, e.span),
+            ExprKind::ExternalData { columns, uris, props } => {
+                let mut fields = Vec::new();
+                for c in columns {
+                    let ty = c.ty.ty.ok_or_else(|| {
+                        err(codes::UNKNOWN_TYPE, format!("unknown type '{}'", c.ty.name), c.ty.span)
+                    })?;
+                    fields.push(Field::new(&c.name.name, ty));
+                }
+                let mut uri_texts = Vec::new();
+                for u in uris {
+                    let v = self.bind_scalar_simple(u, env)?;
+                    uri_texts.push(
+                        const_string(&v)
+                            .ok_or_else(|| err(codes::NOT_CONSTANT, "externaldata needs constant URIs", u.span))?,
+                    );
+                }
+                let mut format = String::from("csv");
+                let mut ignore_first_record = false;
+                for (k, v) in props {
+                    let text = match &v.kind {
+                        ExprKind::Name(id) => id.name.clone(),
+                        ExprKind::Literal(Literal::String(s)) => s.clone(),
+                        ExprKind::Literal(Literal::Bool(Some(b))) => b.to_string(),
+                        _ => String::new(),
+                    };
+                    match k.name.to_ascii_lowercase().as_str() {
+                        "format" => format = text.to_ascii_lowercase(),
+                        "ignorefirstrecord" => ignore_first_record = text.eq_ignore_ascii_case("true"),
+                        _ => {}
+                    }
+                }
+                Ok(Rel {
+                    kind: RelKind::ExternalData {
+                        uris: uri_texts,
+                        format,
+                        ignore_first_record,
+                    },
+                    schema: schema(fields),
+                    span: e.span,
+                })
+            }
+            ExprKind::UnsupportedSource { name } => {
+                Err(Diagnostic::unsupported(format!("the '{name}' operator"), e.span))
+            }
+            _ => Err(err(
+                codes::NOT_TABULAR,
+                "expected a tabular expression (a table, a let-bound table or a pipeline)",
+                e.span,
+            )),
+        }
+    }
+
+    fn bind_table_name(&mut self, id: &ast::Ident, env: &Env) -> BResult<Rel> {
+        match env.get(&id.name) {
+            Some(Binding::Tabular(rel)) => return Ok(rel.clone()),
+            Some(Binding::Function(f)) if f.lambda.params.is_empty() => {
+                let f = Rc::clone(f);
+                return self.invoke_function(&f, &[], None, env, id.span);
+            }
+            Some(Binding::Function(_)) => {
+                return Err(err(
+                    codes::WRONG_ARG_COUNT,
+                    format!("function '{}' needs arguments", id.name),
+                    id.span,
+                ));
+            }
+            Some(Binding::Scalar(_)) => {
+                return Err(err(
+                    codes::NOT_TABULAR,
+                    format!("'{}' is a scalar value, not a table", id.name),
+                    id.span,
+                ));
+            }
+            None => {}
+        }
+        if let Some(t) = self.catalog.table(&id.name) {
+            return Ok(Rel {
+                kind: RelKind::Table { name: t.name.clone() },
+                schema: schema(
+                    t.columns
+                        .iter()
+                        .map(|c| Field::new(&c.name, c.ty))
+                        .collect(),
+                ),
+                span: id.span,
+            });
+        }
+        if let Some(f) = self.catalog.builtin_function(&id.name) {
+            return self.invoke_builtin(&f, &[], None, env, id.span);
+        }
+        let names = self.catalog.table_names();
+        let mut d = err(
+            codes::UNKNOWN_TABLE,
+            format!("unknown table or tabular expression '{}'", id.name),
+            id.span,
+        );
+        if let Some(s) = suggest(
+            &id.name,
+            names
+                .iter()
+                .map(|s| s.as_str())
+                .chain(env.vars.keys().map(|s| s.as_str())),
+        ) {
+            d = d.with_help(s);
+        }
+        Err(d)
+    }
+
+    fn bind_tabular_call(
+        &mut self,
+        name: &ast::Ident,
+        args: &[Expr],
+        pipe_input: Option<Rel>,
+        env: &Env,
+        span: Span,
+    ) -> BResult<Rel> {
+        if pipe_input.is_none() {
+            match name.name.as_str() {
+                "materialize" | "view" => {
+                    let arg = args.first().ok_or_else(|| {
+                        err(codes::WRONG_ARG_COUNT, "materialize() needs one argument", span)
+                    })?;
+                    return self.bind_rel(arg, env);
+                }
+                "table" => {
+                    let arg = args
+                        .first()
+                        .ok_or_else(|| err(codes::WRONG_ARG_COUNT, "table() needs a name", span))?;
+                    let s = self.bind_scalar_simple(arg, env)?;
+                    let tname = const_string(&s)
+                        .ok_or_else(|| err(codes::NOT_CONSTANT, "table() needs a constant name", arg.span))?;
+                    return self.bind_table_name(
+                        &ast::Ident {
+                            name: tname,
+                            span: arg.span,
+                        },
+                        env,
+                    );
+                }
+                _ => {}
+            }
+        }
+        match env.get(&name.name) {
+            Some(Binding::Function(f)) => {
+                let f = Rc::clone(f);
+                return self.invoke_function(&f, args, pipe_input, env, span);
+            }
+            Some(_) => {
+                return Err(err(
+                    codes::NOT_TABULAR,
+                    format!("'{}' is not a function", name.name),
+                    name.span,
+                ));
+            }
+            None => {}
+        }
+        if let Some(f) = self.catalog.builtin_function(&name.name) {
+            return self.invoke_builtin(&f, args, pipe_input, env, span);
+        }
+        Err(err(
+            codes::UNKNOWN_FUNCTION,
+            format!("unknown tabular function '{}'", name.name),
+            name.span,
+        ))
+    }
+
+    fn invoke_builtin(
+        &mut self,
+        f: &crate::catalog::BuiltinFunction,
+        args: &[Expr],
+        pipe_input: Option<Rel>,
+        env: &Env,
+        span: Span,
+    ) -> BResult<Rel> {
+        let text = format!("let {} = {};", f.name, f.definition);
+        let parsed: kql_syntax::Parsed = kql_syntax::parse(&text);
+        let lambda = parsed.script.statements.iter().find_map(|s| match s {
+            Statement::Let {
+                value: ast::LetValue::Function(l),
+                ..
+            } => Some(l.clone()),
+            Statement::Let {
+                value: ast::LetValue::Expr(Expr {
+                    kind: ExprKind::Lambda(l),
+                    ..
+                }),
+                ..
+            } => Some(ast::Lambda::clone(l)),
+            _ => None,
+        });
+        let Some(lambda) = lambda else {
+            return Err(Diagnostic::internal(
+                format!("built-in function {} failed to parse", f.name),
+                span,
+            ));
+        };
+        let def = FunctionDef {
+            lambda,
+            env: Env::default(),
+        };
+        // Bind with spans pointing at the call site: the definition text is not the query.
+        self.invoke_function(&def, args, pipe_input, env, span)
+            .map_err(|mut d| {
+                d.span = span;
+                d
+            })
+    }
+
+    fn invoke_function(
+        &mut self,
+        f: &FunctionDef,
+        args: &[Expr],
+        pipe_input: Option<Rel>,
+        env: &Env,
+        span: Span,
+    ) -> BResult<Rel> {
+        self.enter(span)?;
+        let r = (|| {
+            let fenv = self.function_env(f, args, pipe_input, env, &Scope::empty(), &mut Collector::default(), span)?;
+            self.bind_rel(&f.lambda.body.result, &fenv)
+        })();
+        self.leave();
+        r
+    }
+
+    /// Binds the arguments of a user function call into a new environment
+    /// (captured environment + parameters + the body's `let`s).
+    #[allow(clippy::too_many_arguments)]
+    fn function_env(
+        &mut self,
+        f: &FunctionDef,
+        args: &[Expr],
+        pipe_input: Option<Rel>,
+        env: &Env,
+        scope: &Scope,
+        col: &mut Collector,
+        span: Span,
+    ) -> BResult<Env> {
+        let mut fenv = f.env.clone();
+        let mut args_iter = args.iter();
+        let mut pipe_input = pipe_input;
+        for p in &f.lambda.params {
+            let binding = match &p.ty {
+                ast::ParamType::Tabular { .. } => {
+                    if let Some(rel) = pipe_input.take() {
+                        Binding::Tabular(rel)
+                    } else if let Some(a) = args_iter.next() {
+                        Binding::Tabular(self.bind_rel(a, env)?)
+                    } else {
+                        return Err(err(
+                            codes::WRONG_ARG_COUNT,
+                            format!("missing tabular argument '{}'", p.name.name),
+                            span,
+                        ));
+                    }
+                }
+                ast::ParamType::Scalar(t) => {
+                    let want = t.ty.unwrap_or(KqlType::Dynamic);
+                    let value = match args_iter.next() {
+                        Some(a) => self.bind_scalar(a, env, scope, col)?,
+                        None => match &p.default {
+                            Some(d) => self.bind_scalar(d, &f.env, &Scope::empty(), col)?,
+                            None => {
+                                return Err(err(
+                                    codes::WRONG_ARG_COUNT,
+                                    format!("missing argument '{}'", p.name.name),
+                                    span,
+                                ));
+                            }
+                        },
+                    };
+                    let value = if value.ty == want || want == KqlType::Dynamic {
+                        value
+                    } else if value.ty.is_numeric() && want.is_numeric()
+                        || matches!(value.kind, ScalarKind::Literal(Const::Null))
+                    {
+                        value.cast_to(want)
+                    } else {
+                        return Err(err(
+                            codes::TYPE_MISMATCH,
+                            format!(
+                                "argument '{}' expects {} but got {}",
+                                p.name.name, want, value.ty
+                            ),
+                            value.span,
+                        ));
+                    };
+                    Binding::Scalar(value)
+                }
+            };
+            fenv = fenv.with(&p.name.name, binding);
+        }
+        if let Some(extra) = args_iter.next() {
+            return Err(err(codes::WRONG_ARG_COUNT, "too many arguments", extra.span));
+        }
+        for stmt in &f.lambda.body.lets {
+            if let Statement::Let { name, value, .. } = stmt {
+                let b = self.bind_let_value(value, &fenv)?;
+                fenv = fenv.with(&name.name, b);
+            }
+        }
+        Ok(fenv)
+    }
+
+    fn bind_datatable(
+        &mut self,
+        columns: &[ast::ColumnDecl],
+        values: &[Expr],
+        env: &Env,
+        span: Span,
+    ) -> BResult<Rel> {
+        let mut fields = Vec::new();
+        for c in columns {
+            let ty = c.ty.ty.ok_or_else(|| {
+                err(codes::UNKNOWN_TYPE, format!("unknown type '{}'", c.ty.name), c.ty.span)
+            })?;
+            fields.push(Field::new(&c.name.name, ty));
+        }
+        if fields.is_empty() {
+            return Err(err(codes::EXPECTED, "datatable needs at least one column", span));
+        }
+        if values.len() % fields.len() != 0 {
+            return Err(err(
+                codes::BAD_LITERAL,
+                format!(
+                    "datatable has {} values, which is not a multiple of its {} columns",
+                    values.len(),
+                    fields.len()
+                ),
+                span,
+            ));
+        }
+        let mut rows = Vec::new();
+        for chunk in values.chunks(fields.len()) {
+            let mut row = Vec::new();
+            for (v, f) in chunk.iter().zip(&fields) {
+                let b = self.bind_scalar_simple(v, env)?;
+                if b.constant().is_none() {
+                    return Err(err(codes::NOT_CONSTANT, "datatable values must be constants", v.span));
+                }
+                let ok = b.ty == f.ty
+                    || matches!(b.constant(), Some(Const::Null))
+                    || (b.ty.is_numeric() && f.ty.is_numeric())
+                    || f.ty == KqlType::Dynamic;
+                if !ok {
+                    return Err(err(
+                        codes::TYPE_MISMATCH,
+                        format!("value of type {} in datatable column '{}' of type {}", b.ty, f.name, f.ty),
+                        v.span,
+                    ));
+                }
+                row.push(b.cast_to(f.ty));
+            }
+            rows.push(row);
+        }
+        Ok(Rel {
+            kind: RelKind::Values { rows },
+            schema: schema(fields),
+            span,
+        })
+    }
+
+    fn one_row(span: Span) -> Rel {
+        Rel {
+            kind: RelKind::Values { rows: vec![vec![]] },
+            schema: schema(vec![]),
+            span,
+        }
+    }
+
+    fn bind_print(&mut self, items: &[ast::NamedExpr], env: &Env, span: Span) -> BResult<Rel> {
+        let input = Self::one_row(span);
+        let mut exprs = Vec::new();
+        let mut fields = Vec::new();
+        let mut col = Collector::default();
+        for (i, item) in items.iter().enumerate() {
+            let e = self.bind_scalar(&item.expr, env, &Scope::empty(), &mut col)?;
+            let name = match item.names.first() {
+                Some(n) => n.name.clone(),
+                None => expr_name(&item.expr).unwrap_or_else(|| format!("print_{i}")),
+            };
+            let taken: Vec<String> = fields.iter().map(|f: &Field| f.name.clone()).collect();
+            let name = unique_name(&name, &taken);
+            fields.push(Field::new(&name, e.ty));
+            exprs.push(e);
+        }
+        Ok(Rel {
+            kind: RelKind::Project {
+                input: Box::new(input),
+                exprs,
+            },
+            schema: schema(fields),
+            span,
+        })
+    }
+
+    // ---------------------------------------------------------------- operators
+
+    fn bind_op(&mut self, input: Rel, op: &ast::Operator, env: &Env) -> BResult<Rel> {
+        let span = op.span;
+        match &op.kind {
+            OperatorKind::Where(pred) => {
+                let p = self.bind_scalar(pred, env, &Scope::of(&input.schema), &mut Collector::default())?;
+                if p.ty != KqlType::Bool {
+                    return Err(err(
+                        codes::TYPE_MISMATCH,
+                        format!("the where predicate must be bool, got {}", p.ty),
+                        pred.span,
+                    ));
+                }
+                let s = Arc::clone(&input.schema);
+                Ok(Rel {
+                    kind: RelKind::Filter {
+                        input: Box::new(input),
+                        predicate: p,
+                    },
+                    schema: s,
+                    span,
+                })
+            }
+            OperatorKind::Extend(items) => self.bind_extend(input, items, env, span, false),
+            OperatorKind::Serialize(items) => self.bind_extend(input, items, env, span, false),
+            OperatorKind::Project(items) => self.bind_project(input, items, env, span),
+            OperatorKind::ProjectAway(patterns) => {
+                for p in patterns {
+                    if !p.pattern.contains('*') && !input.schema.iter().any(|f| f.name == p.pattern) {
+                        return Err(self.unknown_column(&p.pattern, &input.schema, p.span));
+                    }
+                }
+                let keep: Vec<usize> = (0..input.schema.len())
+                    .filter(|&i| {
+                        !patterns
+                            .iter()
+                            .any(|p| pattern_matches(&p.pattern, &input.schema[i].name))
+                    })
+                    .collect();
+                Ok(select(input, &keep, span))
+            }
+            OperatorKind::ProjectKeep(patterns) => {
+                for p in patterns {
+                    if !p.pattern.contains('*') && !input.schema.iter().any(|f| f.name == p.pattern) {
+                        return Err(self.unknown_column(&p.pattern, &input.schema, p.span));
+                    }
+                }
+                let keep: Vec<usize> = (0..input.schema.len())
+                    .filter(|&i| {
+                        patterns
+                            .iter()
+                            .any(|p| pattern_matches(&p.pattern, &input.schema[i].name))
+                    })
+                    .collect();
+                Ok(select(input, &keep, span))
+            }
+            OperatorKind::ProjectRename(pairs) => {
+                let mut fields: Vec<Field> = input.schema.to_vec();
+                for (new, old) in pairs {
+                    let Some(f) = fields.iter_mut().find(|f| f.name == old.name) else {
+                        return Err(self.unknown_column(&old.name, &input.schema, old.span));
+                    };
+                    f.name = new.name.clone();
+                }
+                Ok(rename(input, fields, span))
+            }
+            OperatorKind::ProjectReorder(items) => {
+                let mut order: Vec<usize> = Vec::new();
+                for (p, dir) in items {
+                    let mut matched: Vec<usize> = (0..input.schema.len())
+                        .filter(|&i| pattern_matches(&p.pattern, &input.schema[i].name) && !order.contains(&i))
+                        .collect();
+                    if matched.is_empty() && !p.pattern.contains('*') {
+                        return Err(self.unknown_column(&p.pattern, &input.schema, p.span));
+                    }
+                    match dir {
+                        Some(ast::SortOrder::Asc) => matched.sort_by(|a, b| input.schema[*a].name.cmp(&input.schema[*b].name)),
+                        Some(ast::SortOrder::Desc) => matched.sort_by(|a, b| input.schema[*b].name.cmp(&input.schema[*a].name)),
+                        None => {}
+                    }
+                    order.extend(matched);
+                }
+                for i in 0..input.schema.len() {
+                    if !order.contains(&i) {
+                        order.push(i);
+                    }
+                }
+                Ok(select(input, &order, span))
+            }
+            OperatorKind::Summarize { aggregates, by, .. } => self.bind_summarize(input, aggregates, by, env, span),
+            OperatorKind::Count => {
+                let agg = AggExpr::Call {
+                    name: "count".into(),
+                    args: vec![],
+                    ty: KqlType::Long,
+                };
+                Ok(Rel {
+                    kind: RelKind::Aggregate {
+                        input: Box::new(input),
+                        group: vec![],
+                        aggs: vec![agg],
+                    },
+                    schema: schema(vec![Field::new("Count", KqlType::Long)]),
+                    span,
+                })
+            }
+            OperatorKind::Sort { keys, .. } => {
+                let keys = self.bind_sort_keys(&input, keys, env)?;
+                let s = Arc::clone(&input.schema);
+                Ok(Rel {
+                    kind: RelKind::Sort {
+                        input: Box::new(input),
+                        keys,
+                    },
+                    schema: s,
+                    span,
+                })
+            }
+            OperatorKind::Top { count, key } => {
+                let n = self.bind_count(count, env)?;
+                let keys = self.bind_sort_keys(&input, std::slice::from_ref(key), env)?;
+                let s = Arc::clone(&input.schema);
+                let sorted = Rel {
+                    kind: RelKind::Sort {
+                        input: Box::new(input),
+                        keys,
+                    },
+                    schema: Arc::clone(&s),
+                    span,
+                };
+                Ok(Rel {
+                    kind: RelKind::Limit {
+                        input: Box::new(sorted),
+                        count: n,
+                    },
+                    schema: s,
+                    span,
+                })
+            }
+            OperatorKind::Take(count) | OperatorKind::Sample(count) => {
+                let n = self.bind_count(count, env)?;
+                let s = Arc::clone(&input.schema);
+                Ok(Rel {
+                    kind: RelKind::Limit {
+                        input: Box::new(input),
+                        count: n,
+                    },
+                    schema: s,
+                    span,
+                })
+            }
+            OperatorKind::Distinct(items) => {
+                let projected = if items.iter().any(|e| matches!(e.kind, ExprKind::Star)) {
+                    input
+                } else {
+                    let named: Vec<ast::NamedExpr> = items
+                        .iter()
+                        .map(|e| ast::NamedExpr {
+                            names: vec![],
+                            expr: e.clone(),
+                            span: e.span,
+                        })
+                        .collect();
+                    self.bind_project(input, &named, env, span)?
+                };
+                let s = Arc::clone(&projected.schema);
+                Ok(Rel {
+                    kind: RelKind::Distinct {
+                        input: Box::new(projected),
+                    },
+                    schema: s,
+                    span,
+                })
+            }
+            OperatorKind::Join { params, right, on, .. } => {
+                let kind = self.join_kind(params, JoinKind::InnerUnique)?;
+                let right = self.bind_rel(right, env)?;
+                self.bind_join(input, right, kind, on, false, env, span)
+            }
+            OperatorKind::Lookup { params, right, on } => {
+                let kind = self.join_kind(params, JoinKind::LeftOuter)?;
+                if !matches!(kind, JoinKind::LeftOuter | JoinKind::Inner) {
+                    return Err(err(codes::BAD_ARGUMENT, "lookup kind must be leftouter or inner", span));
+                }
+                let right = self.bind_rel(right, env)?;
+                self.bind_join(input, right, kind, on, true, env, span)
+            }
+            OperatorKind::Union(u) => self.bind_union(Some(input), u, env, span),
+            OperatorKind::MvExpand { params, items, limit } => self.bind_mv_expand(input, params, items, limit.as_ref(), env, span),
+            OperatorKind::Parse {
+                where_,
+                params,
+                expr,
+                parts,
+            } => self.bind_parse(input, *where_, params, expr, parts, env, span),
+            OperatorKind::As { .. } => Ok(input),
+            OperatorKind::Invoke(call) => match &call.kind {
+                ExprKind::Call { name, args } => self.bind_tabular_call(name, args, Some(input), env, span),
+                ExprKind::Name(name) => self.bind_tabular_call(name, &[], Some(input), env, span),
+                _ => Err(err(codes::EXPECTED, "invoke expects a function call", call.span)),
+            },
+            OperatorKind::GetSchema => {
+                let rows = input
+                    .schema
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| {
+                        vec![
+                            ScalarExpr::literal(Const::String(f.name.clone()), KqlType::String, span),
+                            ScalarExpr::literal(Const::Int(i as i32), KqlType::Int, span),
+                            ScalarExpr::literal(
+                                Const::String(format!("System.{}", f.ty.dotnet_name())),
+                                KqlType::String,
+                                span,
+                            ),
+                            ScalarExpr::literal(Const::String(f.ty.name().to_string()), KqlType::String, span),
+                        ]
+                    })
+                    .collect();
+                Ok(Rel {
+                    kind: RelKind::Values { rows },
+                    schema: schema(vec![
+                        Field::new("ColumnName", KqlType::String),
+                        Field::new("ColumnOrdinal", KqlType::Int),
+                        Field::new("DataType", KqlType::String),
+                        Field::new("ColumnType", KqlType::String),
+                    ]),
+                    span,
+                })
+            }
+            OperatorKind::Render { chart, props } => {
+                let mut properties = Vec::new();
+                for p in props {
+                    if let Ok(v) = self.bind_scalar_simple(&p.value, env)
+                        && let Some(c) = v.constant()
+                    {
+                        properties.push((p.name.name.clone(), c.clone()));
+                    }
+                }
+                self.render = Some(Render {
+                    visualization: chart.name.clone(),
+                    properties,
+                });
+                Ok(input)
+            }
+            OperatorKind::Search { .. } => Err(Diagnostic::unsupported("the 'search' operator", span)),
+            OperatorKind::MvApply { .. } => Err(Diagnostic::unsupported("the 'mv-apply' operator", span)),
+            OperatorKind::ParseKv { .. } => Err(Diagnostic::unsupported("the 'parse-kv' operator", span)),
+            OperatorKind::MakeSeries { .. } => Err(Diagnostic::unsupported("the 'make-series' operator", span)),
+            OperatorKind::TopNested(_) => Err(Diagnostic::unsupported("the 'top-nested' operator", span)),
+            OperatorKind::SampleDistinct { .. } => Err(Diagnostic::unsupported("the 'sample-distinct' operator", span)),
+            OperatorKind::Partition { .. } => Err(Diagnostic::unsupported("the 'partition' operator", span)),
+            OperatorKind::Evaluate { plugin, .. } => {
+                let name = match &plugin.kind {
+                    ExprKind::Call { name, .. } => name.name.clone(),
+                    _ => "?".into(),
+                };
+                Err(Diagnostic::unsupported(format!("the '{name}' plugin (evaluate)"), span))
+            }
+            OperatorKind::Unsupported { name } => Err(Diagnostic::unsupported(format!("the '{name}' operator"), span)),
+        }
+    }
+
+    fn unknown_column(&self, name: &str, fields: &[Field], span: Span) -> Diagnostic {
+        let mut d = err(codes::UNKNOWN_COLUMN, format!("unknown column '{name}'"), span);
+        if let Some(s) = suggest(name, fields.iter().map(|f| f.name.as_str())) {
+            d = d.with_help(s);
+        }
+        d
+    }
+
+    fn bind_count(&mut self, e: &Expr, env: &Env) -> BResult<u64> {
+        let v = self.bind_scalar_simple(e, env)?;
+        match const_long(&v) {
+            Some(n) if n >= 0 => Ok(n as u64),
+            Some(_) => Ok(0),
+            None => Err(err(codes::NOT_CONSTANT, "expected a constant row count", e.span)),
+        }
+    }
+
+    fn join_kind(&mut self, params: &[ast::OpParam], default: JoinKind) -> BResult<JoinKind> {
+        for p in params {
+            if p.name.name.eq_ignore_ascii_case("kind") {
+                let text = match &p.value.kind {
+                    ExprKind::Name(id) => id.name.clone(),
+                    ExprKind::Literal(Literal::String(s)) => s.clone(),
+                    _ => String::new(),
+                };
+                return JoinKind::from_name(&text)
+                    .ok_or_else(|| err(codes::BAD_ARGUMENT, format!("unknown join kind '{text}'"), p.value.span));
+            }
+        }
+        Ok(default)
+    }
+
+    fn bind_sort_keys(&mut self, input: &Rel, keys: &[ast::SortKey], env: &Env) -> BResult<Vec<SortKey>> {
+        let mut out = Vec::new();
+        for k in keys {
+            let e = self.bind_scalar(&k.expr, env, &Scope::of(&input.schema), &mut Collector::default())?;
+            let asc = matches!(k.order, Some(ast::SortOrder::Asc));
+            let nulls_first = match k.nulls {
+                Some(ast::NullsOrder::First) => true,
+                Some(ast::NullsOrder::Last) => false,
+                None => asc,
+            };
+            out.push(SortKey {
+                expr: e,
+                asc,
+                nulls_first,
+            });
+        }
+        Ok(out)
+    }
+
+    /// `extend`/`serialize`: each item may use the ones before it.
+    fn bind_extend(&mut self, input: Rel, items: &[ast::NamedExpr], env: &Env, span: Span, _ser: bool) -> BResult<Rel> {
+        let mut rel = input;
+        let mut auto = 0usize;
+        for item in items {
+            let mut col = Collector {
+                windows_allowed: true,
+                ..Default::default()
+            };
+            let e = self.bind_scalar(&item.expr, env, &Scope::of(&rel.schema), &mut col)?;
+            let names: Vec<String> = if item.names.is_empty() {
+                vec![match expr_name(&item.expr) {
+                    Some(n) => n,
+                    None => {
+                        auto += 1;
+                        let taken: Vec<String> = rel.schema.iter().map(|f| f.name.clone()).collect();
+                        unique_name(&format!("Column{auto}"), &taken)
+                    }
+                }]
+            } else {
+                item.names.iter().map(|n| n.name.clone()).collect()
+            };
+            if names.len() != 1 {
+                return Err(Diagnostic::unsupported("assigning to several columns at once", item.span));
+            }
+            if !col.windows.is_empty() {
+                rel = self.add_windows(rel, std::mem::take(&mut col.windows), span);
+            }
+            rel = extend_one(rel, &names[0], e, span);
+        }
+        Ok(drop_hidden(rel, span))
+    }
+
+    fn add_windows(&mut self, input: Rel, windows: Vec<(String, WindowExpr)>, span: Span) -> Rel {
+        let mut fields = input.schema.to_vec();
+        let mut exprs = Vec::new();
+        for (name, w) in windows {
+            let ty = match &w {
+                WindowExpr::RowNumber { .. } => KqlType::Long,
+                WindowExpr::Prev { expr, .. } | WindowExpr::Next { expr, .. } => expr.ty,
+                WindowExpr::RowCumSum { expr } => expr.ty,
+            };
+            fields.push(Field::new(name, ty));
+            exprs.push(w);
+        }
+        Rel {
+            kind: RelKind::Window {
+                input: Box::new(input),
+                exprs,
+            },
+            schema: schema(fields),
+            span,
+        }
+    }
+
+    fn bind_project(&mut self, input: Rel, items: &[ast::NamedExpr], env: &Env, span: Span) -> BResult<Rel> {
+        let mut exprs = Vec::new();
+        let mut fields: Vec<Field> = Vec::new();
+        let mut auto = 0usize;
+        let mut col = Collector {
+            windows_allowed: true,
+            ..Default::default()
+        };
+        for item in items {
+            if let ExprKind::Name(id) = &item.expr.kind
+                && item.names.is_empty()
+                && id.name.contains('*')
+            {
+                for f in input.schema.iter() {
+                    if pattern_matches(&id.name, &f.name) {
+                        exprs.push(ScalarExpr::column(&f.name, f.ty, item.span));
+                        fields.push(f.clone());
+                    }
+                }
+                continue;
+            }
+            let e = self.bind_scalar(&item.expr, env, &Scope::of(&input.schema), &mut col)?;
+            let name = match item.names.first() {
+                Some(n) => n.name.clone(),
+                None => match expr_name(&item.expr) {
+                    Some(n) => n,
+                    None => {
+                        auto += 1;
+                        format!("Column{auto}")
+                    }
+                },
+            };
+            if fields.iter().any(|f| f.name == name) {
+                return Err(err(
+                    codes::DUPLICATE_COLUMN,
+                    format!("column '{name}' is projected more than once"),
+                    item.span,
+                ));
+            }
+            fields.push(Field::new(&name, e.ty));
+            exprs.push(e);
+        }
+        let input = if col.windows.is_empty() {
+            input
+        } else {
+            self.add_windows(input, std::mem::take(&mut col.windows), span)
+        };
+        Ok(Rel {
+            kind: RelKind::Project {
+                input: Box::new(input),
+                exprs,
+            },
+            schema: schema(fields),
+            span,
+        })
+    }
+
+    fn bind_summarize(
+        &mut self,
+        input: Rel,
+        aggregates: &[ast::NamedExpr],
+        by: &[ast::NamedExpr],
+        env: &Env,
+        span: Span,
+    ) -> BResult<Rel> {
+        let scope_fields = Arc::clone(&input.schema);
+        let scope = Scope::of(&scope_fields);
+        // Group keys.
+        let mut group = Vec::new();
+        let mut group_fields: Vec<Field> = Vec::new();
+        let mut auto = 0usize;
+        for item in by {
+            let e = self.bind_scalar(&item.expr, env, &scope, &mut Collector::default())?;
+            let name = match item.names.first() {
+                Some(n) => n.name.clone(),
+                None => match expr_name(&item.expr) {
+                    Some(n) => n,
+                    None => {
+                        auto += 1;
+                        format!("Column{auto}")
+                    }
+                },
+            };
+            group_fields.push(Field::new(&name, e.ty));
+            group.push(e);
+        }
+        // Aggregates: each item is either one aggregate call (direct) or an expression over
+        // aggregates (computed in a projection after the aggregation).
+        let mut col = Collector {
+            aggs_allowed: true,
+            ..Default::default()
+        };
+        let mut outputs: Vec<(String, ScalarExpr)> = Vec::new();
+        let mut arg_extreme_expansions: Vec<(usize, Vec<(String, AggExpr)>)> = Vec::new();
+        for item in aggregates {
+            // arg_max(by, *) / arg_max(by, c1, c2): several output columns.
+            if let ExprKind::Call { name, args } = &item.expr.kind
+                && (name.name == "arg_max" || name.name == "arg_min")
+            {
+                let cols = self.bind_arg_extreme(name.name == "arg_max", args, item, env, &scope, &group_fields, item.span)?;
+                arg_extreme_expansions.push((outputs.len(), cols.clone()));
+                for (n, agg) in cols {
+                    let ty = agg.ty();
+                    let hidden = col.hidden();
+                    col.aggs.push((hidden.clone(), agg));
+                    outputs.push((n, ScalarExpr::column(&hidden, ty, item.span)));
+                }
+                continue;
+            }
+            let e = self.bind_scalar(&item.expr, env, &scope, &mut col)?;
+            let name = match item.names.first() {
+                Some(n) => n.name.clone(),
+                None => match &item.expr.kind {
+                    ExprKind::Call { name, args } => aggregate_name(&name.name, args),
+                    _ => match expr_name(&item.expr) {
+                        Some(n) => n,
+                        None => {
+                            auto += 1;
+                            format!("Column{auto}")
+                        }
+                    },
+                },
+            };
+            outputs.push((name, e));
+        }
+        let _ = arg_extreme_expansions;
+        if col.aggs.is_empty() && outputs.is_empty() && group.is_empty() {
+            return Err(err(codes::EXPECTED, "summarize needs an aggregate or a 'by' clause", span));
+        }
+        // Aggregate node: group keys, then each collected aggregate under its hidden name.
+        let mut agg_fields = group_fields.clone();
+        for (hname, a) in &col.aggs {
+            agg_fields.push(Field::new(hname, a.ty()));
+        }
+        let aggs: Vec<AggExpr> = col.aggs.iter().map(|(_, a)| a.clone()).collect();
+        let agg_rel = Rel {
+            kind: RelKind::Aggregate {
+                input: Box::new(input),
+                group,
+                aggs,
+            },
+            schema: schema(agg_fields),
+            span,
+        };
+        // Final projection: keys by name, then the outputs; uniquify names as KQL does.
+        let mut exprs = Vec::new();
+        let mut fields: Vec<Field> = Vec::new();
+        for f in &group_fields {
+            exprs.push(ScalarExpr::column(&f.name, f.ty, span));
+            fields.push(f.clone());
+        }
+        for (name, e) in outputs {
+            let taken: Vec<String> = fields.iter().map(|f| f.name.clone()).collect();
+            let name = unique_name(&name, &taken);
+            fields.push(Field::new(&name, e.ty));
+            exprs.push(e);
+        }
+        Ok(Rel {
+            kind: RelKind::Project {
+                input: Box::new(agg_rel),
+                exprs,
+            },
+            schema: schema(fields),
+            span,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn bind_arg_extreme(
+        &mut self,
+        max: bool,
+        args: &[Expr],
+        item: &ast::NamedExpr,
+        env: &Env,
+        scope: &Scope,
+        group_fields: &[Field],
+        span: Span,
+    ) -> BResult<Vec<(String, AggExpr)>> {
+        let fname = if max { "arg_max" } else { "arg_min" };
+        let Some(by_expr) = args.first() else {
+            return Err(err(codes::WRONG_ARG_COUNT, format!("{fname}() needs at least one argument"), span));
+        };
+        let by = self.bind_scalar(by_expr, env, scope, &mut Collector::default())?;
+        let by_name = match item.names.first() {
+            Some(n) => n.name.clone(),
+            None => match expr_name(by_expr) {
+                Some(n) => n,
+                None => format!("{}_", if max { "max" } else { "min" }),
+            },
+        };
+        let mut out: Vec<(String, AggExpr)> = vec![(
+            by_name.clone(),
+            AggExpr::ArgExtreme {
+                max,
+                by: by.clone(),
+                value: by.clone(),
+                ty: by.ty,
+            },
+        )];
+        let mut taken: Vec<String> = group_fields.iter().map(|f| f.name.clone()).collect();
+        taken.push(by_name.clone());
+        for a in &args[1..] {
+            if matches!(a.kind, ExprKind::Star) {
+                for f in scope.fields {
+                    if f.name == by_name || group_fields.iter().any(|g| g.name == f.name) {
+                        continue;
+                    }
+                    if expr_name(by_expr).as_deref() == Some(f.name.as_str()) {
+                        continue;
+                    }
+                    let name = unique_name(&f.name, &taken);
+                    taken.push(name.clone());
+                    out.push((
+                        name,
+                        AggExpr::ArgExtreme {
+                            max,
+                            by: by.clone(),
+                            value: ScalarExpr::column(&f.name, f.ty, a.span),
+                            ty: f.ty,
+                        },
+                    ));
+                }
+                continue;
+            }
+            let (name, expr) = match &a.kind {
+                ExprKind::Binary {
+                    op: ast::BinaryOp::Eq,
+                    left,
+                    right,
+                } if matches!(left.kind, ExprKind::Name(_)) => {
+                    let ExprKind::Name(id) = &left.kind else { continue };
+                    (Some(id.name.clone()), right.as_ref())
+                }
+                _ => (None, a),
+            };
+            let v = self.bind_scalar(expr, env, scope, &mut Collector::default())?;
+            let name = name
+                .or_else(|| expr_name(expr))
+                .unwrap_or_else(|| format!("Column{}", out.len()));
+            let name = unique_name(&name, &taken);
+            taken.push(name.clone());
+            let ty = v.ty;
+            out.push((
+                name,
+                AggExpr::ArgExtreme {
+                    max,
+                    by: by.clone(),
+                    value: v,
+                    ty,
+                },
+            ));
+        }
+        Ok(out)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn bind_join(
+        &mut self,
+        left: Rel,
+        right: Rel,
+        kind: JoinKind,
+        on: &[Expr],
+        lookup: bool,
+        env: &Env,
+        span: Span,
+    ) -> BResult<Rel> {
+        let _ = env;
+        let mut pairs: Vec<(usize, usize)> = Vec::new();
+        let mut conds: Vec<&Expr> = Vec::new();
+        for c in on {
+            flatten_and(c, &mut conds);
+        }
+        if conds.is_empty() {
+            return Err(err(codes::EXPECTED, "join needs an 'on' clause", span));
+        }
+        for c in conds {
+            match &c.kind {
+                ExprKind::Name(id) => {
+                    let l = left.schema.iter().position(|f| f.name == id.name);
+                    let r = right.schema.iter().position(|f| f.name == id.name);
+                    match (l, r) {
+                        (Some(l), Some(r)) => pairs.push((l, r)),
+                        (None, _) => return Err(self.unknown_column(&id.name, &left.schema, id.span)),
+                        (_, None) => return Err(self.unknown_column(&id.name, &right.schema, id.span)),
+                    }
+                }
+                ExprKind::Binary {
+                    op: ast::BinaryOp::Eq,
+                    left: a,
+                    right: b,
+                } => {
+                    let sa = side_column(a);
+                    let sb = side_column(b);
+                    let (lname, rname) = match (sa, sb) {
+                        (Some((Side::Left, l)), Some((Side::Right, r))) => (l, r),
+                        (Some((Side::Right, r)), Some((Side::Left, l))) => (l, r),
+                        _ => {
+                            return Err(err(
+                                codes::BAD_ARGUMENT,
+                                "join conditions must compare $left.column with $right.column",
+                                c.span,
+                            ));
+                        }
+                    };
+                    let l = left
+                        .schema
+                        .iter()
+                        .position(|f| f.name == lname.name)
+                        .ok_or_else(|| self.unknown_column(&lname.name, &left.schema, lname.span))?;
+                    let r = right
+                        .schema
+                        .iter()
+                        .position(|f| f.name == rname.name)
+                        .ok_or_else(|| self.unknown_column(&rname.name, &right.schema, rname.span))?;
+                    pairs.push((l, r));
+                }
+                _ => {
+                    return Err(Diagnostic::unsupported(
+                        "join conditions other than equality of columns",
+                        c.span,
+                    ));
+                }
+            }
+        }
+        for (l, r) in &pairs {
+            let lt = left.schema[*l].ty;
+            let rt = right.schema[*r].ty;
+            if lt != rt && !(lt.is_numeric() && rt.is_numeric()) {
+                return Err(err(
+                    codes::TYPE_MISMATCH,
+                    format!(
+                        "join keys '{}' ({lt}) and '{}' ({rt}) have different types",
+                        left.schema[*l].name, right.schema[*r].name
+                    ),
+                    span,
+                ));
+            }
+        }
+        let fields = join_schema(&left.schema, &right.schema, kind, &pairs, lookup);
+        Ok(Rel {
+            kind: RelKind::Join {
+                left: Box::new(left),
+                right: Box::new(right),
+                kind,
+                on: pairs,
+                lookup,
+            },
+            schema: schema(fields),
+            span,
+        })
+    }
+
+    fn bind_union(&mut self, first: Option<Rel>, u: &ast::UnionOp, env: &Env, span: Span) -> BResult<Rel> {
+        let mut outer = true;
+        let mut withsource: Option<String> = None;
+        let mut fuzzy = false;
+        for p in &u.params {
+            let key = p.name.name.to_ascii_lowercase();
+            let text = match &p.value.kind {
+                ExprKind::Name(id) => id.name.clone(),
+                ExprKind::Literal(Literal::String(s)) => s.clone(),
+                ExprKind::Literal(Literal::Bool(Some(b))) => b.to_string(),
+                _ => String::new(),
+            };
+            match key.as_str() {
+                "kind" => outer = !text.eq_ignore_ascii_case("inner"),
+                "withsource" => withsource = Some(text),
+                "isfuzzy" => fuzzy = text.eq_ignore_ascii_case("true"),
+                _ => {}
+            }
+        }
+        let mut inputs: Vec<(String, Rel)> = Vec::new();
+        if let Some(f) = first {
+            inputs.push(("".into(), f));
+        }
+        for t in &u.tables {
+            match &t.kind {
+                ExprKind::Name(id) if id.name.contains('*') => {
+                    for name in self.catalog.table_names() {
+                        if pattern_matches(&id.name, &name) {
+                            let rel = self.bind_table_name(&ast::Ident { name: name.clone(), span: id.span }, env)?;
+                            inputs.push((name, rel));
+                        }
+                    }
+                }
+                ExprKind::Name(id) => match self.bind_table_name(id, env) {
+                    Ok(rel) => inputs.push((id.name.clone(), rel)),
+                    Err(e) if fuzzy && e.code == codes::UNKNOWN_TABLE => {}
+                    Err(e) => return Err(e),
+                },
+                _ => {
+                    let rel = self.bind_rel(t, env)?;
+                    inputs.push((format!("union_arg{}", inputs.len()), rel));
+                }
+            }
+        }
+        if inputs.is_empty() {
+            return Err(err(codes::UNKNOWN_TABLE, "union has no tables", span));
+        }
+        // Output columns.
+        let mut names: Vec<(String, KqlType)> = Vec::new();
+        for (_, r) in &inputs {
+            for f in r.schema.iter() {
+                if !names.iter().any(|(n, t)| *n == f.name && *t == f.ty) {
+                    names.push((f.name.clone(), f.ty));
+                }
+            }
+        }
+        if !outer {
+            names.retain(|(n, t)| inputs.iter().all(|(_, r)| r.schema.iter().any(|f| f.name == *n && f.ty == *t)));
+        }
+        let out_name = |n: &str, t: KqlType, names: &[(String, KqlType)]| -> String {
+            if names.iter().filter(|(m, _)| m == n).count() > 1 {
+                format!("{n}_{}", t.name())
+            } else {
+                n.to_string()
+            }
+        };
+        let mut fields: Vec<Field> = Vec::new();
+        if let Some(ws) = &withsource {
+            fields.push(Field::new(ws, KqlType::String));
+        }
+        for (n, t) in &names {
+            fields.push(Field::new(out_name(n, *t, &names), *t));
+        }
+        let mut projected = Vec::new();
+        for (tname, r) in inputs {
+            let mut exprs = Vec::new();
+            if withsource.is_some() {
+                exprs.push(ScalarExpr::literal(Const::String(tname.clone()), KqlType::String, span));
+            }
+            for (n, t) in &names {
+                if r.schema.iter().any(|f| f.name == *n && f.ty == *t) {
+                    exprs.push(ScalarExpr::column(n, *t, span));
+                } else {
+                    exprs.push(ScalarExpr::null(*t, span));
+                }
+            }
+            projected.push(Rel {
+                kind: RelKind::Project {
+                    input: Box::new(r),
+                    exprs,
+                },
+                schema: schema(fields.clone()),
+                span,
+            });
+        }
+        if projected.len() == 1 {
+            return projected.pop().ok_or_else(|| Diagnostic::internal("union", span));
+        }
+        Ok(Rel {
+            kind: RelKind::Union { inputs: projected },
+            schema: schema(fields),
+            span,
+        })
+    }
+
+    fn bind_mv_expand(
+        &mut self,
+        input: Rel,
+        params: &[ast::OpParam],
+        items: &[ast::MvExpandItem],
+        limit: Option<&Expr>,
+        env: &Env,
+        span: Span,
+    ) -> BResult<Rel> {
+        let mut rel = input;
+        let mut columns = Vec::new();
+        let mut item_index = None;
+        for p in params {
+            if p.name.name.eq_ignore_ascii_case("with_itemindex")
+                && let ExprKind::Name(id) = &p.value.kind
+            {
+                item_index = Some(id.name.clone());
+            }
+        }
+        for item in items {
+            // Non-column expressions are first added as columns.
+            let (name, is_col) = match (&item.name, &item.expr.kind) {
+                (Some(n), _) => (n.name.clone(), false),
+                (None, ExprKind::Name(id)) => (id.name.clone(), true),
+                (None, _) => (expr_name(&item.expr).unwrap_or_else(|| "Column1".into()), false),
+            };
+            if !is_col {
+                let e = self.bind_scalar(&item.expr, env, &Scope::of(&rel.schema), &mut Collector::default())?;
+                rel = extend_one(rel, &name, e, item.span);
+            }
+            let idx = rel
+                .schema
+                .iter()
+                .position(|f| f.name == name)
+                .ok_or_else(|| self.unknown_column(&name, &rel.schema, item.span))?;
+            if rel.schema[idx].ty != KqlType::Dynamic {
+                return Err(err(
+                    codes::TYPE_MISMATCH,
+                    format!("mv-expand needs a dynamic column; '{name}' is {}", rel.schema[idx].ty),
+                    item.span,
+                ));
+            }
+            let ty = match &item.to_type {
+                Some(t) => t.ty.ok_or_else(|| err(codes::UNKNOWN_TYPE, format!("unknown type '{}'", t.name), t.span))?,
+                None => KqlType::Dynamic,
+            };
+            columns.push(MvExpandColumn { index: idx, ty });
+        }
+        let limit = match limit {
+            Some(l) => Some(self.bind_count(l, env)?),
+            None => None,
+        };
+        let mut fields = rel.schema.to_vec();
+        for c in &columns {
+            fields[c.index].ty = c.ty;
+        }
+        if let Some(ix) = &item_index {
+            fields.push(Field::new(ix, KqlType::Long));
+        }
+        Ok(Rel {
+            kind: RelKind::MvExpand {
+                input: Box::new(rel),
+                columns,
+                item_index,
+                limit,
+            },
+            schema: schema(fields),
+            span,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn bind_parse(
+        &mut self,
+        input: Rel,
+        where_: bool,
+        params: &[ast::OpParam],
+        expr: &Expr,
+        parts: &[ast::ParsePart],
+        env: &Env,
+        span: Span,
+    ) -> BResult<Rel> {
+        let mut regex_mode = false;
+        for p in params {
+            if p.name.name.eq_ignore_ascii_case("kind") {
+                let text = match &p.value.kind {
+                    ExprKind::Name(id) => id.name.to_ascii_lowercase(),
+                    _ => String::new(),
+                };
+                match text.as_str() {
+                    "regex" => regex_mode = true,
+                    "simple" => {}
+                    "relaxed" => return Err(Diagnostic::unsupported("parse kind=relaxed", p.span)),
+                    _ => return Err(err(codes::BAD_ARGUMENT, "unknown parse kind", p.value.span)),
+                }
+            } else if p.name.name.eq_ignore_ascii_case("flags") {
+                return Err(Diagnostic::unsupported("parse flags", p.span));
+            }
+        }
+        let source = self.bind_scalar(expr, env, &Scope::of(&input.schema), &mut Collector::default())?;
+        let source = if source.ty == KqlType::String { source } else { source.cast_to(KqlType::String) };
+        let mut pattern = String::from("^");
+        let mut cols: Vec<(String, KqlType, usize)> = Vec::new();
+        let last_col_is_last = matches!(parts.last(), Some(ast::ParsePart::Column { .. }));
+        let mut group = 0usize;
+        for (i, part) in parts.iter().enumerate() {
+            match part {
+                ast::ParsePart::Literal(s) => {
+                    if regex_mode {
+                        pattern.push_str(s);
+                    } else {
+                        pattern.push_str(&regex_escape(s));
+                    }
+                }
+                ast::ParsePart::Wildcard => pattern.push_str(if regex_mode { ".*?" } else { ".*?" }),
+                ast::ParsePart::Column { name, ty } => {
+                    let t = match ty {
+                        Some(t) => t.ty.ok_or_else(|| err(codes::UNKNOWN_TYPE, format!("unknown type '{}'", t.name), t.span))?,
+                        None => KqlType::String,
+                    };
+                    group += 1;
+                    let is_last = i + 1 == parts.len() && last_col_is_last;
+                    let sub = match t {
+                        KqlType::Int | KqlType::Long => r"[-+]?\d+".to_string(),
+                        KqlType::Real | KqlType::Decimal => r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?".to_string(),
+                        KqlType::Bool => "(?i:true|false)".to_string(),
+                        _ if is_last => ".*".to_string(),
+                        _ => ".*?".to_string(),
+                    };
+                    pattern.push_str(&format!("({sub})"));
+                    cols.push((name.name.clone(), t, group));
+                }
+            }
+        }
+        if !last_col_is_last {
+            // Simple mode: the pattern must match through the end only if it ends with a literal.
+            if !matches!(parts.last(), Some(ast::ParsePart::Wildcard)) {
+                pattern.push('$');
+            }
+        }
+        pattern = format!("(?s){pattern}");
+        let matched = ScalarExpr::new(
+            ScalarKind::Binary {
+                op: ast::BinaryOp::Str(ast::StringOp {
+                    kind: ast::StringOpKind::MatchesRegex,
+                    negated: false,
+                    case_sensitive: true,
+                }),
+                left: Box::new(source.clone()),
+                right: Box::new(ScalarExpr::literal(Const::String(pattern.clone()), KqlType::String, span)),
+            },
+            KqlType::Bool,
+            span,
+        );
+        let mut rel = input;
+        if where_ {
+            let s = Arc::clone(&rel.schema);
+            rel = Rel {
+                kind: RelKind::Filter {
+                    input: Box::new(rel),
+                    predicate: matched,
+                },
+                schema: s,
+                span,
+            };
+        }
+        for (name, ty, g) in cols {
+            let e = ScalarExpr::new(
+                ScalarKind::Call {
+                    name: "extract".into(),
+                    args: vec![
+                        ScalarExpr::literal(Const::String(pattern.clone()), KqlType::String, span),
+                        ScalarExpr::literal(Const::Long(g as i64), KqlType::Long, span),
+                        source.clone(),
+                        ScalarExpr::literal(Const::Type(ty), KqlType::String, span),
+                    ],
+                },
+                ty,
+                span,
+            );
+            rel = extend_one(rel, &name, e, span);
+        }
+        Ok(rel)
+    }
+
+    // ---------------------------------------------------------------- scalars
+
+    fn bind_scalar_simple(&mut self, e: &Expr, env: &Env) -> BResult<ScalarExpr> {
+        self.bind_scalar(e, env, &Scope::empty(), &mut Collector::default())
+    }
+
+    fn bind_scalar(&mut self, e: &Expr, env: &Env, scope: &Scope, col: &mut Collector) -> BResult<ScalarExpr> {
+        self.enter(e.span)?;
+        let r = self.bind_scalar_inner(e, env, scope, col);
+        self.leave();
+        r
+    }
+
+    fn bind_scalar_inner(&mut self, e: &Expr, env: &Env, scope: &Scope, col: &mut Collector) -> BResult<ScalarExpr> {
+        let span = e.span;
+        match &e.kind {
+            ExprKind::Literal(lit) => self.bind_literal(lit, span),
+            ExprKind::Paren(inner) => self.bind_scalar(inner, env, scope, col),
+            ExprKind::Name(id) => self.bind_name(id, env, scope),
+            ExprKind::Star => Err(err(codes::UNEXPECTED_TOKEN, "'*' is not allowed here", span)),
+            ExprKind::TypeOf(t) => {
+                let ty = t.ty.ok_or_else(|| err(codes::UNKNOWN_TYPE, format!("unknown type '{}'", t.name), t.span))?;
+                Ok(ScalarExpr::literal(Const::Type(ty), KqlType::String, span))
+            }
+            ExprKind::Member { expr, name } => {
+                if let ExprKind::Name(side) = &expr.kind
+                    && (side.name == "$left" || side.name == "$right")
+                {
+                    let fields = if side.name == "$left" { scope.left } else { scope.right };
+                    let fields = fields.ok_or_else(|| {
+                        err(codes::UNKNOWN_NAME, format!("'{}' is only valid in a join condition", side.name), side.span)
+                    })?;
+                    let f = fields
+                        .iter()
+                        .find(|f| f.name == name.name)
+                        .ok_or_else(|| self.unknown_column(&name.name, fields, name.span))?;
+                    return Ok(ScalarExpr::column(&f.name, f.ty, span));
+                }
+                let base = self.bind_scalar(expr, env, scope, col)?;
+                if base.ty != KqlType::Dynamic {
+                    return Err(err(
+                        codes::TYPE_MISMATCH,
+                        format!("property access '.{}' needs a dynamic value, got {}", name.name, base.ty),
+                        span,
+                    ));
+                }
+                Ok(ScalarExpr::new(
+                    ScalarKind::Member {
+                        expr: Box::new(base),
+                        key: name.name.clone(),
+                    },
+                    KqlType::Dynamic,
+                    span,
+                ))
+            }
+            ExprKind::Index { expr, index } => {
+                let base = self.bind_scalar(expr, env, scope, col)?;
+                let idx = self.bind_scalar(index, env, scope, col)?;
+                if base.ty != KqlType::Dynamic {
+                    return Err(err(
+                        codes::TYPE_MISMATCH,
+                        format!("index access needs a dynamic value, got {}", base.ty),
+                        span,
+                    ));
+                }
+                if let Some(key) = const_string(&idx) {
+                    return Ok(ScalarExpr::new(
+                        ScalarKind::Member {
+                            expr: Box::new(base),
+                            key,
+                        },
+                        KqlType::Dynamic,
+                        span,
+                    ));
+                }
+                Ok(ScalarExpr::new(
+                    ScalarKind::Index {
+                        expr: Box::new(base),
+                        index: Box::new(idx),
+                    },
+                    KqlType::Dynamic,
+                    span,
+                ))
+            }
+            ExprKind::Unary { op, expr } => {
+                let inner = self.bind_scalar(expr, env, scope, col)?;
+                match op {
+                    ast::UnaryOp::Plus => Ok(inner),
+                    ast::UnaryOp::Neg => {
+                        // Fold negative literals.
+                        let folded = match inner.constant() {
+                            Some(Const::Long(v)) => Some(Const::Long(v.wrapping_neg())),
+                            Some(Const::Int(v)) => Some(Const::Int(v.wrapping_neg())),
+                            Some(Const::Real(v)) => Some(Const::Real(-v)),
+                            Some(Const::TimeSpan(v)) => Some(Const::TimeSpan(v.wrapping_neg())),
+                            _ => None,
+                        };
+                        if let Some(c) = folded {
+                            return Ok(ScalarExpr::literal(c, inner.ty, span));
+                        }
+                        if !(inner.ty.is_numeric() || inner.ty == KqlType::TimeSpan || inner.ty == KqlType::Dynamic) {
+                            return Err(err(codes::TYPE_MISMATCH, format!("cannot negate a {}", inner.ty), span));
+                        }
+                        // KQL widens: -int is long.
+                        let ty = if inner.ty == KqlType::Int { KqlType::Long } else { inner.ty };
+                        let inner = inner.cast_to(ty);
+                        Ok(ScalarExpr::new(ScalarKind::Negate(Box::new(inner)), ty, span))
+                    }
+                }
+            }
+            ExprKind::Binary { op, left, right } => {
+                let l = self.bind_scalar(left, env, scope, col)?;
+                let r = self.bind_scalar(right, env, scope, col)?;
+                let ty = kql_functions::binary_type(*op, l.ty, r.ty).map_err(|fe| err(fe.code, fe.message, span))?;
+                Ok(ScalarExpr::new(
+                    ScalarKind::Binary {
+                        op: *op,
+                        left: Box::new(l),
+                        right: Box::new(r),
+                    },
+                    ty,
+                    span,
+                ))
+            }
+            ExprKind::In {
+                expr,
+                list,
+                negated,
+                case_insensitive,
+            } => {
+                let x = self.bind_scalar(expr, env, scope, col)?;
+                if list.len() == 1
+                    && let Some(first) = list.first()
+                    && self.is_tabular(first, env)
+                {
+                    let rel = self.bind_rel(first, env)?;
+                    if rel.schema.is_empty() {
+                        return Err(err(codes::NOT_SCALAR, "the 'in' subquery has no columns", first.span));
+                    }
+                    return Ok(ScalarExpr::new(
+                        ScalarKind::InRel {
+                            expr: Box::new(x),
+                            rel: Box::new(rel),
+                            negated: *negated,
+                            case_insensitive: *case_insensitive,
+                        },
+                        KqlType::Bool,
+                        span,
+                    ));
+                }
+                let mut items = Vec::new();
+                for i in list {
+                    items.push(self.bind_scalar(i, env, scope, col)?);
+                }
+                Ok(ScalarExpr::new(
+                    ScalarKind::In {
+                        expr: Box::new(x),
+                        list: items,
+                        negated: *negated,
+                        case_insensitive: *case_insensitive,
+                    },
+                    KqlType::Bool,
+                    span,
+                ))
+            }
+            ExprKind::HasAny { expr, list, kind } => {
+                let x = self.bind_scalar(expr, env, scope, col)?;
+                let mut items = Vec::new();
+                for i in list {
+                    if self.is_tabular(i, env) {
+                        items.push(self.set_of_first_column(i, env)?);
+                    } else {
+                        items.push(self.bind_scalar(i, env, scope, col)?);
+                    }
+                }
+                Ok(ScalarExpr::new(
+                    ScalarKind::HasAny {
+                        expr: Box::new(x),
+                        list: items,
+                        kind: *kind,
+                    },
+                    KqlType::Bool,
+                    span,
+                ))
+            }
+            ExprKind::Between {
+                expr,
+                low,
+                high,
+                negated,
+            } => {
+                let x = self.bind_scalar(expr, env, scope, col)?;
+                let lo = self.bind_scalar(low, env, scope, col)?;
+                let hi = self.bind_scalar(high, env, scope, col)?;
+                Ok(ScalarExpr::new(
+                    ScalarKind::Between {
+                        expr: Box::new(x),
+                        low: Box::new(lo),
+                        high: Box::new(hi),
+                        negated: *negated,
+                    },
+                    KqlType::Bool,
+                    span,
+                ))
+            }
+            ExprKind::Call { name, args } => self.bind_call(name, args, env, scope, col, span),
+            ExprKind::Lambda(_) => Err(Diagnostic::unsupported("a function literal used as a value", span)),
+            ExprKind::Pipe { .. }
+            | ExprKind::Datatable { .. }
+            | ExprKind::Print(_)
+            | ExprKind::Range { .. }
+            | ExprKind::Union(_)
+            | ExprKind::ExternalData { .. }
+            | ExprKind::UnsupportedSource { .. } => Err(err(
+                codes::NOT_SCALAR,
+                "a tabular expression is not allowed here (use toscalar() for a single value)",
+                span,
+            )),
+        }
+    }
+
+    /// `toscalar(T | summarize make_set(first column))`: a tabular list operand as one
+    /// dynamic array.
+    fn set_of_first_column(&mut self, e: &Expr, env: &Env) -> BResult<ScalarExpr> {
+        let rel = self.bind_rel(e, env)?;
+        let first = rel
+            .schema
+            .first()
+            .cloned()
+            .ok_or_else(|| err(codes::NOT_SCALAR, "the subquery has no columns", e.span))?;
+        let arg = ScalarExpr::column(&first.name, first.ty, e.span);
+        let types = [ArgType {
+            ty: first.ty,
+            constant: None,
+        }];
+        let ty = kql_functions::aggregate_type("make_set", &types).map_err(|fe| err(fe.code, fe.message, e.span))?;
+        let agg = Rel {
+            kind: RelKind::Aggregate {
+                input: Box::new(rel),
+                group: vec![],
+                aggs: vec![AggExpr::Call {
+                    name: "make_set".into(),
+                    args: vec![arg],
+                    ty,
+                }],
+            },
+            schema: schema(vec![Field::new("__kql_set", ty)]),
+            span: e.span,
+        };
+        Ok(ScalarExpr::new(ScalarKind::ScalarSubquery(Box::new(agg)), ty, e.span))
+    }
+
+    fn bind_literal(&mut self, lit: &Literal, span: Span) -> BResult<ScalarExpr> {
+        let (c, ty) = match lit {
+            Literal::Null => (Const::Null, KqlType::Dynamic),
+            Literal::Bool(b) => (b.map(Const::Bool).unwrap_or(Const::Null), KqlType::Bool),
+            Literal::Int(v) => (v.map(Const::Int).unwrap_or(Const::Null), KqlType::Int),
+            Literal::Long(v) => (v.map(Const::Long).unwrap_or(Const::Null), KqlType::Long),
+            Literal::Real(v) => (v.map(Const::Real).unwrap_or(Const::Null), KqlType::Real),
+            Literal::Decimal(v) => (
+                match v {
+                    Some(t) => Const::Real(
+                        t.trim()
+                            .parse::<f64>()
+                            .map_err(|_| err(codes::BAD_LITERAL, format!("bad decimal literal '{t}'"), span))?,
+                    ),
+                    None => Const::Null,
+                },
+                KqlType::Decimal,
+            ),
+            Literal::String(s) => (Const::String(s.clone()), KqlType::String),
+            Literal::DateTime(v) => (
+                match v {
+                    Some(t) => Const::DateTime(
+                        parse_datetime(t)
+                            .ok_or_else(|| err(codes::BAD_LITERAL, format!("bad or out-of-range datetime literal '{t}'"), span))?,
+                    ),
+                    None => Const::Null,
+                },
+                KqlType::DateTime,
+            ),
+            Literal::TimeSpan(v) => (
+                match v {
+                    Some(ticks) => Const::TimeSpan(
+                        ticks
+                            .checked_mul(100)
+                            .ok_or_else(|| err(codes::BAD_LITERAL, "timespan literal out of range", span))?,
+                    ),
+                    None => Const::Null,
+                },
+                KqlType::TimeSpan,
+            ),
+            Literal::Guid(v) => (v.clone().map(Const::Guid).unwrap_or(Const::Null), KqlType::Guid),
+            Literal::Dynamic(d) => (
+                match d {
+                    ast::DynValue::Null => Const::Null,
+                    other => Const::Dynamic(dyn_to_json(other)),
+                },
+                KqlType::Dynamic,
+            ),
+        };
+        Ok(ScalarExpr::literal(c, ty, span))
+    }
+
+    fn bind_name(&mut self, id: &ast::Ident, env: &Env, scope: &Scope) -> BResult<ScalarExpr> {
+        if let Some(f) = scope.fields.iter().find(|f| f.name == id.name) {
+            return Ok(ScalarExpr::column(&f.name, f.ty, id.span));
+        }
+        match env.get(&id.name) {
+            Some(Binding::Scalar(s)) => {
+                let mut s = s.clone();
+                s.span = id.span;
+                return Ok(s);
+            }
+            Some(Binding::Tabular(_)) => {
+                return Err(err(
+                    codes::NOT_SCALAR,
+                    format!("'{}' is a table; use toscalar() to get a single value from it", id.name),
+                    id.span,
+                ));
+            }
+            Some(Binding::Function(_)) => {
+                return Err(err(codes::NOT_SCALAR, format!("'{}' is a function; call it with ()", id.name), id.span));
+            }
+            None => {}
+        }
+        if self.catalog.table(&id.name).is_some() {
+            return Err(err(
+                codes::NOT_SCALAR,
+                format!("'{}' is a table, not a column", id.name),
+                id.span,
+            ));
+        }
+        let mut d = err(
+            codes::UNKNOWN_COLUMN,
+            format!("unknown column or variable '{}'", id.name),
+            id.span,
+        );
+        if let Some(s) = suggest(
+            &id.name,
+            scope
+                .fields
+                .iter()
+                .map(|f| f.name.as_str())
+                .chain(env.vars.keys().map(|k| k.as_str())),
+        ) {
+            d = d.with_help(s);
+        }
+        Err(d)
+    }
+
+    fn bind_call(
+        &mut self,
+        name: &ast::Ident,
+        args: &[Expr],
+        env: &Env,
+        scope: &Scope,
+        col: &mut Collector,
+        span: Span,
+    ) -> BResult<ScalarExpr> {
+        let fname = name.name.as_str();
+        // User-defined functions shadow built-ins.
+        if let Some(Binding::Function(f)) = env.get(fname) {
+            let f = Rc::clone(f);
+            if self.fn_is_tabular(&f) {
+                return Err(err(
+                    codes::NOT_SCALAR,
+                    format!("function '{fname}' returns a table; it cannot be used as a value"),
+                    span,
+                ));
+            }
+            self.enter(span)?;
+            let r = (|| {
+                let fenv = self.function_env(&f, args, None, env, scope, col, span)?;
+                self.bind_scalar(&f.lambda.body.result, &fenv, scope, col)
+            })();
+            self.leave();
+            return r.map(|mut s| {
+                s.span = span;
+                s
+            });
+        }
+        match fname {
+            "toscalar" => {
+                let arg = args
+                    .first()
+                    .ok_or_else(|| err(codes::WRONG_ARG_COUNT, "toscalar() needs one argument", span))?;
+                if !self.is_tabular(arg, env) {
+                    return self.bind_scalar(arg, env, scope, col);
+                }
+                let rel = self.bind_rel(arg, env)?;
+                let ty = rel
+                    .schema
+                    .first()
+                    .map(|f| f.ty)
+                    .ok_or_else(|| err(codes::NOT_SCALAR, "toscalar() of a table without columns", span))?;
+                return Ok(ScalarExpr::new(ScalarKind::ScalarSubquery(Box::new(rel)), ty, span));
+            }
+            "pack_all" => {
+                let mut pargs = Vec::new();
+                for f in scope.fields {
+                    pargs.push(ScalarExpr::literal(Const::String(f.name.clone()), KqlType::String, span));
+                    pargs.push(ScalarExpr::column(&f.name, f.ty, span));
+                }
+                let types: Vec<ArgType> = pargs
+                    .iter()
+                    .map(|a| ArgType {
+                        ty: a.ty,
+                        constant: a.constant().cloned(),
+                    })
+                    .collect();
+                let ty = kql_functions::scalar_type("bag_pack", &types).map_err(|e| err(e.code, e.message, span))?;
+                return Ok(ScalarExpr::new(
+                    ScalarKind::Call {
+                        name: "bag_pack".into(),
+                        args: pargs,
+                    },
+                    ty,
+                    span,
+                ));
+            }
+            "column_ifexists" => {
+                let (Some(cname), Some(default)) = (args.first(), args.get(1)) else {
+                    return Err(err(codes::WRONG_ARG_COUNT, "column_ifexists() needs two arguments", span));
+                };
+                let cname = self.bind_scalar(cname, env, scope, col)?;
+                let cname = const_string(&cname)
+                    .ok_or_else(|| err(codes::NOT_CONSTANT, "column_ifexists() needs a constant column name", span))?;
+                if let Some(f) = scope.fields.iter().find(|f| f.name == cname) {
+                    return Ok(ScalarExpr::column(&f.name, f.ty, span));
+                }
+                return self.bind_scalar(default, env, scope, col);
+            }
+            "row_number" | "prev" | "next" | "row_cumsum" => {
+                if !col.windows_allowed {
+                    return Err(err(
+                        codes::AGGREGATE_CONTEXT,
+                        format!("{fname}() is only allowed in extend/project on serialized rows"),
+                        span,
+                    ));
+                }
+                let mut bound = Vec::new();
+                for a in args {
+                    bound.push(self.bind_scalar(a, env, scope, &mut Collector::default())?);
+                }
+                let w = match fname {
+                    "row_number" => WindowExpr::RowNumber {
+                        start: bound.first().and_then(const_long).unwrap_or(1),
+                    },
+                    "row_cumsum" => WindowExpr::RowCumSum {
+                        expr: bound
+                            .into_iter()
+                            .next()
+                            .ok_or_else(|| err(codes::WRONG_ARG_COUNT, "row_cumsum() needs an argument", span))?,
+                    },
+                    _ => {
+                        let mut it = bound.into_iter();
+                        let expr = it
+                            .next()
+                            .ok_or_else(|| err(codes::WRONG_ARG_COUNT, format!("{fname}() needs an argument"), span))?;
+                        let offset = match it.next() {
+                            Some(o) => const_long(&o)
+                                .ok_or_else(|| err(codes::NOT_CONSTANT, "the offset must be a constant", o.span))?,
+                            None => 1,
+                        };
+                        let default = it.next().map(|d| d.cast_to(expr.ty));
+                        if fname == "prev" {
+                            WindowExpr::Prev { expr, offset, default }
+                        } else {
+                            WindowExpr::Next { expr, offset, default }
+                        }
+                    }
+                };
+                let ty = match &w {
+                    WindowExpr::RowNumber { .. } => KqlType::Long,
+                    WindowExpr::Prev { expr, .. } | WindowExpr::Next { expr, .. } | WindowExpr::RowCumSum { expr } => expr.ty,
+                };
+                let hidden = col.hidden();
+                col.windows.push((hidden.clone(), w));
+                return Ok(ScalarExpr::column(&hidden, ty, span));
+            }
+            "arg_max" | "arg_min" => {
+                return Err(err(
+                    codes::AGGREGATE_CONTEXT,
+                    format!("{fname}() must be a top-level aggregate of summarize"),
+                    span,
+                ));
+            }
+            _ => {}
+        }
+        let kind = kql_functions::function_kind(fname);
+        match kind {
+            Some(FnKind::Aggregate) => {
+                if !col.aggs_allowed {
+                    return Err(err(
+                        codes::AGGREGATE_CONTEXT,
+                        format!("aggregate function {fname}() is only allowed in summarize"),
+                        span,
+                    ));
+                }
+                let mut bound = Vec::new();
+                let mut inner = Collector::default();
+                for a in args {
+                    if matches!(a.kind, ExprKind::Star) {
+                        continue;
+                    }
+                    bound.push(self.bind_scalar(a, env, scope, &mut inner)?);
+                }
+                let types: Vec<ArgType> = bound
+                    .iter()
+                    .map(|a| ArgType {
+                        ty: a.ty,
+                        constant: a.constant().cloned(),
+                    })
+                    .collect();
+                let ty = kql_functions::aggregate_type(fname, &types).map_err(|e| fn_err(e, span, args))?;
+                let hidden = col.hidden();
+                col.aggs.push((
+                    hidden.clone(),
+                    AggExpr::Call {
+                        name: fname.to_string(),
+                        args: bound,
+                        ty,
+                    },
+                ));
+                Ok(ScalarExpr::column(&hidden, ty, span))
+            }
+            Some(FnKind::Scalar) => {
+                let mut bound = Vec::new();
+                for a in args {
+                    bound.push(self.bind_scalar(a, env, scope, col)?);
+                }
+                let types: Vec<ArgType> = bound
+                    .iter()
+                    .map(|a| ArgType {
+                        ty: a.ty,
+                        constant: a.constant().cloned(),
+                    })
+                    .collect();
+                let ty = kql_functions::scalar_type(fname, &types).map_err(|e| fn_err(e, span, args))?;
+                if fname == "now" && bound.is_empty() {
+                    return Ok(ScalarExpr::literal(Const::DateTime(self.options.now_nanos), KqlType::DateTime, span));
+                }
+                Ok(ScalarExpr::new(
+                    ScalarKind::Call {
+                        name: fname.to_string(),
+                        args: bound,
+                    },
+                    ty,
+                    span,
+                ))
+            }
+            None => {
+                if self.is_tabular(
+                    &Expr::new(
+                        ExprKind::Call {
+                            name: name.clone(),
+                            args: args.to_vec(),
+                        },
+                        span,
+                    ),
+                    env,
+                ) {
+                    return Err(err(
+                        codes::NOT_SCALAR,
+                        format!("'{fname}' returns a table; it cannot be used as a value"),
+                        span,
+                    ));
+                }
+                let mut d = err(codes::UNKNOWN_FUNCTION, format!("unknown function '{fname}'"), name.span);
+                if let Some(s) = suggest(fname, KNOWN_FUNCTION_HINTS.iter().copied()) {
+                    d = d.with_help(s);
+                }
+                Err(d)
+            }
+        }
+    }
+}
+
+/// Common function names used for "did you mean" suggestions.
+const KNOWN_FUNCTION_HINTS: &[&str] = &[
+    "ago", "tostring", "count", "isnotempty", "make_set", "parse_json", "arg_max", "max", "min", "dcount",
+    "now", "strcat", "bin", "tolower", "toupper", "iff", "split", "extract", "todynamic", "array_length",
+    "case", "isempty", "pack_array", "make_list", "toscalar", "countif", "datetime_diff", "todatetime",
+    "take_any", "arg_min", "coalesce", "parse_url", "toint", "tolong", "replace_string", "startofday",
+    "ipv4_is_private", "sum", "avg", "set_has_element", "isnotnull", "isnull", "substring", "make_bag",
+    "dcountif", "extract_all", "format_datetime", "strlen", "trim", "base64_decode_tostring", "bag_pack",
+    "indexof", "parse_command_line", "round", "floor", "abs", "hash_sha256", "sumif",
+];
+
+enum Side {
+    Left,
+    Right,
+}
+
+fn side_column(e: &Expr) -> Option<(Side, ast::Ident)> {
+    match &e.kind {
+        ExprKind::Member { expr, name } => match &expr.kind {
+            ExprKind::Name(id) if id.name == "$left" => Some((Side::Left, name.clone())),
+            ExprKind::Name(id) if id.name == "$right" => Some((Side::Right, name.clone())),
+            _ => None,
+        },
+        ExprKind::Paren(inner) => side_column(inner),
+        _ => None,
+    }
+}
+
+fn flatten_and<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match &e.kind {
+        ExprKind::Binary {
+            op: ast::BinaryOp::And,
+            left,
+            right,
+        } => {
+            flatten_and(left, out);
+            flatten_and(right, out);
+        }
+        ExprKind::Paren(inner) => flatten_and(inner, out),
+        _ => out.push(e),
+    }
+}
+
+/// Output columns of a join: left columns, then right columns (renamed on collision
+/// with a numeric suffix), per kind.
+fn join_schema(left: &[Field], right: &[Field], kind: JoinKind, on: &[(usize, usize)], lookup: bool) -> Vec<Field> {
+    match kind {
+        JoinKind::LeftSemi | JoinKind::LeftAnti => return left.to_vec(),
+        JoinKind::RightSemi | JoinKind::RightAnti => return right.to_vec(),
+        _ => {}
+    }
+    let mut fields: Vec<Field> = left.to_vec();
+    for (i, f) in right.iter().enumerate() {
+        if lookup && on.iter().any(|(_, r)| *r == i) {
+            continue;
+        }
+        let taken: Vec<String> = fields.iter().map(|f| f.name.clone()).collect();
+        fields.push(Field::new(unique_name(&f.name, &taken), f.ty));
+    }
+    fields
+}
+
+/// Projects the columns at `indices` (in that order).
+fn select(input: Rel, indices: &[usize], span: Span) -> Rel {
+    let fields: Vec<Field> = indices.iter().filter_map(|&i| input.schema.get(i).cloned()).collect();
+    let exprs = fields.iter().map(|f| ScalarExpr::column(&f.name, f.ty, span)).collect();
+    Rel {
+        kind: RelKind::Project {
+            input: Box::new(input),
+            exprs,
+        },
+        schema: schema(fields),
+        span,
+    }
+}
+
+/// Renames columns positionally (same count and order).
+fn rename(input: Rel, fields: Vec<Field>, span: Span) -> Rel {
+    let exprs = input
+        .schema
+        .iter()
+        .map(|f| ScalarExpr::column(&f.name, f.ty, span))
+        .collect();
+    Rel {
+        kind: RelKind::Project {
+            input: Box::new(input),
+            exprs,
+        },
+        schema: schema(fields),
+        span,
+    }
+}
+
+/// Adds or replaces (in place) one column.
+fn extend_one(input: Rel, name: &str, e: ScalarExpr, span: Span) -> Rel {
+    let mut fields: Vec<Field> = Vec::new();
+    let mut exprs = Vec::new();
+    let mut replaced = false;
+    let mut e = Some(e);
+    for f in input.schema.iter() {
+        if f.name == name {
+            if let Some(v) = e.take() {
+                fields.push(Field::new(name, v.ty));
+                exprs.push(v);
+                replaced = true;
+            }
+        } else {
+            fields.push(f.clone());
+            exprs.push(ScalarExpr::column(&f.name, f.ty, span));
+        }
+    }
+    if !replaced && let Some(v) = e.take() {
+        fields.push(Field::new(name, v.ty));
+        exprs.push(v);
+    }
+    Rel {
+        kind: RelKind::Project {
+            input: Box::new(input),
+            exprs,
+        },
+        schema: schema(fields),
+        span,
+    }
+}
+
+/// Removes the hidden helper columns (window results) from the output.
+fn drop_hidden(input: Rel, span: Span) -> Rel {
+    if !input.schema.iter().any(|f| f.name.starts_with("__kql_h")) {
+        return input;
+    }
+    let keep: Vec<usize> = (0..input.schema.len())
+        .filter(|&i| !input.schema[i].name.starts_with("__kql_h"))
+        .collect();
+    select(input, &keep, span)
+}
+
+fn regex_escape(s: &str) -> String {
+    let mut out = String::new();
+    for ch in s.chars() {
+        if "\\.+*?()|[]{}^$#&-~".contains(ch) {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}

@@ -1,0 +1,136 @@
+//! Binder tests: result schemas (names and KQL types) and diagnostics. Expected schemas
+//! were checked against Microsoft's own KQL binder (Kusto.Language) where noted.
+#![allow(clippy::unwrap_used)]
+
+use kql_sema::{BindOptions, MemoryCatalog, bind};
+
+fn schema_of(query: &str) -> Result<String, String> {
+    let parsed = kql_syntax::parse(query);
+    if let Some(d) = parsed.diagnostics.first() {
+        return Err(format!("{}: {}", d.code, d.message));
+    }
+    let cat = MemoryCatalog::defender();
+    let bound = bind(&parsed.script, &cat, BindOptions { now_nanos: 0 }).map_err(|d| format!("{}: {}", d.code, d.message))?;
+    Ok(bound
+        .rel
+        .schema
+        .iter()
+        .map(|f| format!("{}:{}", f.name, f.ty))
+        .collect::<Vec<_>>()
+        .join(", "))
+}
+
+fn code_of(query: &str) -> String {
+    match schema_of(query) {
+        Ok(s) => panic!("expected an error, got {s}"),
+        Err(e) => e.split(':').next().unwrap_or_default().to_string(),
+    }
+}
+
+#[test]
+fn summarize_auto_names_match_kusto() {
+    // Kusto.Language: Timestamp, count_, dcount_DeviceId, set_FileName, FileName, any_FolderPath,
+    // Timestamp1, FileName1, countif_, avg_FileSize, min_Timestamp.
+    let s = schema_of(
+        "DeviceProcessEvents | summarize count(), dcount(DeviceId), make_set(FileName), take_any(FileName), \
+         any(FolderPath), arg_max(Timestamp, FileName), countif(FileSize > 1), avg(FileSize), min(Timestamp) \
+         by bin(Timestamp, 1h)",
+    )
+    .unwrap();
+    assert_eq!(
+        s,
+        "Timestamp:datetime, count_:long, dcount_DeviceId:long, set_FileName:dynamic, FileName:string, \
+         any_FolderPath:string, Timestamp1:datetime, FileName1:string, countif_:long, avg_FileSize:real, \
+         min_Timestamp:datetime"
+    );
+}
+
+#[test]
+fn summarize_dedupes_and_orders_keys_first() {
+    // Kusto.Language: Column1, sum_FileSize, sum_FileSize1, avg_FileSize, max_FileSize, dcount_, count_
+    let s = schema_of(
+        "DeviceProcessEvents | summarize sum(FileSize), sum(toint(FileSize)), avg(toint(FileSize)), \
+         max(toint(FileSize)), dcount(tolower(FileName)), count() by tolower(FileName)",
+    )
+    .unwrap();
+    assert_eq!(
+        s,
+        "Column1:string, sum_FileSize:long, sum_FileSize1:long, avg_FileSize:real, max_FileSize:int, dcount_:long, count_:long"
+    );
+}
+
+#[test]
+fn arithmetic_widens_int_to_long() {
+    // Kusto.Language: a:int, b:int, c:long, d:long, e:long, f:real, g:long
+    let s = schema_of("datatable(a:int, b:int)[1,2] | extend c = a + b, d = a * 2, e = a / b, f = a + 1.5, g = -a").unwrap();
+    assert_eq!(s, "a:int, b:int, c:long, d:long, e:long, f:real, g:long");
+}
+
+#[test]
+fn print_names_by_position() {
+    let s = schema_of("print 1, x=2, strlen('a'), tolower('a')").unwrap();
+    assert_eq!(s, "print_0:long, x:long, print_2:long, print_3:string");
+}
+
+#[test]
+fn project_names_like_kusto() {
+    // Kusto.Language: FileName, Column1, Column2, FileSize, Column3, Timestamp
+    let s = schema_of(
+        "DeviceProcessEvents | project FileName, tolower(FileName), 1, toint(FileSize), FileSize + 1, bin(Timestamp,1d)",
+    )
+    .unwrap();
+    assert_eq!(s, "FileName:string, Column1:string, Column2:long, FileSize:int, Column3:long, Timestamp:datetime");
+}
+
+#[test]
+fn join_renames_right_columns() {
+    let s = schema_of("DeviceProcessEvents | join (DeviceNetworkEvents) on DeviceId | project DeviceId, DeviceId1, Timestamp1").unwrap();
+    assert_eq!(s, "DeviceId:string, DeviceId1:string, Timestamp1:datetime");
+    let s = schema_of(
+        "datatable(a:long, b:string)[] | join kind=leftsemi (datatable(a:long, c:string)[]) on a",
+    )
+    .unwrap();
+    assert_eq!(s, "a:long, b:string");
+    let s = schema_of("datatable(a:long, b:string)[] | lookup (datatable(x:long, c:string)[]) on $left.a == $right.x").unwrap();
+    assert_eq!(s, "a:long, b:string, c:string");
+}
+
+#[test]
+fn arg_max_star_keeps_all_columns() {
+    let s = schema_of("datatable(k:string, t:datetime, v:long)[] | summarize arg_max(t, *) by k").unwrap();
+    assert_eq!(s, "k:string, t:datetime, v:long");
+}
+
+#[test]
+fn let_functions_and_tabular_lets() {
+    let s = schema_of(
+        "let f = (T:(*), n:long) { T | take n }; let x = datatable(a:long)[1,2,3]; x | invoke f(2) | extend b = a * 2",
+    )
+    .unwrap();
+    assert_eq!(s, "a:long, b:long");
+    let s = schema_of("let g = (x:long) { x + 1 }; print g(2)").unwrap();
+    assert_eq!(s, "print_0:long");
+}
+
+#[test]
+fn member_access_names() {
+    let s = schema_of("datatable(d:dynamic)[] | extend tostring(d.a), d.b.c, d['x']").unwrap();
+    assert_eq!(s, "d:dynamic, a:string, c:dynamic, x:dynamic");
+}
+
+#[test]
+fn builtin_defender_functions() {
+    let s = schema_of("DeviceFromIP('10.0.0.1')").unwrap();
+    assert_eq!(s, "IP:string, DeviceId:string");
+}
+
+#[test]
+fn diagnostics_have_codes_and_suggestions() {
+    assert_eq!(code_of("DeviceProcessEvent | take 1"), "KQL2001");
+    assert_eq!(code_of("DeviceProcessEvents | where FileNam == 'a'"), "KQL2002");
+    assert_eq!(code_of("DeviceProcessEvents | where FileSize"), "KQL3001");
+    assert_eq!(code_of("DeviceProcessEvents | evaluate some_plugin()"), "KQL4001");
+    let parsed = kql_syntax::parse("DeviceProcessEvents | where FileNam == 'a'");
+    let d = bind(&parsed.script, &MemoryCatalog::defender(), BindOptions { now_nanos: 0 }).unwrap_err();
+    assert_eq!(d.help.as_deref(), Some("did you mean 'FileName'?"));
+}
