@@ -92,6 +92,16 @@ impl<'a> Planner<'a> {
             RelKind::Values { rows } => self.plan_values(rows, &rel.schema, span)?,
             RelKind::Range { from, to, step } => self.plan_range(from, to, step, &rel.schema, span)?,
             RelKind::Empty => self.empty(&rel.schema, span)?,
+            RelKind::MakeSeries {
+                input,
+                group,
+                axis,
+                aggs,
+                defaults,
+                from,
+                to,
+                step,
+            } => self.plan_make_series(input, group, axis, aggs, defaults, (from, to, step), &rel.schema, span)?,
             RelKind::ExternalData {
                 uris,
                 format,
@@ -378,6 +388,98 @@ impl<'a> Planner<'a> {
         }
         LogicalPlanBuilder::from(scan)
             .project(exprs)
+            .map_err(df_err(span))?
+            .build()
+            .map_err(df_err(span))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn plan_make_series(
+        &mut self,
+        input: &Rel,
+        group: &[ScalarExpr],
+        axis: &ScalarExpr,
+        aggs: &[AggExpr],
+        defaults: &[serde_json::Value],
+        (from, to, step): (&ScalarExpr, &ScalarExpr, &ScalarExpr),
+        out: &[Field],
+        span: Span,
+    ) -> PResult<LogicalPlan> {
+        use datafusion::arrow::datatypes::DataType;
+        let input_plan = self.plan(input)?;
+        let time = axis.ty == KqlType::DateTime;
+        let num_ty = if time { DataType::Int64 } else { DataType::Float64 };
+        let cast = |e: Expr| Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(e), num_ty.clone()));
+        let a = cast(self.scalar(axis)?);
+        let f = cast(self.scalar(from)?);
+        let t = cast(self.scalar(to)?);
+        let s = cast(self.scalar(step)?);
+        // Bin index of each row within [from, to).
+        let idx = if time {
+            (a.clone() - f.clone()) / s.clone()
+        } else {
+            datafusion::functions::expr_fn::floor((a.clone() - f.clone()) / s.clone())
+        };
+        let idx = Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(idx), DataType::Int64));
+        let in_range = a.clone().gt_eq(f.clone()).and(a.lt(t.clone()));
+        let filtered = LogicalPlanBuilder::from(input_plan)
+            .filter(in_range)
+            .map_err(df_err(span))?
+            .build()
+            .map_err(df_err(span))?;
+        let group_names: Vec<String> = out.iter().take(group.len()).map(|f| f.name.clone()).collect();
+        let mut g = Vec::new();
+        for (e, n) in group.iter().zip(&group_names) {
+            g.push(self.scalar(e)?.alias(n));
+        }
+        g.push(idx.alias("__kql_idx"));
+        let mut a1 = Vec::new();
+        for (i, agg) in aggs.iter().enumerate() {
+            a1.push(self.aggregate(agg, span)?.alias(format!("__kql_v{i}")));
+        }
+        let per_bin = LogicalPlanBuilder::from(filtered)
+            .aggregate(g, a1)
+            .map_err(df_err(span))?
+            .build()
+            .map_err(df_err(span))?;
+        // Collect (index, value as dynamic) lists per group.
+        let g2: Vec<Expr> = group_names.iter().map(|n| col(n)).collect();
+        let mut a2 = vec![datafusion::functions_aggregate::expr_fn::array_agg(col("__kql_idx")).alias("__kql_idxs")];
+        for (i, agg) in aggs.iter().enumerate() {
+            let v = TypedExpr {
+                expr: col(&format!("__kql_v{i}")),
+                ty: agg.ty(),
+                constant: None,
+            };
+            let dynv = if agg.ty() == KqlType::Dynamic { v.expr } else { kql_functions::cast(v, KqlType::Dynamic).map_err(fn_err(span))? };
+            a2.push(datafusion::functions_aggregate::expr_fn::array_agg(dynv).alias(format!("__kql_vs{i}")));
+        }
+        let per_group = LogicalPlanBuilder::from(per_bin)
+            .aggregate(g2, a2)
+            .map_err(df_err(span))?
+            .build()
+            .map_err(df_err(span))?;
+        let integer = Expr::Literal(ScalarValue::Boolean(Some(axis.ty.is_integer())), None);
+        let mut proj: Vec<Expr> = group_names.iter().map(|n| col(n)).collect();
+        for (i, d) in defaults.iter().enumerate() {
+            let name = &out[group.len() + i].name;
+            proj.push(
+                udf::series_fill(vec![
+                    f.clone(),
+                    t.clone(),
+                    s.clone(),
+                    integer.clone(),
+                    col("__kql_idxs"),
+                    col(&format!("__kql_vs{i}")),
+                    Expr::Literal(ScalarValue::Utf8(Some(d.to_string())), None),
+                ])
+                .alias(name),
+            );
+        }
+        let axis_name = &out[out.len() - 1].name;
+        proj.push(udf::series_axis(vec![f, t, s, integer]).alias(axis_name));
+        LogicalPlanBuilder::from(per_group)
+            .project(proj)
             .map_err(df_err(span))?
             .build()
             .map_err(df_err(span))

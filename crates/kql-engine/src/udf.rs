@@ -115,3 +115,186 @@ pub fn dynamic_to_list(e: Expr) -> Expr {
 pub fn dynamic_indices(e: Expr) -> Expr {
     INDICES.call(vec![e])
 }
+
+// ---------------------------------------------------------------- make-series
+
+use datafusion::arrow::array::{AsArray, BooleanArray, GenericListArray};
+use datafusion::arrow::datatypes::{Float64Type, Int64Type};
+
+/// Number of bins and the axis values of a series.
+#[derive(Clone, Copy)]
+enum Axis {
+    /// Datetime axis in ns: from, step, bins.
+    Time(i64, i64, usize),
+    /// Numeric axis: from, step, bins, integer-valued.
+    Num(f64, f64, usize, bool),
+}
+
+const MAX_BINS: usize = 1_000_000;
+
+fn axis_at(args: &[ArrayRef], row: usize, integer: bool) -> Option<Axis> {
+    let (a, b, c) = (args.first()?, args.get(1)?, args.get(2)?);
+    if a.is_null(row) || b.is_null(row) || c.is_null(row) {
+        return None;
+    }
+    match a.data_type() {
+        DataType::Int64 => {
+            let from = a.as_primitive::<Int64Type>().value(row);
+            let to = b.as_primitive::<Int64Type>().value(row);
+            let step = c.as_primitive::<Int64Type>().value(row);
+            if step <= 0 || to <= from {
+                return Some(Axis::Time(from, step.max(1), 0));
+            }
+            let n = (i128::from(to) - i128::from(from) + i128::from(step) - 1) / i128::from(step);
+            Some(Axis::Time(from, step, usize::try_from(n).ok()?.min(MAX_BINS)))
+        }
+        _ => {
+            let from = a.as_primitive::<Float64Type>().value(row);
+            let to = b.as_primitive::<Float64Type>().value(row);
+            let step = c.as_primitive::<Float64Type>().value(row);
+            if !(step > 0.0) || to <= from {
+                return Some(Axis::Num(from, 1.0, 0, integer));
+            }
+            let n = ((to - from) / step).ceil();
+            Some(Axis::Num(from, step, (n as usize).min(MAX_BINS), integer))
+        }
+    }
+}
+
+fn axis_json(axis: Axis) -> serde_json::Value {
+    match axis {
+        Axis::Time(from, step, n) => serde_json::Value::Array(
+            (0..n)
+                .map(|i| {
+                    let t = from.saturating_add(step.saturating_mul(i as i64));
+                    serde_json::Value::String(kql_sema::bind::format_iso(t))
+                })
+                .collect(),
+        ),
+        Axis::Num(from, step, n, integer) => serde_json::Value::Array(
+            (0..n)
+                .map(|i| {
+                    let v = from + step * i as f64;
+                    if integer {
+                        serde_json::Value::from(v as i64)
+                    } else {
+                        serde_json::Number::from_f64(v)
+                            .map(serde_json::Value::Number)
+                            .unwrap_or(serde_json::Value::Null)
+                    }
+                })
+                .collect(),
+        ),
+    }
+}
+
+fn bins(axis: Axis) -> usize {
+    match axis {
+        Axis::Time(_, _, n) | Axis::Num(_, _, n, _) => n,
+    }
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct SeriesUdf {
+    signature: Signature,
+    /// true: the axis array; false: fill values into bins.
+    axis: bool,
+}
+
+impl ScalarUDFImpl for SeriesUdf {
+    fn name(&self) -> &str {
+        if self.axis { "kql_series_axis" } else { "kql_series_fill" }
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    /// axis: (from, to, step, integer) ; fill: (from, to, step, integer, idx list, value list, default)
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let n = args.number_rows;
+        let arrays: Vec<ArrayRef> = args
+            .args
+            .iter()
+            .map(|a| a.to_array(n))
+            .collect::<Result<Vec<_>>>()?;
+        let integer = arrays
+            .get(3)
+            .and_then(|a| a.as_any().downcast_ref::<BooleanArray>().map(|b| b.value(0)))
+            .unwrap_or(false);
+        let mut out = StringBuilder::new();
+        for row in 0..n {
+            let Some(axis) = axis_at(&arrays, row, integer) else {
+                out.append_null();
+                continue;
+            };
+            if self.axis {
+                out.append_value(axis_json(axis).to_string());
+                continue;
+            }
+            let default: serde_json::Value = arrays
+                .get(6)
+                .and_then(|a| a.as_any().downcast_ref::<StringArray>().map(|s| s.value(0).to_string()))
+                .and_then(|t| serde_json::from_str(&t).ok())
+                .unwrap_or(serde_json::Value::Null);
+            let mut values = vec![default; bins(axis)];
+            let (Some(idx), Some(vals)) = (arrays.get(4), arrays.get(5)) else {
+                return exec_err!("kql_series_fill: missing arguments");
+            };
+            let (Some(idx), Some(vals)) = (
+                idx.as_any().downcast_ref::<GenericListArray<i32>>(),
+                vals.as_any().downcast_ref::<GenericListArray<i32>>(),
+            ) else {
+                return exec_err!("kql_series_fill: expected lists");
+            };
+            if idx.is_valid(row) && vals.is_valid(row) {
+                let iv = idx.value(row);
+                let vv = vals.value(row);
+                let iv = iv.as_primitive::<Int64Type>();
+                let vv = vv.as_string::<i32>();
+                for k in 0..iv.len().min(vv.len()) {
+                    if iv.is_null(k) || vv.is_null(k) {
+                        continue;
+                    }
+                    let i = iv.value(k);
+                    if i < 0 {
+                        continue;
+                    }
+                    if let Some(slot) = values.get_mut(i as usize) {
+                        *slot = serde_json::from_str(vv.value(k)).unwrap_or(serde_json::Value::Null);
+                    }
+                }
+            }
+            out.append_value(serde_json::Value::Array(values).to_string());
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
+static SERIES_AXIS: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| {
+    Arc::new(ScalarUDF::new_from_impl(SeriesUdf {
+        signature: Signature::any(4, Volatility::Immutable),
+        axis: true,
+    }))
+});
+
+static SERIES_FILL: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| {
+    Arc::new(ScalarUDF::new_from_impl(SeriesUdf {
+        signature: Signature::any(7, Volatility::Immutable),
+        axis: false,
+    }))
+});
+
+/// The axis array of a series: `(from, to, step, integer)`.
+pub fn series_axis(args: Vec<Expr>) -> Expr {
+    SERIES_AXIS.call(args)
+}
+
+/// One aggregate's series: `(from, to, step, integer, idx list, value list, default json)`.
+pub fn series_fill(args: Vec<Expr>) -> Expr {
+    SERIES_FILL.call(args)
+}

@@ -6,7 +6,7 @@
 use crate::catalog::Catalog;
 use crate::datetime::parse_datetime;
 use crate::ir::*;
-use crate::naming::{aggregate_name, expr_name, unique_name};
+use crate::naming::{aggregate_name, expr_name, expr_name_in, unique_name};
 use kql_functions::{ArgType, Const, FnKind};
 use kql_syntax::ast::{self, Expr, ExprKind, Literal, OperatorKind, Statement};
 use kql_syntax::{Diagnostic, KqlType, Span, codes};
@@ -210,6 +210,22 @@ fn dyn_to_json(v: &ast::DynValue) -> serde_json::Value {
             }
             Value::Object(m)
         }
+    }
+}
+
+/// A constant as a JSON value (as it appears inside `dynamic`).
+pub fn const_to_json(c: &Const) -> serde_json::Value {
+    use serde_json::Value;
+    match c {
+        Const::Null | Const::Type(_) => Value::Null,
+        Const::Bool(b) => Value::Bool(*b),
+        Const::Int(i) => Value::from(*i),
+        Const::Long(i) => Value::from(*i),
+        Const::Real(f) => serde_json::Number::from_f64(*f).map(Value::Number).unwrap_or(Value::Null),
+        Const::String(s) | Const::Guid(s) => Value::String(s.clone()),
+        Const::DateTime(n) => Value::String(format_iso(*n)),
+        Const::TimeSpan(n) => Value::String(format_timespan(*n)),
+        Const::Dynamic(v) => v.clone(),
     }
 }
 
@@ -846,7 +862,7 @@ impl<'a> Binder<'a> {
             let e = self.bind_scalar(&item.expr, env, &Scope::empty(), &mut col)?;
             let name = match item.names.first() {
                 Some(n) => n.name.clone(),
-                None => expr_name(&item.expr).unwrap_or_else(|| format!("print_{i}")),
+                None => expr_name_in(&item.expr, &|_| false).unwrap_or_else(|| format!("print_{i}")),
             };
             let taken: Vec<String> = fields.iter().map(|f: &Field| f.name.clone()).collect();
             let name = unique_name(&name, &taken);
@@ -1112,7 +1128,15 @@ impl<'a> Binder<'a> {
             OperatorKind::Search { .. } => Err(Diagnostic::unsupported("the 'search' operator", span)),
             OperatorKind::MvApply { .. } => Err(Diagnostic::unsupported("the 'mv-apply' operator", span)),
             OperatorKind::ParseKv { .. } => Err(Diagnostic::unsupported("the 'parse-kv' operator", span)),
-            OperatorKind::MakeSeries { .. } => Err(Diagnostic::unsupported("the 'make-series' operator", span)),
+            OperatorKind::MakeSeries {
+                aggregates,
+                on,
+                from,
+                to,
+                step,
+                by,
+                ..
+            } => self.bind_make_series(input, aggregates, on, from.as_ref(), to.as_ref(), step.as_ref(), by, env, span),
             OperatorKind::TopNested(_) => Err(Diagnostic::unsupported("the 'top-nested' operator", span)),
             OperatorKind::SampleDistinct { .. } => Err(Diagnostic::unsupported("the 'sample-distinct' operator", span)),
             OperatorKind::Partition { .. } => Err(Diagnostic::unsupported("the 'partition' operator", span)),
@@ -1189,7 +1213,7 @@ impl<'a> Binder<'a> {
             };
             let e = self.bind_scalar(&item.expr, env, &Scope::of(&rel.schema), &mut col)?;
             let names: Vec<String> = if item.names.is_empty() {
-                vec![match expr_name(&item.expr) {
+                vec![match expr_name_in(&item.expr, &|n| rel.schema.iter().any(|f| f.name == n)) {
                     Some(n) => n,
                     None => {
                         auto += 1;
@@ -1257,7 +1281,7 @@ impl<'a> Binder<'a> {
             let e = self.bind_scalar(&item.expr, env, &Scope::of(&input.schema), &mut col)?;
             let name = match item.names.first() {
                 Some(n) => n.name.clone(),
-                None => match expr_name(&item.expr) {
+                None => match expr_name_in(&item.expr, &|n| input.schema.iter().any(|f| f.name == n)) {
                     Some(n) => n,
                     None => {
                         auto += 1;
@@ -1308,7 +1332,7 @@ impl<'a> Binder<'a> {
             let e = self.bind_scalar(&item.expr, env, &scope, &mut Collector::default())?;
             let name = match item.names.first() {
                 Some(n) => n.name.clone(),
-                None => match expr_name(&item.expr) {
+                None => match expr_name_in(&item.expr, &|n| scope.fields.iter().any(|f| f.name == n)) {
                     Some(n) => n,
                     None => {
                         auto += 1;
@@ -1347,7 +1371,7 @@ impl<'a> Binder<'a> {
                 Some(n) => n.name.clone(),
                 None => match &item.expr.kind {
                     ExprKind::Call { name, args } => aggregate_name(&name.name, args),
-                    _ => match expr_name(&item.expr) {
+                    _ => match expr_name_in(&item.expr, &|n| scope.fields.iter().any(|f| f.name == n)) {
                         Some(n) => n,
                         None => {
                             auto += 1;
@@ -1394,6 +1418,123 @@ impl<'a> Binder<'a> {
             kind: RelKind::Project {
                 input: Box::new(agg_rel),
                 exprs,
+            },
+            schema: schema(fields),
+            span,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn bind_make_series(
+        &mut self,
+        input: Rel,
+        aggregates: &[(ast::NamedExpr, Option<Expr>)],
+        on: &Expr,
+        from: Option<&Expr>,
+        to: Option<&Expr>,
+        step: Option<&Expr>,
+        by: &[ast::NamedExpr],
+        env: &Env,
+        span: Span,
+    ) -> BResult<Rel> {
+        let scope_fields = Arc::clone(&input.schema);
+        let scope = Scope::of(&scope_fields);
+        let is_col = |n: &str| scope_fields.iter().any(|f| f.name == n);
+        let axis = self.bind_scalar(on, env, &scope, &mut Collector::default())?;
+        let axis_name = expr_name_in(on, &is_col).unwrap_or_else(|| "Column1".into());
+        let (Some(from), Some(to), Some(step)) = (from, to, step) else {
+            return Err(Diagnostic::unsupported("make-series without explicit 'from', 'to' and 'step'", span));
+        };
+        let from = self.bind_scalar_simple(from, env)?;
+        let to = self.bind_scalar_simple(to, env)?;
+        let step = self.bind_scalar_simple(step, env)?;
+        match axis.ty {
+            KqlType::DateTime => {
+                if from.ty != KqlType::DateTime || to.ty != KqlType::DateTime || step.ty != KqlType::TimeSpan {
+                    return Err(err(
+                        codes::TYPE_MISMATCH,
+                        "a datetime axis needs datetime 'from'/'to' and a timespan 'step'",
+                        span,
+                    ));
+                }
+            }
+            t if t.is_numeric() => {
+                if !(from.ty.is_numeric() && to.ty.is_numeric() && step.ty.is_numeric()) {
+                    return Err(err(codes::TYPE_MISMATCH, "a numeric axis needs numeric 'from'/'to'/'step'", span));
+                }
+            }
+            other => {
+                return Err(err(
+                    codes::TYPE_MISMATCH,
+                    format!("make-series needs a datetime or numeric axis, got {other}"),
+                    on.span,
+                ));
+            }
+        }
+        let mut group = Vec::new();
+        let mut fields: Vec<Field> = Vec::new();
+        let mut auto = 0usize;
+        for item in by {
+            let e = self.bind_scalar(&item.expr, env, &scope, &mut Collector::default())?;
+            let name = match item.names.first() {
+                Some(n) => n.name.clone(),
+                None => expr_name_in(&item.expr, &is_col).unwrap_or_else(|| {
+                    auto += 1;
+                    format!("Column{auto}")
+                }),
+            };
+            fields.push(Field::new(&name, e.ty));
+            group.push(e);
+        }
+        let mut aggs = Vec::new();
+        let mut defaults = Vec::new();
+        for (item, default) in aggregates {
+            let ExprKind::Call { name, args } = &item.expr.kind else {
+                return Err(err(codes::EXPECTED, "make-series needs aggregate calls", item.span));
+            };
+            let mut col = Collector {
+                aggs_allowed: true,
+                ..Default::default()
+            };
+            let e = self.bind_scalar(&item.expr, env, &scope, &mut col)?;
+            let agg = match (col.aggs.pop(), col.aggs.is_empty(), &e.kind) {
+                (Some((hidden, agg)), true, ScalarKind::Column(c)) if *c == hidden => agg,
+                _ => return Err(Diagnostic::unsupported("make-series over an expression of aggregates", item.span)),
+            };
+            let out_name = match item.names.first() {
+                Some(n) => n.name.clone(),
+                None => aggregate_name(&name.name, args),
+            };
+            let default_json = match default {
+                Some(d) => {
+                    let v = self.bind_scalar_simple(d, env)?;
+                    match v.constant() {
+                        Some(c) => const_to_json(c),
+                        None => return Err(err(codes::NOT_CONSTANT, "default= needs a constant", d.span)),
+                    }
+                }
+                None => match agg.ty() {
+                    t if t.is_numeric() => serde_json::Value::from(0),
+                    _ => serde_json::Value::Null,
+                },
+            };
+            let taken: Vec<String> = fields.iter().map(|f| f.name.clone()).collect();
+            fields.push(Field::new(unique_name(&out_name, &taken), KqlType::Dynamic));
+            aggs.push(agg);
+            defaults.push(default_json);
+        }
+        let taken: Vec<String> = fields.iter().map(|f| f.name.clone()).collect();
+        fields.push(Field::new(unique_name(&axis_name, &taken), KqlType::Dynamic));
+        Ok(Rel {
+            kind: RelKind::MakeSeries {
+                input: Box::new(input),
+                group,
+                axis,
+                aggs,
+                defaults,
+                from,
+                to,
+                step,
             },
             schema: schema(fields),
             span,

@@ -151,6 +151,18 @@ pub enum RelKind {
     },
     /// An empty relation with the given schema.
     Empty,
+    /// `make-series`: output = group keys, one dynamic array per aggregate, the axis array.
+    MakeSeries {
+        input: Box<Rel>,
+        group: Vec<ScalarExpr>,
+        axis: ScalarExpr,
+        aggs: Vec<AggExpr>,
+        /// Per aggregate: the value for empty bins (JSON), `default=` or the type's zero/null.
+        defaults: Vec<serde_json::Value>,
+        from: ScalarExpr,
+        to: ScalarExpr,
+        step: ScalarExpr,
+    },
     /// `externaldata`: rows read from files (local paths or `file://` URIs; other URIs
     /// fail when the query runs).
     ExternalData {

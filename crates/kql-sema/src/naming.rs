@@ -19,20 +19,28 @@ const PREFIXED: &[(&str, &str)] = &[("strlen", "strlen"), ("gettype", "type"), (
 /// The name KQL gives to a column computed by `expr` when none is written, or `None`
 /// when KQL falls back to `ColumnN` / `print_N`.
 pub fn expr_name(expr: &Expr) -> Option<String> {
+    expr_name_in(expr, &|_| true)
+}
+
+/// Like [`expr_name`], where a bare name only names the column if `is_column` says it is
+/// one (a `let` variable does not lend its name: `print x` → `print_0`).
+pub fn expr_name_in(expr: &Expr, is_column: &dyn Fn(&str) -> bool) -> Option<String> {
     match &expr.kind {
-        ExprKind::Name(id) => Some(id.name.clone()),
-        ExprKind::Paren(inner) => expr_name(inner),
+        ExprKind::Name(id) => is_column(&id.name).then(|| id.name.clone()),
+        ExprKind::Paren(inner) => expr_name_in(inner, is_column),
         ExprKind::Member { name, .. } => Some(name.name.clone()),
         ExprKind::Index { index, .. } => match &index.kind {
             ExprKind::Literal(Literal::String(s)) => Some(s.clone()),
             _ => None,
         },
         ExprKind::Call { name, args } if NAME_FROM_FIRST_ARG.contains(&name.name.as_str()) => {
-            args.first().and_then(expr_name)
+            args.first().and_then(|a| expr_name_in(a, is_column))
         }
         ExprKind::Call { name, args } => {
             let (_, prefix) = PREFIXED.iter().find(|(f, _)| *f == name.name)?;
-            args.first().and_then(expr_name).map(|a| format!("{prefix}_{a}"))
+            args.first()
+                .and_then(|a| expr_name_in(a, is_column))
+                .map(|a| format!("{prefix}_{a}"))
         }
         _ => None,
     }
