@@ -278,8 +278,27 @@ impl<'a> Planner<'a> {
 
     fn window_expr(&mut self, w: &WindowExpr, span: Span) -> PResult<Expr> {
         Ok(match w {
-            WindowExpr::RowNumber { start } => {
-                let rn = datafusion::functions_window::expr_fn::row_number();
+            WindowExpr::RowNumber {
+                start,
+                partition_by,
+                order_by,
+            } => {
+                let mut rn = datafusion::functions_window::expr_fn::row_number();
+                if !partition_by.is_empty() || !order_by.is_empty() {
+                    let mut parts = Vec::new();
+                    for p in partition_by {
+                        parts.push(self.scalar(p)?);
+                    }
+                    let mut orders = Vec::new();
+                    for k in order_by {
+                        orders.push(Sort::new(self.scalar(&k.expr)?, k.asc, k.nulls_first));
+                    }
+                    rn = rn
+                        .partition_by(parts)
+                        .order_by(orders)
+                        .build()
+                        .map_err(df_err(span))?;
+                }
                 if *start == 1 {
                     rn
                 } else {

@@ -1126,7 +1126,13 @@ impl<'a> Binder<'a> {
                 Ok(input)
             }
             OperatorKind::Search { .. } => Err(Diagnostic::unsupported("the 'search' operator", span)),
-            OperatorKind::MvApply { .. } => Err(Diagnostic::unsupported("the 'mv-apply' operator", span)),
+            OperatorKind::MvApply {
+                params,
+                items,
+                limit,
+                on,
+            } => self.bind_mv_apply(input, params, items, limit.as_ref(), on, env, span),
+
             OperatorKind::ParseKv { .. } => Err(Diagnostic::unsupported("the 'parse-kv' operator", span)),
             OperatorKind::MakeSeries {
                 aggregates,
@@ -1422,6 +1428,182 @@ impl<'a> Binder<'a> {
             schema: schema(fields),
             span,
         })
+    }
+
+    /// `mv-apply`: expand per row, run the subquery per row, join back to the row.
+    #[allow(clippy::too_many_arguments)]
+    fn bind_mv_apply(
+        &mut self,
+        input: Rel,
+        params: &[ast::OpParam],
+        items: &[ast::MvExpandItem],
+        limit: Option<&Expr>,
+        on: &[ast::Operator],
+        env: &Env,
+        span: Span,
+    ) -> BResult<Rel> {
+        const RID: &str = "__kql_rid";
+        // base = input + row id
+        let base = self.add_windows(
+            input,
+            vec![(
+                RID.to_string(),
+                WindowExpr::RowNumber {
+                    start: 1,
+                    partition_by: vec![],
+                    order_by: vec![],
+                },
+            )],
+            span,
+        );
+        let expanded = self.bind_mv_expand(base.clone(), params, items, limit, env, span)?;
+        let expanded_names: Vec<String> = items
+            .iter()
+            .filter_map(|it| match (&it.name, &it.expr.kind) {
+                (Some(n), _) => Some(n.name.clone()),
+                (None, ExprKind::Name(id)) => Some(id.name.clone()),
+                _ => None,
+            })
+            .collect();
+        let rid = |sp: Span| ScalarExpr::column(RID, KqlType::Long, sp);
+        let mut sub = expanded;
+        for op in on {
+            let sp = op.span;
+            sub = match &op.kind {
+                OperatorKind::Where(_)
+                | OperatorKind::Extend(_)
+                | OperatorKind::ProjectAway(_)
+                | OperatorKind::ProjectRename(_)
+                | OperatorKind::ProjectReorder(_) => self.bind_op(sub, op, env)?,
+                OperatorKind::Project(list) => {
+                    let mut list = list.clone();
+                    list.push(ast::NamedExpr {
+                        names: vec![],
+                        expr: Expr::new(ExprKind::Name(ast::Ident { name: RID.into(), span: sp }), sp),
+                        span: sp,
+                    });
+                    self.bind_project(sub, &list, env, sp)?
+                }
+                OperatorKind::ProjectKeep(pats) => {
+                    let mut pats = pats.clone();
+                    pats.push(ast::ColumnPattern { pattern: RID.into(), span: sp });
+                    self.bind_op(sub, &ast::Operator { kind: OperatorKind::ProjectKeep(pats), span: sp }, env)?
+                }
+                OperatorKind::Summarize { params, aggregates, by } => {
+                    let mut by2 = vec![ast::NamedExpr {
+                        names: vec![],
+                        expr: Expr::new(ExprKind::Name(ast::Ident { name: RID.into(), span: sp }), sp),
+                        span: sp,
+                    }];
+                    by2.extend(by.iter().cloned());
+                    let _ = params;
+                    let r = self.bind_summarize(sub, aggregates, &by2, env, sp)?;
+                    // Kusto puts the subquery's own keys first; the row id goes last.
+                    let mut order: Vec<usize> = (1..r.schema.len()).collect();
+                    order.push(0);
+                    select(r, &order, sp)
+                }
+                OperatorKind::Distinct(list) => {
+                    let mut list = list.clone();
+                    if !list.iter().any(|e| matches!(e.kind, ExprKind::Star)) {
+                        list.push(Expr::new(ExprKind::Name(ast::Ident { name: RID.into(), span: sp }), sp));
+                    }
+                    self.bind_op(sub, &ast::Operator { kind: OperatorKind::Distinct(list), span: sp }, env)?
+                }
+                OperatorKind::Take(n) | OperatorKind::Top { count: n, .. } => {
+                    let count = self.bind_count(n, env)?;
+                    let order_by = match &op.kind {
+                        OperatorKind::Top { key, .. } => self.bind_sort_keys(&sub, std::slice::from_ref(key), env)?,
+                        _ => vec![],
+                    };
+                    let numbered = self.add_windows(
+                        sub,
+                        vec![(
+                            "__kql_rn".to_string(),
+                            WindowExpr::RowNumber {
+                                start: 1,
+                                partition_by: vec![rid(sp)],
+                                order_by,
+                            },
+                        )],
+                        sp,
+                    );
+                    let pred = ScalarExpr::new(
+                        ScalarKind::Binary {
+                            op: ast::BinaryOp::LtEq,
+                            left: Box::new(ScalarExpr::column("__kql_rn", KqlType::Long, sp)),
+                            right: Box::new(ScalarExpr::literal(Const::Long(count as i64), KqlType::Long, sp)),
+                        },
+                        KqlType::Bool,
+                        sp,
+                    );
+                    let s2 = Arc::clone(&numbered.schema);
+                    let filtered = Rel {
+                        kind: RelKind::Filter {
+                            input: Box::new(numbered),
+                            predicate: pred,
+                        },
+                        schema: s2,
+                        span: sp,
+                    };
+                    let keep: Vec<usize> = (0..filtered.schema.len())
+                        .filter(|&i| filtered.schema[i].name != "__kql_rn")
+                        .collect();
+                    select(filtered, &keep, sp)
+                }
+                OperatorKind::Sort { keys, .. } => {
+                    let mut k = vec![SortKey {
+                        expr: rid(sp),
+                        asc: true,
+                        nulls_first: true,
+                    }];
+                    k.extend(self.bind_sort_keys(&sub, keys, env)?);
+                    let s2 = Arc::clone(&sub.schema);
+                    Rel {
+                        kind: RelKind::Sort { input: Box::new(sub), keys: k },
+                        schema: s2,
+                        span: sp,
+                    }
+                }
+                _ => return Err(Diagnostic::unsupported("this operator inside mv-apply", sp)),
+            };
+            if !sub.schema.iter().any(|f| f.name == RID) {
+                return Err(Diagnostic::unsupported("this operator inside mv-apply", sp));
+            }
+        }
+        // Left: the row's columns that were not expanded (+ row id).
+        let left_keep: Vec<usize> = (0..base.schema.len())
+            .filter(|&i| !expanded_names.contains(&base.schema[i].name))
+            .collect();
+        let left = select(base, &left_keep, span);
+        let left_names: Vec<String> = left.schema.iter().map(|f| f.name.clone()).collect();
+        // Right: the subquery's columns that are not the row's own (+ row id).
+        let right_keep: Vec<usize> = (0..sub.schema.len())
+            .filter(|&i| sub.schema[i].name == RID || !left_names.contains(&sub.schema[i].name))
+            .collect();
+        let right = select(sub, &right_keep, span);
+        let (Some(l), Some(r)) = (
+            left.schema.iter().position(|f| f.name == RID),
+            right.schema.iter().position(|f| f.name == RID),
+        ) else {
+            return Err(Diagnostic::internal("mv-apply lost its row id", span));
+        };
+        let fields = join_schema(&left.schema, &right.schema, JoinKind::Inner, &[(l, r)], false);
+        let joined = Rel {
+            kind: RelKind::Join {
+                left: Box::new(left),
+                right: Box::new(right),
+                kind: JoinKind::Inner,
+                on: vec![(l, r)],
+                lookup: false,
+            },
+            schema: schema(fields),
+            span,
+        };
+        let keep: Vec<usize> = (0..joined.schema.len())
+            .filter(|&i| !joined.schema[i].name.starts_with(RID))
+            .collect();
+        Ok(select(joined, &keep, span))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -2464,6 +2646,8 @@ impl<'a> Binder<'a> {
                 let w = match fname {
                     "row_number" => WindowExpr::RowNumber {
                         start: bound.first().and_then(const_long).unwrap_or(1),
+                        partition_by: vec![],
+                        order_by: vec![],
                     },
                     "row_cumsum" => WindowExpr::RowCumSum {
                         expr: bound

@@ -184,6 +184,9 @@ pub struct MvExpandColumn {
 pub enum WindowExpr {
     RowNumber {
         start: i64,
+        /// Restart numbering per group (used for per-row subqueries of `mv-apply`).
+        partition_by: Vec<ScalarExpr>,
+        order_by: Vec<SortKey>,
     },
     Prev {
         expr: ScalarExpr,
