@@ -884,6 +884,14 @@ impl<'a> Planner<'a> {
                 let t = self.typed(inner)?;
                 kql_functions::cast(t, e.ty).map_err(fn_err(span))
             }
+            ScalarKind::EngineCall { name, args } => {
+                let mut lowered = Vec::new();
+                for a in args {
+                    lowered.push(self.scalar(a)?);
+                }
+                udf::engine_call(name, lowered)
+                    .ok_or_else(|| Diagnostic::internal(format!("unknown engine function {name}"), span))
+            }
             ScalarKind::ScalarSubquery(rel) => {
                 let sub = self.plan(rel)?;
                 let first = rel

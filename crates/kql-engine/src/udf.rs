@@ -298,3 +298,241 @@ pub fn series_axis(args: Vec<Expr>) -> Expr {
 pub fn series_fill(args: Vec<Expr>) -> Expr {
     SERIES_FILL.call(args)
 }
+
+// ---------------------------------------------------------------- parse-kv
+
+/// Options of `parse-kv ... with (...)`.
+pub struct KvOptions<'a> {
+    pub pair: &'a str,
+    pub kv: &'a str,
+    /// Quote characters: one char (same open/close) or two (open, close), or several singles.
+    pub quote: &'a str,
+    pub escape: Option<char>,
+    pub greedy: bool,
+}
+
+fn quote_pair(quote: &str) -> Vec<(char, char)> {
+    let chars: Vec<char> = quote.chars().collect();
+    match chars.as_slice() {
+        [] => vec![],
+        [o, c] if o != c && matches!((o, c), ('(', ')') | ('[', ']') | ('{', '}') | ('<', '>')) => vec![(*o, *c)],
+        many => many.iter().map(|c| (*c, *c)).collect(),
+    }
+}
+
+/// Splits `text` on `delim`, not inside quotes.
+fn split_outside_quotes(text: &str, delim: &str, quotes: &[(char, char)], escape: Option<char>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut closing: Option<char> = None;
+    let mut i = 0;
+    let chars: Vec<char> = text.chars().collect();
+    let d: Vec<char> = delim.chars().collect();
+    while i < chars.len() {
+        let c = chars[i];
+        if let Some(close) = closing {
+            if Some(c) == escape && i + 1 < chars.len() {
+                cur.push(c);
+                cur.push(chars[i + 1]);
+                i += 2;
+                continue;
+            }
+            if c == close {
+                closing = None;
+            }
+            cur.push(c);
+            i += 1;
+            continue;
+        }
+        if let Some((_, close)) = quotes.iter().find(|(o, _)| *o == c) {
+            closing = Some(*close);
+            cur.push(c);
+            i += 1;
+            continue;
+        }
+        if !d.is_empty() && chars[i..].starts_with(&d) {
+            out.push(std::mem::take(&mut cur));
+            i += d.len();
+            continue;
+        }
+        cur.push(c);
+        i += 1;
+    }
+    out.push(cur);
+    out
+}
+
+fn unquote(s: &str, quotes: &[(char, char)], escape: Option<char>) -> String {
+    let t = s.trim();
+    let mut chars = t.chars();
+    if let Some(first) = chars.next()
+        && let Some((_, close)) = quotes.iter().find(|(o, _)| *o == first)
+    {
+        let mut out = String::new();
+        let mut it = t[first.len_utf8()..].chars().peekable();
+        while let Some(c) = it.next() {
+            if Some(c) == escape {
+                if let Some(n) = it.next() {
+                    out.push(n);
+                }
+                continue;
+            }
+            if c == *close {
+                break;
+            }
+            out.push(c);
+        }
+        return out;
+    }
+    t.to_string()
+}
+
+/// The value of `key` in `text`, or `None`.
+pub fn parse_kv_value(text: &str, key: &str, o: &KvOptions) -> Option<String> {
+    let quotes = quote_pair(o.quote);
+    let mut normalised = text.to_string();
+    if o.pair.trim().is_empty() && !o.kv.trim().is_empty() {
+        // `a  =  b` with a whitespace pair delimiter: glue the key/value to the delimiter.
+        let mut prev = String::new();
+        while prev != normalised {
+            prev = normalised.clone();
+            normalised = normalised
+                .replace(&format!(" {}", o.kv), o.kv)
+                .replace(&format!("{} ", o.kv), o.kv);
+        }
+    }
+    let segments: Vec<String> = split_outside_quotes(&normalised, o.pair, &quotes, o.escape)
+        .into_iter()
+        .filter(|s| !s.trim().is_empty())
+        .collect();
+    let mut i = 0;
+    while i < segments.len() {
+        let seg = &segments[i];
+        i += 1;
+        let parts = split_outside_quotes(seg, o.kv, &quotes, o.escape);
+        if parts.len() < 2 {
+            continue;
+        }
+        let raw_key = parts[0].trim();
+        let k = if quotes.iter().any(|(q, _)| raw_key.starts_with(*q)) {
+            unquote(raw_key, &quotes, o.escape)
+        } else {
+            raw_key.rsplit(' ').next().unwrap_or(raw_key).to_string()
+        };
+        if k != key {
+            continue;
+        }
+        let mut value = parts[1..].join(o.kv);
+        if o.greedy {
+            while i < segments.len() && split_outside_quotes(&segments[i], o.kv, &quotes, o.escape).len() < 2 {
+                value.push_str(o.pair);
+                value.push_str(&segments[i]);
+                i += 1;
+            }
+        }
+        return Some(unquote(&value, &quotes, o.escape));
+    }
+    None
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct ParseKvUdf {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for ParseKvUdf {
+    fn name(&self) -> &str {
+        "kql_parse_kv"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    /// (text, key, pair, kv, quote, escape, greedy) → the value text, "" when absent.
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let n = args.number_rows;
+        let arrays: Vec<ArrayRef> = args.args.iter().map(|a| a.to_array(n)).collect::<Result<Vec<_>>>()?;
+        let text = |i: usize| -> Option<&StringArray> { arrays.get(i)?.as_any().downcast_ref::<StringArray>() };
+        let (Some(src), Some(key), Some(pair), Some(kv), Some(quote), Some(escape)) =
+            (text(0), text(1), text(2), text(3), text(4), text(5))
+        else {
+            return exec_err!("kql_parse_kv: bad arguments");
+        };
+        let greedy = arrays
+            .get(6)
+            .and_then(|a| a.as_any().downcast_ref::<BooleanArray>().map(|b| b.value(0)))
+            .unwrap_or(false);
+        let mut out = StringBuilder::new();
+        for row in 0..n {
+            if src.is_null(row) {
+                out.append_value("");
+                continue;
+            }
+            let opts = KvOptions {
+                pair: pair.value(row),
+                kv: kv.value(row),
+                quote: quote.value(row),
+                escape: escape.value(row).chars().next(),
+                greedy,
+            };
+            out.append_value(parse_kv_value(src.value(row), key.value(row), &opts).unwrap_or_default());
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
+static PARSE_KV: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| {
+    Arc::new(ScalarUDF::new_from_impl(ParseKvUdf {
+        signature: Signature::any(7, Volatility::Immutable),
+    }))
+});
+
+/// Engine-internal function by name.
+pub fn engine_call(name: &str, args: Vec<Expr>) -> Option<Expr> {
+    match name {
+        "parse_kv" => Some(PARSE_KV.call(args)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kv(text: &str, key: &str, pair: &str, kvd: &str, quote: &str, greedy: bool) -> Option<String> {
+        parse_kv_value(
+            text,
+            key,
+            &KvOptions {
+                pair,
+                kv: kvd,
+                quote,
+                escape: Some('\\'),
+                greedy,
+            },
+        )
+    }
+
+    #[test]
+    fn parse_kv_cases() {
+        assert_eq!(kv("a=1;a=2", "a", ";", "=", "", false).as_deref(), Some("1"));
+        assert_eq!(kv("  key  =  value  ", "key", " ", "=", "", false).as_deref(), Some("value"));
+        assert_eq!(kv("[k1=v1][k2=v2]", "k2", "][", "=", "", false).as_deref(), Some("v2]"));
+        assert_eq!(kv("[k1=v1][k2=v2]", "k1", "][", "=", "", false), None);
+        assert_eq!(kv("key1==value;k=2", "key1", ";", "=", "", false).as_deref(), Some("=value"));
+        assert_eq!(
+            kv("key='quoted value';other='nested ;semicolon'", "other", ";", "=", "'", false).as_deref(),
+            Some("nested ;semicolon")
+        );
+        assert_eq!(
+            kv("name=John Doe phone=555 5555 city=New York", "phone", " ", "=", "", true).as_deref(),
+            Some("555 5555")
+        );
+        assert_eq!(kv("name=John Doe phone=555", "name", " ", "=", "", false).as_deref(), Some("John"));
+    }
+}

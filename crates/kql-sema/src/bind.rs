@@ -1133,7 +1133,11 @@ impl<'a> Binder<'a> {
                 on,
             } => self.bind_mv_apply(input, params, items, limit.as_ref(), on, env, span),
 
-            OperatorKind::ParseKv { .. } => Err(Diagnostic::unsupported("the 'parse-kv' operator", span)),
+            OperatorKind::ParseKv {
+                expr,
+                columns,
+                params,
+            } => self.bind_parse_kv(input, expr, columns, params, env, span),
             OperatorKind::MakeSeries {
                 aggregates,
                 on,
@@ -1428,6 +1432,73 @@ impl<'a> Binder<'a> {
             schema: schema(fields),
             span,
         })
+    }
+
+    /// `parse-kv expr as (k:type, ...) with (pair_delimiter=..., kv_delimiter=..., quote=..., escape=..., greedy=...)`.
+    fn bind_parse_kv(
+        &mut self,
+        input: Rel,
+        expr: &Expr,
+        columns: &[ast::ColumnDecl],
+        params: &[ast::OpParam],
+        env: &Env,
+        span: Span,
+    ) -> BResult<Rel> {
+        let source = self.bind_scalar(expr, env, &Scope::of(&input.schema), &mut Collector::default())?;
+        let source = source.cast_to(KqlType::String);
+        let mut pair = " ".to_string();
+        let mut kv = ":".to_string();
+        let mut quote = String::new();
+        let mut escape = String::new();
+        let mut greedy = false;
+        for p in params {
+            let v = self.bind_scalar_simple(&p.value, env)?;
+            let text = match v.constant() {
+                Some(Const::String(s)) => s.clone(),
+                Some(Const::Bool(b)) => b.to_string(),
+                _ => match &p.value.kind {
+                    ExprKind::Name(id) => id.name.clone(),
+                    _ => String::new(),
+                },
+            };
+            match p.name.name.to_ascii_lowercase().as_str() {
+                "pair_delimiter" => pair = text,
+                "kv_delimiter" => kv = text,
+                "quote" => quote = text,
+                "escape" => escape = text,
+                "greedy" => greedy = text.eq_ignore_ascii_case("true"),
+                "regex" => return Err(Diagnostic::unsupported("parse-kv with regex=", p.span)),
+                other => {
+                    return Err(err(codes::BAD_ARGUMENT, format!("unknown parse-kv option '{other}'"), p.span));
+                }
+            }
+        }
+        let lit = |s: &str| ScalarExpr::literal(Const::String(s.to_string()), KqlType::String, span);
+        let mut rel = input;
+        for c in columns {
+            let ty = c
+                .ty
+                .ty
+                .ok_or_else(|| err(codes::UNKNOWN_TYPE, format!("unknown type '{}'", c.ty.name), c.ty.span))?;
+            let raw = ScalarExpr::new(
+                ScalarKind::EngineCall {
+                    name: "parse_kv".into(),
+                    args: vec![
+                        source.clone(),
+                        lit(&c.name.name),
+                        lit(&pair),
+                        lit(&kv),
+                        lit(&quote),
+                        lit(&escape),
+                        ScalarExpr::literal(Const::Bool(greedy), KqlType::Bool, span),
+                    ],
+                },
+                KqlType::String,
+                span,
+            );
+            rel = extend_one(rel, &c.name.name, raw.cast_to(ty), span);
+        }
+        Ok(rel)
     }
 
     /// `mv-apply`: expand per row, run the subquery per row, join back to the row.

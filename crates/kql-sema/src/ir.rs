@@ -284,6 +284,11 @@ pub enum ScalarKind {
         index: Box<ScalarExpr>,
     },
     Cast(Box<ScalarExpr>),
+    /// An engine-internal function (not a KQL function), e.g. `parse-kv` extraction.
+    EngineCall {
+        name: String,
+        args: Vec<ScalarExpr>,
+    },
     /// `toscalar(T)`: the first column of the first row.
     ScalarSubquery(Box<Rel>),
 }
