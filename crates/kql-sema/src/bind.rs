@@ -1125,7 +1125,7 @@ impl<'a> Binder<'a> {
                 });
                 Ok(input)
             }
-            OperatorKind::Search { .. } => Err(Diagnostic::unsupported("the 'search' operator", span)),
+            OperatorKind::Search { params, pred } => self.bind_search(input, params, pred, env, span),
             OperatorKind::MvApply {
                 params,
                 items,
@@ -1427,6 +1427,53 @@ impl<'a> Binder<'a> {
         Ok(Rel {
             kind: RelKind::Project {
                 input: Box::new(agg_rel),
+                exprs,
+            },
+            schema: schema(fields),
+            span,
+        })
+    }
+
+    /// `T | search [kind=case_sensitive] pred`: bare string terms match any string column
+    /// (`"x"` → has, `"x*"` → hasprefix, `"*x"` → hassuffix, `"*x*"` → contains).
+    fn bind_search(&mut self, input: Rel, params: &[ast::OpParam], pred: &Expr, env: &Env, span: Span) -> BResult<Rel> {
+        let mut case_sensitive = false;
+        for p in params {
+            if p.name.name.eq_ignore_ascii_case("kind")
+                && let ExprKind::Name(id) = &p.value.kind
+            {
+                case_sensitive = id.name.eq_ignore_ascii_case("case_sensitive");
+            } else if p.name.name.eq_ignore_ascii_case("in") {
+                return Err(Diagnostic::unsupported("search in (tables) after a pipe", p.span));
+            }
+        }
+        let columns: Vec<String> = input
+            .schema
+            .iter()
+            .filter(|f| f.ty == KqlType::String)
+            .map(|f| f.name.clone())
+            .collect();
+        let rewritten = rewrite_search(pred, &columns, case_sensitive);
+        let p = self.bind_scalar(&rewritten, env, &Scope::of(&input.schema), &mut Collector::default())?;
+        if p.ty != KqlType::Bool {
+            return Err(err(codes::TYPE_MISMATCH, "the search predicate must be bool", pred.span));
+        }
+        let s = Arc::clone(&input.schema);
+        let filtered = Rel {
+            kind: RelKind::Filter {
+                input: Box::new(input),
+                predicate: p,
+            },
+            schema: s,
+            span,
+        };
+        let mut fields = vec![Field::new("$table", KqlType::String)];
+        fields.extend(filtered.schema.iter().cloned());
+        let mut exprs = vec![ScalarExpr::literal(Const::String("search_arg0".into()), KqlType::String, span)];
+        exprs.extend(filtered.schema.iter().map(|f| ScalarExpr::column(&f.name, f.ty, span)));
+        Ok(Rel {
+            kind: RelKind::Project {
+                input: Box::new(filtered),
                 exprs,
             },
             schema: schema(fields),
@@ -2995,4 +3042,67 @@ fn regex_escape(s: &str) -> String {
         out.push(ch);
     }
     out
+}
+
+/// Rewrites bare string terms of a `search` predicate into column matches.
+fn rewrite_search(e: &Expr, columns: &[String], case_sensitive: bool) -> Expr {
+    match &e.kind {
+        ExprKind::Binary {
+            op: op @ (ast::BinaryOp::And | ast::BinaryOp::Or),
+            left,
+            right,
+        } => Expr::new(
+            ExprKind::Binary {
+                op: *op,
+                left: Box::new(rewrite_search(left, columns, case_sensitive)),
+                right: Box::new(rewrite_search(right, columns, case_sensitive)),
+            },
+            e.span,
+        ),
+        ExprKind::Paren(inner) => Expr::new(ExprKind::Paren(Box::new(rewrite_search(inner, columns, case_sensitive))), e.span),
+        ExprKind::Call { name, args } if name.name == "not" => Expr::new(
+            ExprKind::Call {
+                name: name.clone(),
+                args: args.iter().map(|a| rewrite_search(a, columns, case_sensitive)).collect(),
+            },
+            e.span,
+        ),
+        ExprKind::Literal(Literal::String(term)) => {
+            let (kind, needle) = match (term.starts_with('*'), term.ends_with('*') && term.len() > 1) {
+                (true, true) => (ast::StringOpKind::Contains, term.trim_matches('*')),
+                (false, true) => (ast::StringOpKind::HasPrefix, term.trim_end_matches('*')),
+                (true, false) => (ast::StringOpKind::HasSuffix, term.trim_start_matches('*')),
+                (false, false) => (ast::StringOpKind::Has, term.as_str()),
+            };
+            let op = ast::BinaryOp::Str(ast::StringOp {
+                kind,
+                negated: false,
+                case_sensitive,
+            });
+            let mut acc: Option<Expr> = None;
+            for c in columns {
+                let m = Expr::new(
+                    ExprKind::Binary {
+                        op,
+                        left: Box::new(Expr::new(ExprKind::Name(ast::Ident { name: c.clone(), span: e.span }), e.span)),
+                        right: Box::new(Expr::new(ExprKind::Literal(Literal::String(needle.to_string())), e.span)),
+                    },
+                    e.span,
+                );
+                acc = Some(match acc {
+                    None => m,
+                    Some(prev) => Expr::new(
+                        ExprKind::Binary {
+                            op: ast::BinaryOp::Or,
+                            left: Box::new(prev),
+                            right: Box::new(m),
+                        },
+                        e.span,
+                    ),
+                });
+            }
+            acc.unwrap_or_else(|| Expr::new(ExprKind::Literal(Literal::Bool(Some(false))), e.span))
+        }
+        _ => e.clone(),
+    }
 }
