@@ -1147,7 +1147,7 @@ impl<'a> Binder<'a> {
                 by,
                 ..
             } => self.bind_make_series(input, aggregates, on, from.as_ref(), to.as_ref(), step.as_ref(), by, env, span),
-            OperatorKind::TopNested(_) => Err(Diagnostic::unsupported("the 'top-nested' operator", span)),
+            OperatorKind::TopNested(levels) => self.bind_top_nested(input, levels, env, span),
             OperatorKind::SampleDistinct { .. } => Err(Diagnostic::unsupported("the 'sample-distinct' operator", span)),
             OperatorKind::Partition { .. } => Err(Diagnostic::unsupported("the 'partition' operator", span)),
             OperatorKind::Evaluate { plugin, .. } => {
@@ -1432,6 +1432,141 @@ impl<'a> Binder<'a> {
             schema: schema(fields),
             span,
         })
+    }
+
+    /// `top-nested N of K1 by agg1, top-nested M of K2 by agg2, ...`: level i keeps the top
+    /// rows of `summarize agg_i by K1..Ki` within each kept group of level i-1.
+    fn bind_top_nested(&mut self, input: Rel, levels: &[ast::TopNestedLevel], env: &Env, span: Span) -> BResult<Rel> {
+        let mut keys: Vec<ast::NamedExpr> = Vec::new();
+        let mut out_names: Vec<String> = Vec::new();
+        let mut prev: Option<Rel> = None;
+        let is_col = |n: &str| input.schema.iter().any(|f| f.name == n);
+        for level in levels {
+            if level.with_others.is_some() {
+                return Err(Diagnostic::unsupported("top-nested 'with others'", level.span));
+            }
+            let key_name = match level.of.names.first() {
+                Some(n) => n.name.clone(),
+                None => expr_name_in(&level.of.expr, &is_col).unwrap_or_else(|| format!("Column{}", keys.len() + 1)),
+            };
+            let agg_name = match level.by.names.first() {
+                Some(n) => n.name.clone(),
+                None => format!("aggregated_{key_name}"),
+            };
+            keys.push(ast::NamedExpr {
+                names: vec![ast::Ident {
+                    name: key_name.clone(),
+                    span: level.of.span,
+                }],
+                expr: level.of.expr.clone(),
+                span: level.of.span,
+            });
+            let agg_item = ast::NamedExpr {
+                names: vec![ast::Ident {
+                    name: "__kql_tn_a".into(),
+                    span: level.by.span,
+                }],
+                expr: level.by.expr.clone(),
+                span: level.by.span,
+            };
+            let summed = self.bind_summarize(input.clone(), std::slice::from_ref(&agg_item), &keys, env, level.span)?;
+            let nkeys = keys.len();
+            // Attach the previous level's columns (inner join on the previous keys).
+            let current = match prev.take() {
+                None => summed,
+                Some(p) => {
+                    let pairs: Vec<(usize, usize)> = (0..nkeys - 1).map(|i| (i, 2 * i)).collect();
+                    let fields = join_schema(&summed.schema, &p.schema, JoinKind::Inner, &pairs, false);
+                    let width = summed.schema.len();
+                    let pwidth = p.schema.len();
+                    let joined = Rel {
+                        kind: RelKind::Join {
+                            left: Box::new(summed),
+                            right: Box::new(p),
+                            kind: JoinKind::Inner,
+                            on: pairs,
+                            lookup: false,
+                        },
+                        schema: schema(fields),
+                        span: level.span,
+                    };
+                    // Order: previous levels' columns, this key, this aggregate.
+                    let mut order: Vec<usize> = (width..width + pwidth).collect();
+                    order.push(nkeys - 1);
+                    order.push(nkeys);
+                    let sel = select(joined, &order, level.span);
+                    let mut renamed: Vec<Field> = sel.schema.to_vec();
+                    for (i, n) in out_names.iter().enumerate() {
+                        if let Some(f) = renamed.get_mut(i) {
+                            f.name = n.clone();
+                        }
+                    }
+                    if let Some(f) = renamed.get_mut(out_names.len()) {
+                        f.name = key_name.clone();
+                    }
+                    rename(sel, renamed, level.span)
+                }
+            };
+            // Rank within the parent group and keep the top N.
+            let agg_col = ScalarExpr::column("__kql_tn_a", current.schema[current.schema.len() - 1].ty, level.span);
+            let parent_keys: Vec<ScalarExpr> = (0..nkeys - 1)
+                .map(|i| {
+                    let f = &current.schema[2 * i];
+                    ScalarExpr::column(&f.name, f.ty, level.span)
+                })
+                .collect();
+            let asc = matches!(level.order, Some(ast::SortOrder::Asc));
+            let kept = match &level.count {
+                Some(c) => {
+                    let n = self.bind_count(c, env)?;
+                    let numbered = self.add_windows(
+                        current,
+                        vec![(
+                            "__kql_rn".to_string(),
+                            WindowExpr::RowNumber {
+                                start: 1,
+                                partition_by: parent_keys,
+                                order_by: vec![SortKey {
+                                    expr: agg_col,
+                                    asc,
+                                    nulls_first: asc,
+                                }],
+                            },
+                        )],
+                        level.span,
+                    );
+                    let pred = ScalarExpr::new(
+                        ScalarKind::Binary {
+                            op: ast::BinaryOp::LtEq,
+                            left: Box::new(ScalarExpr::column("__kql_rn", KqlType::Long, level.span)),
+                            right: Box::new(ScalarExpr::literal(Const::Long(n as i64), KqlType::Long, level.span)),
+                        },
+                        KqlType::Bool,
+                        level.span,
+                    );
+                    let s2 = Arc::clone(&numbered.schema);
+                    let f = Rel {
+                        kind: RelKind::Filter {
+                            input: Box::new(numbered),
+                            predicate: pred,
+                        },
+                        schema: s2,
+                        span: level.span,
+                    };
+                    let keep: Vec<usize> = (0..f.schema.len() - 1).collect();
+                    select(f, &keep, level.span)
+                }
+                None => current,
+            };
+            let mut renamed: Vec<Field> = kept.schema.to_vec();
+            if let Some(last) = renamed.last_mut() {
+                last.name = agg_name.clone();
+            }
+            out_names.push(key_name);
+            out_names.push(agg_name);
+            prev = Some(rename(kept, renamed, level.span));
+        }
+        prev.ok_or_else(|| err(codes::EXPECTED, "top-nested needs at least one level", span))
     }
 
     /// `T | search [kind=case_sensitive] pred`: bare string terms match any string column
