@@ -1149,7 +1149,16 @@ impl<'a> Binder<'a> {
             } => self.bind_make_series(input, aggregates, on, from.as_ref(), to.as_ref(), step.as_ref(), by, env, span),
             OperatorKind::TopNested(levels) => self.bind_top_nested(input, levels, env, span),
             OperatorKind::SampleDistinct { .. } => Err(Diagnostic::unsupported("the 'sample-distinct' operator", span)),
-            OperatorKind::Partition { .. } => Err(Diagnostic::unsupported("the 'partition' operator", span)),
+            OperatorKind::Partition { by, sub, .. } => {
+                let f = input
+                    .schema
+                    .iter()
+                    .find(|f| f.name == by.name)
+                    .cloned()
+                    .ok_or_else(|| self.unknown_column(&by.name, &input.schema, by.span))?;
+                let out = self.bind_grouped_ops(input, sub, &f.name, f.ty, env)?;
+                Ok(out)
+            }
             OperatorKind::Evaluate { plugin, .. } => {
                 let name = match &plugin.kind {
                     ExprKind::Call { name, .. } => name.name.clone(),
@@ -1683,43 +1692,18 @@ impl<'a> Binder<'a> {
         Ok(rel)
     }
 
-    /// `mv-apply`: expand per row, run the subquery per row, join back to the row.
-    #[allow(clippy::too_many_arguments)]
-    fn bind_mv_apply(
+    /// Applies a subquery's operators per group of the column `RID` (mv-apply rows,
+    /// partition groups): `summarize` groups by it too, `top`/`take` rank within it.
+    fn bind_grouped_ops(
         &mut self,
         input: Rel,
-        params: &[ast::OpParam],
-        items: &[ast::MvExpandItem],
-        limit: Option<&Expr>,
         on: &[ast::Operator],
+        rid_col: &str,
+        rid_ty: KqlType,
         env: &Env,
-        span: Span,
     ) -> BResult<Rel> {
-        const RID: &str = "__kql_rid";
-        // base = input + row id
-        let base = self.add_windows(
-            input,
-            vec![(
-                RID.to_string(),
-                WindowExpr::RowNumber {
-                    start: 1,
-                    partition_by: vec![],
-                    order_by: vec![],
-                },
-            )],
-            span,
-        );
-        let expanded = self.bind_mv_expand(base.clone(), params, items, limit, env, span)?;
-        let expanded_names: Vec<String> = items
-            .iter()
-            .filter_map(|it| match (&it.name, &it.expr.kind) {
-                (Some(n), _) => Some(n.name.clone()),
-                (None, ExprKind::Name(id)) => Some(id.name.clone()),
-                _ => None,
-            })
-            .collect();
-        let rid = |sp: Span| ScalarExpr::column(RID, KqlType::Long, sp);
-        let mut sub = expanded;
+        let rid = |sp: Span| ScalarExpr::column(rid_col, rid_ty, sp);
+        let mut sub = input;
         for op in on {
             let sp = op.span;
             sub = match &op.kind {
@@ -1732,20 +1716,20 @@ impl<'a> Binder<'a> {
                     let mut list = list.clone();
                     list.push(ast::NamedExpr {
                         names: vec![],
-                        expr: Expr::new(ExprKind::Name(ast::Ident { name: RID.into(), span: sp }), sp),
+                        expr: Expr::new(ExprKind::Name(ast::Ident { name: rid_col.to_string(), span: sp }), sp),
                         span: sp,
                     });
                     self.bind_project(sub, &list, env, sp)?
                 }
                 OperatorKind::ProjectKeep(pats) => {
                     let mut pats = pats.clone();
-                    pats.push(ast::ColumnPattern { pattern: RID.into(), span: sp });
+                    pats.push(ast::ColumnPattern { pattern: rid_col.to_string(), span: sp });
                     self.bind_op(sub, &ast::Operator { kind: OperatorKind::ProjectKeep(pats), span: sp }, env)?
                 }
                 OperatorKind::Summarize { params, aggregates, by } => {
                     let mut by2 = vec![ast::NamedExpr {
                         names: vec![],
-                        expr: Expr::new(ExprKind::Name(ast::Ident { name: RID.into(), span: sp }), sp),
+                        expr: Expr::new(ExprKind::Name(ast::Ident { name: rid_col.to_string(), span: sp }), sp),
                         span: sp,
                     }];
                     by2.extend(by.iter().cloned());
@@ -1759,7 +1743,7 @@ impl<'a> Binder<'a> {
                 OperatorKind::Distinct(list) => {
                     let mut list = list.clone();
                     if !list.iter().any(|e| matches!(e.kind, ExprKind::Star)) {
-                        list.push(Expr::new(ExprKind::Name(ast::Ident { name: RID.into(), span: sp }), sp));
+                        list.push(Expr::new(ExprKind::Name(ast::Ident { name: rid_col.to_string(), span: sp }), sp));
                     }
                     self.bind_op(sub, &ast::Operator { kind: OperatorKind::Distinct(list), span: sp }, env)?
                 }
@@ -1820,10 +1804,49 @@ impl<'a> Binder<'a> {
                 }
                 _ => return Err(Diagnostic::unsupported("this operator inside mv-apply", sp)),
             };
-            if !sub.schema.iter().any(|f| f.name == RID) {
+            if !sub.schema.iter().any(|f| f.name == rid_col) {
                 return Err(Diagnostic::unsupported("this operator inside mv-apply", sp));
             }
         }
+        Ok(sub)
+    }
+
+    /// `mv-apply`: expand per row, run the subquery per row, join back to the row.
+    #[allow(clippy::too_many_arguments)]
+    fn bind_mv_apply(
+        &mut self,
+        input: Rel,
+        params: &[ast::OpParam],
+        items: &[ast::MvExpandItem],
+        limit: Option<&Expr>,
+        on: &[ast::Operator],
+        env: &Env,
+        span: Span,
+    ) -> BResult<Rel> {
+        const RID: &str = "__kql_rid";
+        // base = input + row id
+        let base = self.add_windows(
+            input,
+            vec![(
+                RID.to_string(),
+                WindowExpr::RowNumber {
+                    start: 1,
+                    partition_by: vec![],
+                    order_by: vec![],
+                },
+            )],
+            span,
+        );
+        let expanded = self.bind_mv_expand(base.clone(), params, items, limit, env, span)?;
+        let expanded_names: Vec<String> = items
+            .iter()
+            .filter_map(|it| match (&it.name, &it.expr.kind) {
+                (Some(n), _) => Some(n.name.clone()),
+                (None, ExprKind::Name(id)) => Some(id.name.clone()),
+                _ => None,
+            })
+            .collect();
+        let sub = self.bind_grouped_ops(expanded, on, RID, KqlType::Long, env)?;
         // Left: the row's columns that were not expanded (+ row id).
         let left_keep: Vec<usize> = (0..base.schema.len())
             .filter(|&i| !expanded_names.contains(&base.schema[i].name))
