@@ -1089,7 +1089,7 @@ impl<'a> Binder<'a> {
                     .map(|(i, f)| {
                         vec![
                             ScalarExpr::literal(Const::String(f.name.clone()), KqlType::String, span),
-                            ScalarExpr::literal(Const::Int(i as i32), KqlType::Int, span),
+                            ScalarExpr::literal(Const::Long(i as i64), KqlType::Long, span),
                             ScalarExpr::literal(
                                 Const::String(format!("System.{}", f.ty.dotnet_name())),
                                 KqlType::String,
@@ -1103,7 +1103,7 @@ impl<'a> Binder<'a> {
                     kind: RelKind::Values { rows },
                     schema: schema(vec![
                         Field::new("ColumnName", KqlType::String),
-                        Field::new("ColumnOrdinal", KqlType::Int),
+                        Field::new("ColumnOrdinal", KqlType::Long),
                         Field::new("DataType", KqlType::String),
                         Field::new("ColumnType", KqlType::String),
                     ]),
@@ -1156,7 +1156,11 @@ impl<'a> Binder<'a> {
                     .find(|f| f.name == by.name)
                     .cloned()
                     .ok_or_else(|| self.unknown_column(&by.name, &input.schema, by.span))?;
-                let out = self.bind_grouped_ops(input, sub, &f.name, f.ty, env)?;
+                let (out, internal) = self.bind_grouped_ops(input, sub, &f.name, f.ty, env)?;
+                if internal {
+                    let keep: Vec<usize> = (0..out.schema.len()).filter(|&i| out.schema[i].name != f.name).collect();
+                    return Ok(select(out, &keep, span));
+                }
                 Ok(out)
             }
             OperatorKind::Evaluate { plugin, .. } => {
@@ -1701,8 +1705,9 @@ impl<'a> Binder<'a> {
         rid_col: &str,
         rid_ty: KqlType,
         env: &Env,
-    ) -> BResult<Rel> {
+    ) -> BResult<(Rel, bool)> {
         let rid = |sp: Span| ScalarExpr::column(rid_col, rid_ty, sp);
+        let mut internal = false;
         let mut sub = input;
         for op in on {
             let sp = op.span;
@@ -1732,7 +1737,8 @@ impl<'a> Binder<'a> {
                         expr: Expr::new(ExprKind::Name(ast::Ident { name: rid_col.to_string(), span: sp }), sp),
                         span: sp,
                     }];
-                    by2.extend(by.iter().cloned());
+                    internal = !by.iter().any(|b| matches!(&b.expr.kind, ExprKind::Name(id) if id.name == rid_col));
+                    by2.extend(by.iter().filter(|b| !matches!(&b.expr.kind, ExprKind::Name(id) if id.name == rid_col)).cloned());
                     let _ = params;
                     let r = self.bind_summarize(sub, aggregates, &by2, env, sp)?;
                     // Kusto puts the subquery's own keys first; the row id goes last.
@@ -1808,7 +1814,7 @@ impl<'a> Binder<'a> {
                 return Err(Diagnostic::unsupported("this operator inside mv-apply", sp));
             }
         }
-        Ok(sub)
+        Ok((sub, internal))
     }
 
     /// `mv-apply`: expand per row, run the subquery per row, join back to the row.
@@ -1846,7 +1852,7 @@ impl<'a> Binder<'a> {
                 _ => None,
             })
             .collect();
-        let sub = self.bind_grouped_ops(expanded, on, RID, KqlType::Long, env)?;
+        let (sub, _) = self.bind_grouped_ops(expanded, on, RID, KqlType::Long, env)?;
         // Left: the row's columns that were not expanded (+ row id).
         let left_keep: Vec<usize> = (0..base.schema.len())
             .filter(|&i| !expanded_names.contains(&base.schema[i].name))
@@ -2232,11 +2238,16 @@ impl<'a> Binder<'a> {
             return Err(err(codes::UNKNOWN_TABLE, "union has no tables", span));
         }
         // Output columns.
+        // Columns by first appearance of their name; the types of one name stay together.
         let mut names: Vec<(String, KqlType)> = Vec::new();
         for (_, r) in &inputs {
             for f in r.schema.iter() {
-                if !names.iter().any(|(n, t)| *n == f.name && *t == f.ty) {
-                    names.push((f.name.clone(), f.ty));
+                if names.iter().any(|(n, t)| *n == f.name && *t == f.ty) {
+                    continue;
+                }
+                match names.iter().rposition(|(n, _)| *n == f.name) {
+                    Some(pos) => names.insert(pos + 1, (f.name.clone(), f.ty)),
+                    None => names.push((f.name.clone(), f.ty)),
                 }
             }
         }

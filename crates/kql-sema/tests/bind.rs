@@ -134,3 +134,44 @@ fn diagnostics_have_codes_and_suggestions() {
     let d = bind(&parsed.script, &MemoryCatalog::defender(), BindOptions { now_nanos: 0 }).unwrap_err();
     assert_eq!(d.help.as_deref(), Some("did you mean 'FileName'?"));
 }
+
+#[test]
+fn newer_operators_schemas_match_kusto() {
+    // Each expectation is Kusto.Language's result schema for the same query.
+    let cases = [
+        (
+            "datatable(t:datetime, v:long, k:string)[] | make-series s = sum(v) default = 0, avg(v) on t from datetime(2021-01-01) to datetime(2021-01-03) step 1d by k",
+            "k:string, s:dynamic, avg_v:dynamic, t:dynamic",
+        ),
+        (
+            "datatable(cat:string, sub:string, v:long)[] | top-nested 2 of cat by Tot=sum(v), top-nested 1 of sub by sum(v)",
+            "cat:string, Tot:long, sub:string, aggregated_sub:long",
+        ),
+        (
+            "datatable(s:string)[] | parse-kv s as (a:int, b:string) with (pair_delimiter=';', kv_delimiter='=')",
+            "s:string, a:int, b:string",
+        ),
+        ("datatable(s:string, n:long)[] | search 'a'", "$table:string, s:string, n:long"),
+        ("datatable(k:string, v:long)[] | partition by k (summarize c=count())", "c:long"),
+        ("datatable(k:string, v:long)[] | partition by k (top 1 by v)", "k:string, v:long"),
+        ("datatable(a:long, d:dynamic)[] | mv-apply d to typeof(long) on (summarize m = max(d))", "a:long, m:long"),
+        (
+            "union (datatable(a:long, b:string)[]), (datatable(a:string, c:long)[])",
+            "a_long:long, a_string:string, b:string, c:long",
+        ),
+        (
+            "union withsource=T (datatable(a:long, b:string)[]), (datatable(a:long, c:long)[])",
+            "T:string, a:long, b:string, c:long",
+        ),
+        (
+            "datatable(a:long, b:string)[] | getschema",
+            "ColumnName:string, ColumnOrdinal:long, DataType:string, ColumnType:string",
+        ),
+        ("datatable(s:string)[] | parse s with 'a' x:long ',' y '.' *", "s:string, x:long, y:string"),
+        ("datatable(s:string)[] | distinct s, strlen(s)", "s:string, strlen_s:long"),
+        ("datatable(s:string)[] | count", "Count:long"),
+    ];
+    for (q, want) in cases {
+        assert_eq!(schema_of(q).unwrap_or_else(|e| e), want, "query: {q}");
+    }
+}
