@@ -71,7 +71,10 @@ pub struct Param {
 pub enum ParamType {
     Scalar(TypeName),
     /// `T:(*)` (any columns) or `T:(a:long, b:string)` (at least these columns).
-    Tabular { columns: Option<Vec<ColumnDecl>>, wildcard: bool },
+    Tabular {
+        columns: Option<Vec<ColumnDecl>>,
+        wildcard: bool,
+    },
 }
 
 /// An identifier as written, with brackets/quotes removed (`['a b']` → `a b`).
@@ -190,7 +193,9 @@ pub enum ExprKind {
         props: Vec<(Ident, Expr)>,
     },
     /// `find ...` / `search ...` as a source; kept unparsed beyond the keyword.
-    UnsupportedSource { name: String },
+    UnsupportedSource {
+        name: String,
+    },
     /// A lambda used inline (rare; e.g. `invoke` arguments). Parsed for completeness.
     Lambda(Box<Lambda>),
     /// `typeof(long)` used as an argument (`extract(..., typeof(long))`, `mv-expand to typeof`).
@@ -413,6 +418,7 @@ pub enum ParsePart {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)]
 pub enum OperatorKind {
     /// `where pred` / `filter pred`
     Where(Expr),
@@ -498,10 +504,12 @@ pub enum OperatorKind {
     },
     /// `invoke f(args)`
     Invoke(Expr),
-    /// `evaluate [hints] plugin(args)`
+    /// `evaluate [hints] plugin(args) [: (col:type, ...)]`
     Evaluate {
         params: Vec<OpParam>,
         plugin: Expr,
+        /// The declared output schema (`evaluate bag_unpack(d) : (a:long, b:string)`).
+        schema: Option<Vec<ColumnDecl>>,
     },
     TopNested(Vec<TopNestedLevel>),
     Sample(Expr),
@@ -526,7 +534,9 @@ pub enum OperatorKind {
         sub: Vec<Operator>,
     },
     /// `facet by ...`, `fork`, `scan`, `reduce`, `consume` ... parsed only as far as their name.
-    Unsupported { name: String },
+    Unsupported {
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -114,13 +114,20 @@ impl Diagnostic {
     /// A plain-text rendering with a caret line, for the CLI and snapshots.
     pub fn render(&self, text: &str) -> String {
         let (line, col) = self.line_col(text);
-        let mut out = format!("error[{}]: {}\n --> {}:{}\n", self.code, self.message, line, col);
+        let mut out = format!(
+            "error[{}]: {}\n --> {}:{}\n",
+            self.code, self.message, line, col
+        );
         if let Some(src_line) = text.lines().nth(line.saturating_sub(1)) {
             let width = self
                 .span
                 .len()
                 .clamp(1, src_line.chars().count().saturating_sub(col - 1).max(1));
-            out.push_str(&format!("  | {src_line}\n  | {}{}\n", " ".repeat(col - 1), "^".repeat(width)));
+            out.push_str(&format!(
+                "  | {src_line}\n  | {}{}\n",
+                " ".repeat(col - 1),
+                "^".repeat(width)
+            ));
         }
         for label in &self.labels {
             let (l, c) = line_col(text, label.span.start);
