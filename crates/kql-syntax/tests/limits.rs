@@ -155,7 +155,11 @@ fn pathological_inputs_are_fast() {
         let started = Instant::now();
         let parsed = parse_small_stack(text.clone());
         let elapsed = started.elapsed();
-        assert!(elapsed < Duration::from_secs(5), "{}… took {elapsed:?}", &text[..40]);
+        assert!(
+            elapsed < Duration::from_secs(5),
+            "{}… took {elapsed:?}",
+            &text[..40]
+        );
         for d in &parsed.diagnostics {
             assert!(d.message.len() < 300, "{}", d.message);
         }
