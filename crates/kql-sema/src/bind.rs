@@ -2020,9 +2020,13 @@ impl<'a> Binder<'a> {
         let Some(by_expr) = args.first() else {
             return Err(err(codes::WRONG_ARG_COUNT, format!("{fname}() needs at least one argument"), span));
         };
+        let (by_expr, by_given) = match &by_expr.kind {
+            ExprKind::NamedArg { name, value } => (value.as_ref(), Some(name.name.clone())),
+            _ => (by_expr, None),
+        };
         let by = self.bind_scalar(by_expr, env, scope, &mut Collector::default())?;
-        let by_name = match item.names.first() {
-            Some(n) => n.name.clone(),
+        let by_name = match by_given.or_else(|| item.names.first().map(|n| n.name.clone())) {
+            Some(n) => n,
             None => match expr_name(by_expr) {
                 Some(n) => n,
                 None => format!("{}_", if max { "max" } else { "min" }),
@@ -2063,6 +2067,7 @@ impl<'a> Binder<'a> {
                 continue;
             }
             let (name, expr) = match &a.kind {
+                ExprKind::NamedArg { name, value } => (Some(name.name.clone()), value.as_ref()),
                 ExprKind::Binary {
                     op: ast::BinaryOp::Eq,
                     left,
@@ -2692,6 +2697,10 @@ impl<'a> Binder<'a> {
             }
             ExprKind::Call { name, args } => self.bind_call(name, args, env, scope, col, span),
             ExprKind::Lambda(_) => Err(Diagnostic::unsupported("a function literal used as a value", span)),
+            ExprKind::NamedArg { name, .. } => Err(Diagnostic::unsupported(
+                format!("the named argument '{}' here", name.name),
+                span,
+            )),
             ExprKind::Pipe { .. }
             | ExprKind::Datatable { .. }
             | ExprKind::Print(_)

@@ -198,6 +198,12 @@ pub enum ExprKind {
     },
     /// A lambda used inline (rare; e.g. `invoke` arguments). Parsed for completeness.
     Lambda(Box<Lambda>),
+    /// `name = value` as a call argument (`bag_unpack(d, columnsConflict='keep_source')`,
+    /// `arg_max(t, Name = expr)`).
+    NamedArg {
+        name: Ident,
+        value: Box<Expr>,
+    },
     /// `typeof(long)` used as an argument (`extract(..., typeof(long))`, `mv-expand to typeof`).
     TypeOf(TypeName),
 }

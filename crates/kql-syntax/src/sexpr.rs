@@ -265,6 +265,13 @@ fn write_expr(out: &mut String, e: &Expr, multiline: bool) {
             write_expr(out, high, false);
             out.push(')');
         }
+        ExprKind::NamedArg { name, value } => {
+            out.push_str("(named ");
+            out.push_str(&self::name(&name.name));
+            out.push(' ');
+            write_expr(out, value, false);
+            out.push(')');
+        }
         ExprKind::Paren(inner) => {
             out.push_str("(paren ");
             write_expr(out, inner, false);

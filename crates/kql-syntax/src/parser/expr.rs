@@ -11,7 +11,7 @@ use crate::ast::{
     UnaryOp,
 };
 use crate::diagnostic::{Diagnostic, codes};
-use crate::lexer::{TokenKind, truncate};
+use crate::lexer::TokenKind;
 use crate::span::Span;
 
 /// An infix operator found at the cursor.
@@ -585,11 +585,13 @@ impl Parser<'_> {
         self.expect(&TokenKind::Assign)?;
         let value = self.parse_pipeline(false)?;
         let span = name.span.to(value.span);
-        self.report(Diagnostic::unsupported(
-            format!("the named argument `{}`", truncate(&name.name, 40)),
+        Ok(Expr::new(
+            ExprKind::NamedArg {
+                name,
+                value: Box::new(value),
+            },
             span,
-        ));
-        Ok(value)
+        ))
     }
 
     // ----- named expressions ----------------------------------------------------------------

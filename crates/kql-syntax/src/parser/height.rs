@@ -87,6 +87,7 @@ pub fn expr_height(e: &Expr) -> usize {
         ExprKind::Member { expr, .. } | ExprKind::Unary { expr, .. } | ExprKind::Paren(expr) => {
             expr_height(expr)
         }
+        ExprKind::NamedArg { value, .. } => expr_height(value),
         ExprKind::Index { expr, index } => expr_height(expr).max(expr_height(index)),
         ExprKind::Binary { left, right, .. } => expr_height(left).max(expr_height(right)),
         ExprKind::In { expr, list, .. } | ExprKind::HasAny { expr, list, .. } => {
