@@ -71,6 +71,10 @@ impl<'a> Planner<'a> {
     }
 
     pub fn plan(&mut self, rel: &Rel) -> PResult<LogicalPlan> {
+        stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || self.plan_inner(rel))
+    }
+
+    fn plan_inner(&mut self, rel: &Rel) -> PResult<LogicalPlan> {
         let span = rel.span;
         let plan = match &rel.kind {
             RelKind::Table { name } => {
@@ -774,6 +778,10 @@ impl<'a> Planner<'a> {
 
     /// Lowers a scalar expression.
     pub fn scalar(&mut self, e: &ScalarExpr) -> PResult<Expr> {
+        stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || self.scalar_inner(e))
+    }
+
+    fn scalar_inner(&mut self, e: &ScalarExpr) -> PResult<Expr> {
         let span = e.span;
         match &e.kind {
             ScalarKind::Column(name) => Ok(col(name)),

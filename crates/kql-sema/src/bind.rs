@@ -23,7 +23,11 @@ pub struct BindOptions {
 
 type BResult<T> = Result<T, Diagnostic>;
 
-const MAX_DEPTH: usize = 200;
+const MAX_DEPTH: usize = 2000;
+
+/// Stack to keep free before recursing; more is allocated on the heap when short.
+const RED_ZONE: usize = 128 * 1024;
+const STACK_GROWTH: usize = 4 * 1024 * 1024;
 
 #[derive(Clone)]
 enum Binding {
@@ -431,7 +435,7 @@ impl<'a> Binder<'a> {
 
     fn bind_rel(&mut self, e: &Expr, env: &Env) -> BResult<Rel> {
         self.enter(e.span)?;
-        let r = self.bind_rel_inner(e, env);
+        let r = stacker::maybe_grow(RED_ZONE, STACK_GROWTH, || self.bind_rel_inner(e, env));
         self.leave();
         r
     }
@@ -2498,7 +2502,7 @@ impl<'a> Binder<'a> {
 
     fn bind_scalar(&mut self, e: &Expr, env: &Env, scope: &Scope, col: &mut Collector) -> BResult<ScalarExpr> {
         self.enter(e.span)?;
-        let r = self.bind_scalar_inner(e, env, scope, col);
+        let r = stacker::maybe_grow(RED_ZONE, STACK_GROWTH, || self.bind_scalar_inner(e, env, scope, col));
         self.leave();
         r
     }
