@@ -6,7 +6,7 @@
 use crate::catalog::Catalog;
 use crate::datetime::parse_datetime;
 use crate::ir::*;
-use crate::naming::{aggregate_name, expr_name, expr_name_in, unique_name};
+use crate::naming::{aggregate_name, expr_name, expr_name_in, path_name, summarize_name, unique_name};
 use kql_functions::{ArgType, Const, FnKind};
 use kql_syntax::ast::{self, Expr, ExprKind, Literal, OperatorKind, Statement};
 use kql_syntax::{Diagnostic, KqlType, Span, codes};
@@ -1393,18 +1393,28 @@ impl<'a> Binder<'a> {
                 }
                 continue;
             }
+            if let Some(expanded) = self.expand_multi_aggregate(item, env, &scope, &group_fields)? {
+                for (n, agg) in expanded {
+                    let ty = agg.ty();
+                    let hidden = col.hidden();
+                    col.aggs.push((hidden.clone(), agg));
+                    outputs.push((n, ScalarExpr::column(&hidden, ty, item.span)));
+                }
+                continue;
+            }
             let e = self.bind_scalar(&item.expr, env, &scope, &mut col)?;
             let name = match item.names.first() {
                 Some(n) => n.name.clone(),
-                None => match &item.expr.kind {
-                    ExprKind::Call { name, args } => aggregate_name(&name.name, args),
-                    _ => match expr_name_in(&item.expr, &|n| scope.fields.iter().any(|f| f.name == n)) {
-                        Some(n) => n,
-                        None => {
-                            auto += 1;
-                            format!("Column{auto}")
-                        }
-                    },
+                None => match summarize_name(
+                    &item.expr,
+                    &|f| kql_functions::function_kind(f) == Some(FnKind::Aggregate),
+                    &|n| scope.fields.iter().any(|f| f.name == n),
+                ) {
+                    Some(n) => n,
+                    None => {
+                        auto += 1;
+                        format!("Column{auto}")
+                    }
                 },
             };
             outputs.push((name, e));
@@ -2009,6 +2019,95 @@ impl<'a> Binder<'a> {
         })
     }
 
+    /// `take_any(a, b)`, `take_any(*)`, `any(a, b)`, `percentiles(x, 50, 95)`: one output
+    /// column per argument (or percentile).
+    fn expand_multi_aggregate(
+        &mut self,
+        item: &ast::NamedExpr,
+        env: &Env,
+        scope: &Scope,
+        group_fields: &[Field],
+    ) -> BResult<Option<Vec<(String, AggExpr)>>> {
+        let ExprKind::Call { name, args } = &item.expr.kind else {
+            return Ok(None);
+        };
+        let f = name.name.as_str();
+        let multi = match f {
+            "take_any" | "any" => args.len() > 1 || args.iter().any(|a| matches!(a.kind, ExprKind::Star)),
+            "percentiles" => true,
+            _ => false,
+        };
+        if !multi {
+            return Ok(None);
+        }
+        let mut out = Vec::new();
+        if f == "percentiles" {
+            let Some(first) = args.first() else {
+                return Err(err(codes::WRONG_ARG_COUNT, "percentiles() needs a column and percentages", item.span));
+            };
+            let x = self.bind_scalar(first, env, scope, &mut Collector::default())?;
+            let base = expr_name(first).unwrap_or_default();
+            for p in &args[1..] {
+                let pv = self.bind_scalar(p, env, scope, &mut Collector::default())?;
+                let types = [
+                    ArgType { ty: x.ty, constant: None },
+                    ArgType { ty: pv.ty, constant: pv.constant().cloned() },
+                ];
+                let ty = kql_functions::aggregate_type("percentile", &types).map_err(|e| fn_err(e, p.span, args))?;
+                let ptext = match pv.constant() {
+                    Some(Const::Long(v)) => v.to_string(),
+                    Some(Const::Int(v)) => v.to_string(),
+                    Some(Const::Real(v)) => v.to_string(),
+                    _ => String::new(),
+                }
+                .replace('.', "_");
+                let name = if item.names.is_empty() {
+                    format!("percentile_{base}_{ptext}")
+                } else {
+                    format!("{}_{ptext}", item.names.first().map(|n| n.name.as_str()).unwrap_or_default())
+                };
+                out.push((
+                    name,
+                    AggExpr::Call {
+                        name: "percentile".into(),
+                        args: vec![x.clone(), pv],
+                        ty,
+                    },
+                ));
+            }
+            return Ok(Some(out));
+        }
+        let mut targets: Vec<(String, ScalarExpr)> = Vec::new();
+        for a in args {
+            if matches!(a.kind, ExprKind::Star) {
+                for fl in scope.fields {
+                    if group_fields.iter().any(|g| g.name == fl.name) {
+                        continue;
+                    }
+                    targets.push((fl.name.clone(), ScalarExpr::column(&fl.name, fl.ty, a.span)));
+                }
+                continue;
+            }
+            let v = self.bind_scalar(a, env, scope, &mut Collector::default())?;
+            let n = expr_name(a).unwrap_or_else(|| format!("Column{}", targets.len() + 1));
+            targets.push((n, v));
+        }
+        for (n, v) in targets {
+            let types = [ArgType { ty: v.ty, constant: None }];
+            let ty = kql_functions::aggregate_type("take_any", &types).map_err(|e| err(e.code, e.message, item.span))?;
+            let name = if f == "any" { format!("any_{n}") } else { n };
+            out.push((
+                name,
+                AggExpr::Call {
+                    name: "take_any".into(),
+                    args: vec![v],
+                    ty,
+                },
+            ));
+        }
+        Ok(Some(out))
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn bind_arg_extreme(
         &mut self,
@@ -2333,7 +2432,7 @@ impl<'a> Binder<'a> {
             let (name, is_col) = match (&item.name, &item.expr.kind) {
                 (Some(n), _) => (n.name.clone(), false),
                 (None, ExprKind::Name(id)) => (id.name.clone(), true),
-                (None, _) => (expr_name(&item.expr).unwrap_or_else(|| "Column1".into()), false),
+                (None, _) => (path_name(&item.expr).unwrap_or_else(|| "Column1".into()), false),
             };
             if !is_col {
                 let e = self.bind_scalar(&item.expr, env, &Scope::of(&rel.schema), &mut Collector::default())?;
@@ -2818,6 +2917,11 @@ impl<'a> Binder<'a> {
                     format!("'{}' is a table; use toscalar() to get a single value from it", id.name),
                     id.span,
                 ));
+            }
+Some(Binding::Function(f)) if f.lambda.params.is_empty() => {
+                let f = Rc::clone(f);
+                let fenv = self.function_env(&f, &[], None, env, scope, &mut Collector::default(), id.span)?;
+                return self.bind_scalar(&f.lambda.body.result, &fenv, scope, &mut Collector::default());
             }
             Some(Binding::Function(_)) => {
                 return Err(err(codes::NOT_SCALAR, format!("'{}' is a function; call it with ()", id.name), id.span));

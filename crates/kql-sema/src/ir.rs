@@ -327,6 +327,20 @@ impl ScalarExpr {
         if let ScalarKind::Literal(Const::Null) = self.kind {
             return ScalarExpr::null(ty, span);
         }
+        // Fold numeric widening of constants so they stay constants.
+        if let ScalarKind::Literal(c) = &self.kind {
+            let folded = match (c, ty) {
+                (Const::Int(v), KqlType::Long) => Some(Const::Long(i64::from(*v))),
+                (Const::Int(v), KqlType::Real | KqlType::Decimal) => Some(Const::Real(f64::from(*v))),
+                (Const::Long(v), KqlType::Real | KqlType::Decimal) => Some(Const::Real(*v as f64)),
+                (Const::Long(v), KqlType::Int) => i32::try_from(*v).ok().map(Const::Int),
+                (Const::Real(v), KqlType::Decimal) => Some(Const::Real(*v)),
+                _ => None,
+            };
+            if let Some(c) = folded {
+                return ScalarExpr::literal(c, ty, span);
+            }
+        }
         ScalarExpr::new(ScalarKind::Cast(Box::new(self)), ty, span)
     }
 }

@@ -102,3 +102,31 @@ pub fn unique_name(name: &str, taken: &[String]) -> String {
         i += 1;
     }
 }
+
+/// The `mv-expand` name of a path: `d.a.b` → `d_a_b`, `d['z']` → `d_z`.
+pub fn path_name(expr: &Expr) -> Option<String> {
+    match &expr.kind {
+        ExprKind::Name(id) => Some(id.name.clone()),
+        ExprKind::Paren(inner) => path_name(inner),
+        ExprKind::Member { expr, name } => Some(format!("{}_{}", path_name(expr)?, name.name)),
+        ExprKind::Index { expr, index } => match &index.kind {
+            ExprKind::Literal(Literal::String(s)) => Some(format!("{}_{s}", path_name(expr)?)),
+            _ => None,
+        },
+        _ => expr_name(expr),
+    }
+}
+
+/// The name of an unnamed `summarize` output: aggregates by [`aggregate_name`], and
+/// name-passing wrappers around them (`tostring(make_set(x))` → `set_x`,
+/// `round(avg(a), 2)` → `avg_a`).
+pub fn summarize_name(expr: &Expr, is_aggregate: &dyn Fn(&str) -> bool, is_column: &dyn Fn(&str) -> bool) -> Option<String> {
+    match &expr.kind {
+        ExprKind::Paren(inner) => summarize_name(inner, is_aggregate, is_column),
+        ExprKind::Call { name, args } if is_aggregate(&name.name) => Some(aggregate_name(&name.name, args)),
+        ExprKind::Call { name, args } if NAME_FROM_FIRST_ARG.contains(&name.name.as_str()) => {
+            args.first().and_then(|a| summarize_name(a, is_aggregate, is_column))
+        }
+        _ => expr_name_in(expr, is_column),
+    }
+}
