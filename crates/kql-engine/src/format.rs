@@ -22,12 +22,13 @@
 
 use crate::QueryResult;
 use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::ArrowNativeType;
 use datafusion::arrow::datatypes::{
     DataType, Date32Type, Date64Type, Decimal128Type, DurationMicrosecondType,
     DurationMillisecondType, DurationNanosecondType, DurationSecondType, Float16Type, Float32Type,
     Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, TimeUnit, TimestampMicrosecondType,
-    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt8Type,
-    UInt16Type, UInt32Type, UInt64Type,
+    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type,
+    UInt32Type, UInt64Type,
 };
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use kql_syntax::KqlType;
@@ -93,30 +94,60 @@ fn read_cell(array: &dyn Array, row: usize) -> Cell {
             // A zone only changes how Arrow displays the value; the stored value is UTC.
             let _ = tz;
             let nanos = match unit {
-                TimeUnit::Second => prim!(TimestampSecondType).map(|v| v.saturating_mul(1_000_000_000)),
-                TimeUnit::Millisecond => prim!(TimestampMillisecondType).map(|v| v.saturating_mul(1_000_000)),
-                TimeUnit::Microsecond => prim!(TimestampMicrosecondType).map(|v| v.saturating_mul(1_000)),
+                TimeUnit::Second => {
+                    prim!(TimestampSecondType).map(|v| v.saturating_mul(1_000_000_000))
+                }
+                TimeUnit::Millisecond => {
+                    prim!(TimestampMillisecondType).map(|v| v.saturating_mul(1_000_000))
+                }
+                TimeUnit::Microsecond => {
+                    prim!(TimestampMicrosecondType).map(|v| v.saturating_mul(1_000))
+                }
                 TimeUnit::Nanosecond => prim!(TimestampNanosecondType),
             };
             nanos.map(Cell::DateTime)
         }
-        DataType::Date32 => {
-            prim!(Date32Type).map(|d| Cell::DateTime(i64::from(d).saturating_mul(86_400_000_000_000)))
+        DataType::Date32 => prim!(Date32Type)
+            .map(|d| Cell::DateTime(i64::from(d).saturating_mul(86_400_000_000_000))),
+        DataType::Date64 => {
+            prim!(Date64Type).map(|ms| Cell::DateTime(ms.saturating_mul(1_000_000)))
         }
-        DataType::Date64 => prim!(Date64Type).map(|ms| Cell::DateTime(ms.saturating_mul(1_000_000))),
         DataType::Duration(unit) => {
             let nanos = match unit {
-                TimeUnit::Second => prim!(DurationSecondType).map(|v| v.saturating_mul(1_000_000_000)),
-                TimeUnit::Millisecond => prim!(DurationMillisecondType).map(|v| v.saturating_mul(1_000_000)),
-                TimeUnit::Microsecond => prim!(DurationMicrosecondType).map(|v| v.saturating_mul(1_000)),
+                TimeUnit::Second => {
+                    prim!(DurationSecondType).map(|v| v.saturating_mul(1_000_000_000))
+                }
+                TimeUnit::Millisecond => {
+                    prim!(DurationMillisecondType).map(|v| v.saturating_mul(1_000_000))
+                }
+                TimeUnit::Microsecond => {
+                    prim!(DurationMicrosecondType).map(|v| v.saturating_mul(1_000))
+                }
                 TimeUnit::Nanosecond => prim!(DurationNanosecondType),
             };
             nanos.map(Cell::TimeSpan)
         }
-        DataType::Dictionary(_, _) => array.as_any_dictionary_opt().and_then(|d| {
-            let keys = d.normalized_keys();
-            keys.get(row).map(|&k| read_cell(d.values().as_ref(), k))
-        }),
+        DataType::Dictionary(key, _) => {
+            macro_rules! dict {
+                ($k:ty) => {
+                    array.as_dictionary_opt::<$k>().map(|d| {
+                        let k = d.keys().value(row).as_usize();
+                        read_cell(d.values().as_ref(), k)
+                    })
+                };
+            }
+            match key.as_ref() {
+                DataType::Int8 => dict!(Int8Type),
+                DataType::Int16 => dict!(Int16Type),
+                DataType::Int32 => dict!(Int32Type),
+                DataType::Int64 => dict!(Int64Type),
+                DataType::UInt8 => dict!(UInt8Type),
+                DataType::UInt16 => dict!(UInt16Type),
+                DataType::UInt32 => dict!(UInt32Type),
+                DataType::UInt64 => dict!(UInt64Type),
+                _ => None,
+            }
+        }
         _ => None,
     };
     cell.unwrap_or_else(|| Cell::Other(arrow_display(array, row)))
@@ -216,7 +247,10 @@ pub fn result_rows_json(result: &QueryResult) -> Vec<Vec<Value>> {
     result_rows(result, cell_json)
 }
 
-fn result_rows<T>(result: &QueryResult, f: impl Fn(&dyn Array, usize, KqlType) -> T) -> Vec<Vec<T>> {
+fn result_rows<T>(
+    result: &QueryResult,
+    f: impl Fn(&dyn Array, usize, KqlType) -> T,
+) -> Vec<Vec<T>> {
     let mut rows = Vec::with_capacity(result.row_count());
     for batch in &result.batches {
         for row in 0..batch.num_rows() {
@@ -291,7 +325,12 @@ pub fn format_timespan(nanos: i64) -> String {
     if days > 0 {
         out.push_str(&format!("{days}."));
     }
-    out.push_str(&format!("{:02}:{:02}:{:02}", sod / 3600, (sod / 60) % 60, sod % 60));
+    out.push_str(&format!(
+        "{:02}:{:02}:{:02}",
+        sod / 3600,
+        (sod / 60) % 60,
+        sod % 60
+    ));
     if frac != 0 {
         out.push_str(&format!(".{frac:07}"));
     }
@@ -329,8 +368,8 @@ pub fn format_real(f: f64) -> String {
 mod tests {
     use super::*;
     use datafusion::arrow::array::{
-        ArrayRef, BooleanArray, DurationNanosecondArray, Float64Array, Int32Array, Int64Array,
-        StringArray, TimestampNanosecondArray,
+        ArrayRef, BooleanArray, DictionaryArray, DurationNanosecondArray, Float64Array, Int32Array,
+        Int64Array, StringArray, TimestampNanosecondArray,
     };
     use serde_json::json;
     use std::sync::Arc;
@@ -338,14 +377,29 @@ mod tests {
     #[test]
     fn datetimes() {
         assert_eq!(format_datetime(0), "1970-01-01T00:00:00Z");
-        assert_eq!(format_datetime(1_577_836_800_000_000_000), "2020-01-01T00:00:00Z");
-        assert_eq!(format_datetime(1_577_836_800_500_000_000), "2020-01-01T00:00:00.5Z");
-        assert_eq!(format_datetime(1_577_836_800_123_456_700), "2020-01-01T00:00:00.1234567Z");
+        assert_eq!(
+            format_datetime(1_577_836_800_000_000_000),
+            "2020-01-01T00:00:00Z"
+        );
+        assert_eq!(
+            format_datetime(1_577_836_800_500_000_000),
+            "2020-01-01T00:00:00.5Z"
+        );
+        assert_eq!(
+            format_datetime(1_577_836_800_123_456_700),
+            "2020-01-01T00:00:00.1234567Z"
+        );
         // sub-tick nanoseconds are cut
-        assert_eq!(format_datetime(1_577_836_800_000_000_099), "2020-01-01T00:00:00Z");
+        assert_eq!(
+            format_datetime(1_577_836_800_000_000_099),
+            "2020-01-01T00:00:00Z"
+        );
         assert_eq!(format_datetime(-1), "1969-12-31T23:59:59.9999999Z");
         assert_eq!(format_datetime(-86_400_000_000_000), "1969-12-31T00:00:00Z");
-        assert_eq!(format_datetime(951_782_400_000_000_000), "2000-02-29T00:00:00Z");
+        assert_eq!(
+            format_datetime(951_782_400_000_000_000),
+            "2000-02-29T00:00:00Z"
+        );
     }
 
     #[test]
@@ -368,7 +422,10 @@ mod tests {
         assert_eq!(format_real(-1.5), "-1.5");
         assert_eq!(format_real(0.0001), "0.0001");
         assert_eq!(format_real(0.00001), "1E-05");
-        assert_eq!(format_real(2.2090496998585438e-05), "2.2090496998585438E-05");
+        assert_eq!(
+            format_real(2.2090496998585438e-05),
+            "2.2090496998585438E-05"
+        );
         assert_eq!(format_real(123_456_789_012_345.0), "123456789012345");
         assert_eq!(format_real(1e15), "1E+15");
         assert_eq!(format_real(1.5e300), "1.5E+300");
@@ -410,19 +467,49 @@ mod tests {
             None,
             Some("not json"),
         ]));
-        assert_eq!(cell_text(dynamic.as_ref(), 0, KqlType::Dynamic), r#"{"a":[1,2]}"#);
-        assert_eq!(cell_json(dynamic.as_ref(), 0, KqlType::Dynamic), json!({"a": [1, 2]}));
-        assert_eq!(cell_json(dynamic.as_ref(), 1, KqlType::Dynamic), Value::Null);
-        assert_eq!(cell_json(dynamic.as_ref(), 2, KqlType::Dynamic), json!("not json"));
+        assert_eq!(
+            cell_text(dynamic.as_ref(), 0, KqlType::Dynamic),
+            r#"{"a":[1,2]}"#
+        );
+        assert_eq!(
+            cell_json(dynamic.as_ref(), 0, KqlType::Dynamic),
+            json!({"a": [1, 2]})
+        );
+        assert_eq!(
+            cell_json(dynamic.as_ref(), 1, KqlType::Dynamic),
+            Value::Null
+        );
+        assert_eq!(
+            cell_json(dynamic.as_ref(), 2, KqlType::Dynamic),
+            json!("not json")
+        );
 
         let dts: ArrayRef = Arc::new(TimestampNanosecondArray::from(vec![
             1_577_836_800_000_000_000,
         ]));
-        assert_eq!(cell_text(dts.as_ref(), 0, KqlType::DateTime), "2020-01-01T00:00:00Z");
-        assert_eq!(cell_json(dts.as_ref(), 0, KqlType::DateTime), json!("2020-01-01T00:00:00Z"));
+        assert_eq!(
+            cell_text(dts.as_ref(), 0, KqlType::DateTime),
+            "2020-01-01T00:00:00Z"
+        );
+        assert_eq!(
+            cell_json(dts.as_ref(), 0, KqlType::DateTime),
+            json!("2020-01-01T00:00:00Z")
+        );
+
+        let dict: ArrayRef = Arc::new(
+            vec![Some("x"), None, Some("y"), Some("x")]
+                .into_iter()
+                .collect::<DictionaryArray<Int32Type>>(),
+        );
+        assert_eq!(cell_text(dict.as_ref(), 0, KqlType::String), "x");
+        assert_eq!(cell_text(dict.as_ref(), 1, KqlType::String), "");
+        assert_eq!(cell_text(dict.as_ref(), 3, KqlType::String), "x");
 
         let tss: ArrayRef = Arc::new(DurationNanosecondArray::from(vec![3_600_000_000_000]));
         assert_eq!(cell_text(tss.as_ref(), 0, KqlType::TimeSpan), "01:00:00");
-        assert_eq!(cell_json(tss.as_ref(), 0, KqlType::TimeSpan), json!("01:00:00"));
+        assert_eq!(
+            cell_json(tss.as_ref(), 0, KqlType::TimeSpan),
+            json!("01:00:00")
+        );
     }
 }

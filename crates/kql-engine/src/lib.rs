@@ -196,10 +196,11 @@ impl Engine {
     /// Parses, binds and plans `query` without running it; returns the result columns.
     pub fn check(&self, query: &str) -> Result<Vec<Column>, Vec<Diagnostic>> {
         let planned = self.plan(query, now_nanos())?;
-        self.session
-            .state()
-            .optimize(&planned.plan)
-            .map_err(|e| vec![Diagnostic::internal(format!("optimizer: {e}"), Span::default())])?;
+        let state = self.session.state();
+        // A panic inside DataFusion is a bug, reported as an internal error, never a crash.
+        let optimized = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| state.optimize(&planned.plan)))
+            .map_err(|_| vec![Diagnostic::internal("optimizer panicked", Span::default())])?;
+        optimized.map_err(|e| vec![Diagnostic::internal(format!("optimizer: {e}"), Span::default())])?;
         Ok(planned.columns)
     }
 
@@ -211,12 +212,17 @@ impl Engine {
             .limit(0, Some(options.max_rows))
             .and_then(|b| b.build())
             .map_err(|e| vec![Diagnostic::internal(e.to_string(), Span::default())])?;
-        let df = self
-            .session
-            .execute_logical_plan(plan)
-            .await
-            .map_err(|e| vec![runtime_error(e)])?;
-        let batches = df.collect().await.map_err(|e| vec![runtime_error(e)])?;
+        let session = self.session.clone();
+        // Run on its own task so a panic inside DataFusion becomes an internal error.
+        let handle = tokio::spawn(async move {
+            let df = session.execute_logical_plan(plan).await?;
+            df.collect().await
+        });
+        let batches = match handle.await {
+            Ok(Ok(b)) => b,
+            Ok(Err(e)) => return Err(vec![runtime_error(e)]),
+            Err(_) => return Err(vec![Diagnostic::internal("query execution panicked", Span::default())]),
+        };
         Ok(QueryResult {
             columns: planned.columns,
             batches,

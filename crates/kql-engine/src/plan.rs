@@ -262,19 +262,34 @@ impl<'a> Planner<'a> {
             }
             RelKind::Window { input, exprs } => {
                 let input_plan = self.plan(input)?;
+                // DataFusion wants bare (aliased) window functions in a Window node; offsets
+                // and casts to the KQL type happen in the projection above it.
                 let mut built = Vec::new();
-                for (w, f) in exprs.iter().zip(rel.schema.iter().skip(input.schema.len())) {
+                let mut post = Vec::new();
+                for (i, (w, f)) in exprs.iter().zip(rel.schema.iter().skip(input.schema.len())).enumerate() {
+                    let tmp = format!("__kql_w{i}");
                     let e = self.window_expr(w, span)?;
-                    built.push(
-                        Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(e), arrow_type(f.ty))).alias(&f.name),
-                    );
+                    built.push(e.alias(&tmp));
+                    let mut out = col(&tmp);
+                    if let WindowExpr::RowNumber { start, .. } = w
+                        && *start != 1
+                    {
+                        out = Expr::Cast(datafusion::logical_expr::Cast::new(
+                            Box::new(out),
+                            datafusion::arrow::datatypes::DataType::Int64,
+                        )) + Expr::Literal(ScalarValue::Int64(Some(start.wrapping_sub(1))), None);
+                    }
+                    post.push(Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(out), arrow_type(f.ty))).alias(&f.name));
                 }
-                let w = LogicalPlanBuilder::from(input_plan)
+                let mut proj: Vec<Expr> = input.schema.iter().map(|f| col(&f.name)).collect();
+                proj.extend(post);
+                LogicalPlanBuilder::from(input_plan)
                     .window(built)
                     .map_err(df_err(span))?
+                    .project(proj)
+                    .map_err(df_err(span))?
                     .build()
-                    .map_err(df_err(span))?;
-                project_names(w, &rel.schema, span)?
+                    .map_err(df_err(span))?
             }
         };
         Ok(plan)
@@ -283,9 +298,9 @@ impl<'a> Planner<'a> {
     fn window_expr(&mut self, w: &WindowExpr, span: Span) -> PResult<Expr> {
         Ok(match w {
             WindowExpr::RowNumber {
-                start,
                 partition_by,
                 order_by,
+                ..
             } => {
                 let mut rn = datafusion::functions_window::expr_fn::row_number();
                 if !partition_by.is_empty() || !order_by.is_empty() {
@@ -303,14 +318,7 @@ impl<'a> Planner<'a> {
                         .build()
                         .map_err(df_err(span))?;
                 }
-                if *start == 1 {
-                    rn
-                } else {
-                    Expr::Cast(datafusion::logical_expr::Cast::new(
-                        Box::new(rn),
-                        datafusion::arrow::datatypes::DataType::Int64,
-                    )) + Expr::Literal(ScalarValue::Int64(Some(start.wrapping_sub(1))), None)
-                }
+                rn
             }
             WindowExpr::Prev { expr, offset, default } | WindowExpr::Next { expr, offset, default } => {
                 let arg = self.scalar(expr)?;
