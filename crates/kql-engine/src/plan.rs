@@ -337,14 +337,19 @@ impl<'a> Planner<'a> {
             }
             WindowExpr::RowCumSum { expr } => {
                 let arg = self.scalar(expr)?;
-                datafusion::functions_aggregate::expr_fn::sum(arg)
-                    .window_frame(WindowFrame::new_bounds(
-                        WindowFrameUnits::Rows,
-                        WindowFrameBound::Preceding(ScalarValue::UInt64(None)),
-                        WindowFrameBound::CurrentRow,
-                    ))
-                    .build()
-                    .map_err(df_err(span))?
+                Expr::from(datafusion::logical_expr::expr::WindowFunction::new(
+                    datafusion::logical_expr::WindowFunctionDefinition::AggregateUDF(
+                        datafusion::functions_aggregate::sum::sum_udaf(),
+                    ),
+                    vec![arg],
+                ))
+                .window_frame(WindowFrame::new_bounds(
+                    WindowFrameUnits::Rows,
+                    WindowFrameBound::Preceding(ScalarValue::UInt64(None)),
+                    WindowFrameBound::CurrentRow,
+                ))
+                .build()
+                .map_err(df_err(span))?
             }
         })
     }
@@ -777,6 +782,14 @@ impl<'a> Planner<'a> {
     }
 
     fn typed(&mut self, e: &ScalarExpr) -> PResult<TypedExpr> {
+        if let Some(Const::Type(t)) = e.constant() {
+            // `typeof(T)` arguments are read from `constant`; the expression is a placeholder.
+            return Ok(TypedExpr {
+                expr: Expr::Literal(ScalarValue::Utf8(Some(t.name().to_string())), None),
+                ty: e.ty,
+                constant: e.constant().cloned(),
+            });
+        }
         Ok(TypedExpr {
             expr: self.scalar(e)?,
             ty: e.ty,

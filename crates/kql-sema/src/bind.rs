@@ -25,6 +25,8 @@ type BResult<T> = Result<T, Diagnostic>;
 
 const MAX_DEPTH: usize = 2000;
 
+static HIDDEN_COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+
 /// Stack to keep free before recursing; more is allocated on the heap when short.
 const RED_ZONE: usize = 128 * 1024;
 const STACK_GROWTH: usize = 4 * 1024 * 1024;
@@ -96,7 +98,8 @@ struct Collector {
 
 impl Collector {
     fn hidden(&mut self) -> String {
-        self.next_hidden += 1;
+        // Unique across the whole query: several collectors' columns can meet in one plan.
+        self.next_hidden = HIDDEN_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         format!("__kql_h{}", self.next_hidden)
     }
 }
