@@ -121,17 +121,32 @@ impl<'a> Planner<'a> {
                     .map_err(df_err(span))?
             }
             RelKind::Project { input, exprs } => {
-                let input = self.plan(input)?;
+                let input_plan = self.plan(input)?;
                 let mut out = Vec::new();
-                for (e, f) in exprs.iter().zip(rel.schema.iter()) {
+                // A computed column that takes the name of an input column (`extend x = x + 1`)
+                // goes through a temporary name: DataFusion 55's projection merging mis-resolves
+                // chains of self-shadowing aliases.
+                let mut shadowing = false;
+                for (i, (e, f)) in exprs.iter().zip(rel.schema.iter()).enumerate() {
                     let lowered = self.scalar(e)?;
-                    out.push(lowered.alias(&f.name));
+                    let is_same_column = matches!(&e.kind, ScalarKind::Column(c) if *c == f.name);
+                    if !is_same_column && input.schema.iter().any(|inf| inf.name == f.name) {
+                        shadowing = true;
+                        out.push(lowered.alias(format!("__kql_t{i}")));
+                    } else {
+                        out.push(lowered.alias(&f.name));
+                    }
                 }
-                LogicalPlanBuilder::from(input)
+                let projected = LogicalPlanBuilder::from(input_plan)
                     .project(out)
                     .map_err(df_err(span))?
                     .build()
-                    .map_err(df_err(span))?
+                    .map_err(df_err(span))?;
+                if shadowing {
+                    project_names(projected, &rel.schema, span)?
+                } else {
+                    projected
+                }
             }
             RelKind::Aggregate { input, group, aggs } => {
                 let input = self.plan(input)?;
@@ -677,6 +692,35 @@ impl<'a> Planner<'a> {
                 .build()
                 .map_err(df_err(span))?;
         }
+        // Join keys as extra columns (cast to a common type when the sides differ), so the
+        // join can use KQL's null semantics: null keys match each other.
+        let mut lkey_exprs = Vec::new();
+        let mut rkey_exprs = Vec::new();
+        for (i, (l, r)) in on.iter().enumerate() {
+            let (Some(lf), Some(rf)) = (left.schema.get(*l), right.schema.get(*r)) else {
+                return Err(Diagnostic::internal("join key out of range", span));
+            };
+            let mut le = col(&lf.name);
+            let mut re = col(&rf.name);
+            if lf.ty != rf.ty {
+                let common = if lf.ty == KqlType::Real || rf.ty == KqlType::Real { KqlType::Real } else { KqlType::Long };
+                le = Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(le), arrow_type(common)));
+                re = Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(re), arrow_type(common)));
+            }
+            lkey_exprs.push(le.alias(format!("__kql_jk{i}")));
+            rkey_exprs.push(re.alias(format!("__kql_jk{i}")));
+        }
+        let with_keys = |plan: LogicalPlan, fields: &[Field], keys: Vec<Expr>| -> PResult<LogicalPlan> {
+            let mut exprs: Vec<Expr> = fields.iter().map(|f| col(&f.name)).collect();
+            exprs.extend(keys);
+            LogicalPlanBuilder::from(plan)
+                .project(exprs)
+                .map_err(df_err(span))?
+                .build()
+                .map_err(df_err(span))
+        };
+        let lplan = with_keys(lplan, &left.schema, lkey_exprs)?;
+        let rplan = with_keys(rplan, &right.schema, rkey_exprs)?;
         let la = self.next_alias("l");
         let ra = self.next_alias("r");
         let lplan = LogicalPlanBuilder::from(lplan)
@@ -689,22 +733,12 @@ impl<'a> Planner<'a> {
             .map_err(df_err(span))?
             .build()
             .map_err(df_err(span))?;
-        let mut lkeys = Vec::new();
-        let mut rkeys = Vec::new();
-        for (l, r) in on {
-            let (Some(lf), Some(rf)) = (left.schema.get(*l), right.schema.get(*r)) else {
-                return Err(Diagnostic::internal("join key out of range", span));
-            };
-            let mut le = qcol(&la, &lf.name);
-            let mut re = qcol(&ra, &rf.name);
-            if lf.ty != rf.ty {
-                let common = if lf.ty == KqlType::Real || rf.ty == KqlType::Real { KqlType::Real } else { KqlType::Long };
-                le = Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(le), arrow_type(common)));
-                re = Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(re), arrow_type(common)));
-            }
-            lkeys.push(le);
-            rkeys.push(re);
-        }
+        let lkeys: Vec<Column> = (0..on.len())
+            .map(|i| Column::new(Some(TableReference::bare(la.as_str())), format!("__kql_jk{i}")))
+            .collect();
+        let rkeys: Vec<Column> = (0..on.len())
+            .map(|i| Column::new(Some(TableReference::bare(ra.as_str())), format!("__kql_jk{i}")))
+            .collect();
         let jt = match kind {
             JoinKind::InnerUnique | JoinKind::Inner => JoinType::Inner,
             JoinKind::LeftOuter => JoinType::Left,
@@ -716,7 +750,7 @@ impl<'a> Planner<'a> {
             JoinKind::RightAnti => JoinType::RightAnti,
         };
         let joined = LogicalPlanBuilder::from(lplan)
-            .join_with_expr_keys(rplan, jt, (lkeys, rkeys), None)
+            .join_detailed(rplan, jt, (lkeys, rkeys), None, datafusion::common::NullEquality::NullEqualsNull)
             .map_err(df_err(span))?
             .build()
             .map_err(df_err(span))?;
@@ -773,7 +807,7 @@ impl<'a> Planner<'a> {
                     first_value_udaf(),
                     vec![v],
                     false,
-                    Some(Box::new(by_e.clone().is_not_null())),
+                    None,
                     vec![Sort::new(by_e, !*max, false)],
                     None,
                 )))

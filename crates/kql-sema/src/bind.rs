@@ -25,7 +25,10 @@ type BResult<T> = Result<T, Diagnostic>;
 
 const MAX_DEPTH: usize = 2000;
 
-static HIDDEN_COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+thread_local! {
+    /// Hidden column numbering, reset per `bind` (binding runs on one thread).
+    static HIDDEN_COUNTER: std::cell::Cell<usize> = const { std::cell::Cell::new(1) };
+}
 
 /// Stack to keep free before recursing; more is allocated on the heap when short.
 const RED_ZONE: usize = 128 * 1024;
@@ -99,13 +102,18 @@ struct Collector {
 impl Collector {
     fn hidden(&mut self) -> String {
         // Unique across the whole query: several collectors' columns can meet in one plan.
-        self.next_hidden = HIDDEN_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.next_hidden = HIDDEN_COUNTER.with(|c| {
+            let v = c.get();
+            c.set(v + 1);
+            v
+        });
         format!("__kql_h{}", self.next_hidden)
     }
 }
 
 /// Binds a parsed script against a catalog.
 pub fn bind(script: &ast::Script, catalog: &dyn Catalog, options: BindOptions) -> BResult<BoundQuery> {
+    HIDDEN_COUNTER.with(|c| c.set(1));
     let mut binder = Binder {
         catalog,
         options,
@@ -2335,7 +2343,15 @@ impl<'a> Binder<'a> {
                     }
                 }
                 ExprKind::Name(id) => match self.bind_table_name(id, env) {
-                    Ok(rel) => inputs.push((id.name.clone(), rel)),
+                    Ok(rel) => {
+                        // withsource names catalog tables; anything else is `union_argN`.
+                        let label = if env.get(&id.name).is_none() && self.catalog.table(&id.name).is_some() {
+                            id.name.clone()
+                        } else {
+                            format!("union_arg{}", inputs.len())
+                        };
+                        inputs.push((label, rel))
+                    }
                     Err(e) if fuzzy && e.code == codes::UNKNOWN_TABLE => {}
                     Err(e) => return Err(e),
                 },
