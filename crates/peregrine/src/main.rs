@@ -1,1 +1,254 @@
-fn main() {}
+//! `peregrine`: run KQL queries and measure the engine against the corpora.
+//!
+//! ```text
+//! peregrine query [--data DIR] [--format table|json|csv] [QUERY | -f FILE | -]
+//! peregrine check [--json] FILE.jsonl
+//! peregrine conformance FILE.jsonl
+//! ```
+//!
+//! Exit codes: 0 success (for `check` and `conformance`, whatever the counts); 1 the query
+//! failed (diagnostics on stderr); 2 unusable input (missing file, invalid JSONL line,
+//! bad arguments).
+
+mod output;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use kql_engine::{Engine, QueryOptions};
+use kql_testkit::check::{self, CheckCase};
+use kql_testkit::conformance::{self, Case, RunOptions, Summary, Verdict};
+use kql_testkit::jsonl;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "peregrine",
+    version,
+    about = "Peregrine: a self-hosted KQL advanced-hunting engine (independent of Microsoft)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a KQL query and print its result.
+    Query(QueryArgs),
+    /// Bind and plan each `{"id","query"}` line of a JSONL file (no execution).
+    Check(CheckArgs),
+    /// Run each case of a conformance JSONL file and compare with its expected rows.
+    Conformance(ConformanceArgs),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// A readable table with a row count.
+    Table,
+    /// `{"columns":[{"name","type"}],"rows":[[...]]}`
+    Json,
+    /// CSV with a header line.
+    Csv,
+}
+
+#[derive(clap::Args)]
+struct QueryArgs {
+    /// Directory of the event store (not available yet: tables are empty).
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Read the query from FILE.
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "FILE",
+        conflicts_with = "query"
+    )]
+    file: Option<PathBuf>,
+    /// The query text, or `-` to read it from standard input.
+    #[arg(value_name = "QUERY")]
+    query: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// Print one JSON object per query: {"id","ok","columns","error"}.
+    #[arg(long)]
+    json: bool,
+    /// JSONL file of {"id","query"} lines (a "reference" per line is compared when present).
+    file: PathBuf,
+}
+
+#[derive(clap::Args)]
+struct ConformanceArgs {
+    /// JSONL file of conformance cases ({"id","query","expected",...}).
+    file: PathBuf,
+}
+
+/// Unusable input: printed, exit code 2.
+fn usage_error(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("peregrine: {message}");
+    ExitCode::from(2)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Query(args) => query(args),
+        Command::Check(args) => check_cmd(args),
+        Command::Conformance(args) => conformance_cmd(args),
+    }
+}
+
+fn read_query(args: &QueryArgs) -> Result<String, String> {
+    if let Some(path) = &args.file {
+        return std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()));
+    }
+    match args.query.as_deref() {
+        Some("-") => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .map_err(|e| format!("cannot read standard input: {e}"))?;
+            Ok(s)
+        }
+        Some(q) => Ok(q.to_string()),
+        None => Err("no query given: pass QUERY, -f FILE, or - for standard input".into()),
+    }
+}
+
+fn query(args: QueryArgs) -> ExitCode {
+    let text = match read_query(&args) {
+        Ok(t) => t,
+        Err(e) => return usage_error(e),
+    };
+    if let Some(dir) = &args.data {
+        if !dir.is_dir() {
+            return usage_error(format!("--data {}: not a directory", dir.display()));
+        }
+        eprintln!(
+            "peregrine: note: the event store is not available yet; --data {} is ignored and every table is empty",
+            dir.display()
+        );
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return usage_error(format!("cannot start the runtime: {e}")),
+    };
+    let engine = Engine::defender();
+    let result = runtime.block_on(engine.run(&text, &QueryOptions::default()));
+    match result {
+        Ok(result) => {
+            let out = match args.format {
+                Format::Table => output::table(&result),
+                Format::Json => output::json(&result),
+                Format::Csv => output::csv(&result),
+            };
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth reporting.
+            let _ = stdout
+                .write_all(out.as_bytes())
+                .and_then(|()| stdout.flush());
+            ExitCode::SUCCESS
+        }
+        Err(diags) => {
+            for d in &diags {
+                eprint!("{}", d.render(&text));
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn load<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, ExitCode> {
+    match jsonl::load::<T>(path) {
+        Ok(items) => Ok(items.into_iter().map(|(_, t)| t).collect()),
+        Err(e) => Err(usage_error(e)),
+    }
+}
+
+fn check_cmd(args: CheckArgs) -> ExitCode {
+    let cases: Vec<CheckCase> = match load(&args.file) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let engine = Arc::new(Engine::defender());
+    let mut progress = output::Progress::new("check");
+    let results = check::check_all(
+        engine,
+        &cases,
+        kql_testkit::pool::default_parallelism(),
+        kql_testkit::CASE_TIMEOUT,
+        &mut |d, t| progress.update(d, t),
+    );
+    progress.finish();
+    let mut out = std::io::stdout().lock();
+    for r in &results {
+        let line = if args.json {
+            serde_json::to_string(r).unwrap_or_default()
+        } else if let Some(e) = &r.error {
+            format!(
+                "{}: {} at {}:{}: {}",
+                r.id, e.code, e.line, e.column, e.message
+            )
+        } else {
+            continue;
+        };
+        if writeln!(out, "{line}").is_err() {
+            return ExitCode::SUCCESS;
+        }
+    }
+    let summary = check::CheckSummary::of(&cases, &results);
+    for l in summary.reference_lines() {
+        let _ = writeln!(out, "{l}");
+    }
+    let _ = writeln!(out, "{}", summary.line());
+    ExitCode::SUCCESS
+}
+
+fn conformance_cmd(args: ConformanceArgs) -> ExitCode {
+    let cases: Vec<Case> = match load(&args.file) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let engine = Arc::new(Engine::defender());
+    let mut progress = output::Progress::new("conformance");
+    let outcomes = conformance::run_all(engine, cases, &RunOptions::default(), &mut |d, t| {
+        progress.update(d, t)
+    });
+    progress.finish();
+    let mut out = std::io::stdout().lock();
+    for o in &outcomes {
+        if let Verdict::Fail(kind) = &o.verdict
+            && writeln!(out, "FAIL {} [{}] {}", o.id, kind.name(), o.reason).is_err()
+        {
+            return ExitCode::SUCCESS;
+        }
+    }
+    let s = Summary::of(&outcomes);
+    let kinds: Vec<String> = s
+        .by_kind
+        .iter()
+        .map(|(k, n)| format!("{} {n}", k.name()))
+        .collect();
+    if !kinds.is_empty() {
+        let _ = writeln!(out, "failures by kind: {}", kinds.join(", "));
+    }
+    if s.approx_passed > 0 {
+        let _ = writeln!(
+            out,
+            "approximate: {} of the passes are approximate cases",
+            s.approx_passed
+        );
+    }
+    let _ = writeln!(out, "{}", s.line());
+    ExitCode::SUCCESS
+}
