@@ -92,7 +92,8 @@ pub fn read_local(
 ) -> std::result::Result<MemTable, String> {
     let mut builders: Vec<StringBuilder> = names.iter().map(|_| StringBuilder::new()).collect();
     for path in paths {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("externaldata: cannot read '{path}': {e}"))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("externaldata: cannot read '{path}': {e}"))?;
         let mut lines = text.lines().filter(|l| !l.trim().is_empty());
         if ignore_first_record {
             lines.next();

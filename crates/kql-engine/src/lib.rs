@@ -4,6 +4,10 @@
 //! text ─parse─▶ AST ─bind─▶ IR ─plan─▶ LogicalPlan ─DataFusion─▶ RecordBatch stream ─▶ QueryResult
 //! ```
 
+// Errors are `Diagnostic`s (code, message, span, labels, notes); they travel on the
+// error path only, so their size is not worth boxing.
+#![allow(clippy::result_large_err)]
+
 mod external;
 pub mod format;
 pub mod plan;
@@ -123,7 +127,10 @@ fn now_nanos() -> i64 {
 impl Engine {
     /// An engine over the Defender schema with no data (every table empty).
     pub fn defender() -> Self {
-        Engine::new(Arc::new(kql_sema::MemoryCatalog::defender()), Arc::new(EmptyData))
+        Engine::new(
+            Arc::new(kql_sema::MemoryCatalog::defender()),
+            Arc::new(EmptyData),
+        )
     }
 
     pub fn new(catalog: Arc<dyn Catalog>, data: Arc<dyn DataSource>) -> Self {
@@ -174,7 +181,10 @@ impl Engine {
             .collect();
         let visualization = bound.render.map(|r| {
             let mut m = serde_json::Map::new();
-            m.insert("visualization".into(), serde_json::Value::String(r.visualization));
+            m.insert(
+                "visualization".into(),
+                serde_json::Value::String(r.visualization),
+            );
             for (k, v) in r.properties {
                 let text = match v {
                     kql_functions::Const::String(s) => serde_json::Value::String(s),
@@ -198,14 +208,25 @@ impl Engine {
         let planned = self.plan(query, now_nanos())?;
         let state = self.session.state();
         // A panic inside DataFusion is a bug, reported as an internal error, never a crash.
-        let optimized = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| state.optimize(&planned.plan)))
-            .map_err(|_| vec![Diagnostic::internal("optimizer panicked", Span::default())])?;
-        optimized.map_err(|e| vec![Diagnostic::internal(format!("optimizer: {e}"), Span::default())])?;
+        let optimized = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            state.optimize(&planned.plan)
+        }))
+        .map_err(|_| vec![Diagnostic::internal("optimizer panicked", Span::default())])?;
+        optimized.map_err(|e| {
+            vec![Diagnostic::internal(
+                format!("optimizer: {e}"),
+                Span::default(),
+            )]
+        })?;
         Ok(planned.columns)
     }
 
     /// Runs `query` and collects the result.
-    pub async fn run(&self, query: &str, options: &QueryOptions) -> Result<QueryResult, Vec<Diagnostic>> {
+    pub async fn run(
+        &self,
+        query: &str,
+        options: &QueryOptions,
+    ) -> Result<QueryResult, Vec<Diagnostic>> {
         let now = options.now_nanos.unwrap_or_else(now_nanos);
         let planned = self.plan(query, now)?;
         let plan = LogicalPlanBuilder::from(planned.plan)
@@ -221,7 +242,12 @@ impl Engine {
         let batches = match handle.await {
             Ok(Ok(b)) => b,
             Ok(Err(e)) => return Err(vec![runtime_error(e)]),
-            Err(_) => return Err(vec![Diagnostic::internal("query execution panicked", Span::default())]),
+            Err(_) => {
+                return Err(vec![Diagnostic::internal(
+                    "query execution panicked",
+                    Span::default(),
+                )]);
+            }
         };
         Ok(QueryResult {
             columns: planned.columns,
@@ -235,9 +261,21 @@ impl Engine {
 fn runtime_error(e: datafusion::error::DataFusionError) -> Diagnostic {
     use datafusion::error::DataFusionError as E;
     match e {
-        E::ResourcesExhausted(m) => Diagnostic::error(codes::LIMIT, format!("query exceeded its resources: {m}"), Span::default()),
-        E::ArrowError(err, _) => Diagnostic::error(codes::RUNTIME, format!("query failed on the data: {err}"), Span::default()),
-        E::Execution(m) => Diagnostic::error(codes::RUNTIME, format!("query failed: {m}"), Span::default()),
+        E::ResourcesExhausted(m) => Diagnostic::error(
+            codes::LIMIT,
+            format!("query exceeded its resources: {m}"),
+            Span::default(),
+        ),
+        E::ArrowError(err, _) => Diagnostic::error(
+            codes::RUNTIME,
+            format!("query failed on the data: {err}"),
+            Span::default(),
+        ),
+        E::Execution(m) => Diagnostic::error(
+            codes::RUNTIME,
+            format!("query failed: {m}"),
+            Span::default(),
+        ),
         E::NotImplemented(m) => Diagnostic::unsupported(m, Span::default()),
         other => Diagnostic::internal(format!("execution: {other}"), Span::default()),
     }

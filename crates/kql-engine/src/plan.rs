@@ -6,7 +6,8 @@
 
 use crate::udf;
 use datafusion::arrow::array::{
-    ArrayRef, DurationNanosecondArray, Float64Array, Int64Array, RecordBatch, TimestampNanosecondArray,
+    ArrayRef, DurationNanosecondArray, Float64Array, Int64Array, RecordBatch,
+    TimestampNanosecondArray,
 };
 use datafusion::arrow::datatypes::{Field as ArrowField, Schema as ArrowSchema};
 use datafusion::common::{Column, JoinType, ScalarValue, TableReference, UnnestOptions};
@@ -14,7 +15,8 @@ use datafusion::datasource::{MemTable, TableProvider, provider_as_source};
 use datafusion::functions_aggregate::first_last::first_value_udaf;
 use datafusion::logical_expr::expr::{AggregateFunction, InSubquery, Sort};
 use datafusion::logical_expr::{
-    Expr, ExprFunctionExt, LogicalPlan, LogicalPlanBuilder, Subquery, WindowFrame, WindowFrameBound, WindowFrameUnits,
+    Expr, ExprFunctionExt, LogicalPlan, LogicalPlanBuilder, Subquery, WindowFrame,
+    WindowFrameBound, WindowFrameUnits,
 };
 use kql_functions::{Const, LowerContext, TypedExpr, arrow_type};
 use kql_sema::ir::{AggExpr, Field, JoinKind, Rel, RelKind, ScalarExpr, ScalarKind, WindowExpr};
@@ -86,15 +88,18 @@ impl<'a> Planner<'a> {
                         p
                     }
                 };
-                let scan = LogicalPlanBuilder::scan(name.as_str(), provider_as_source(provider), None)
-                    .map_err(df_err(span))?
-                    .build()
-                    .map_err(df_err(span))?;
+                let scan =
+                    LogicalPlanBuilder::scan(name.as_str(), provider_as_source(provider), None)
+                        .map_err(df_err(span))?
+                        .build()
+                        .map_err(df_err(span))?;
                 // Drop the table qualifier so columns are referenced by KQL name.
                 project_names(scan, &rel.schema, span)?
             }
             RelKind::Values { rows } => self.plan_values(rows, &rel.schema, span)?,
-            RelKind::Range { from, to, step } => self.plan_range(from, to, step, &rel.schema, span)?,
+            RelKind::Range { from, to, step } => {
+                self.plan_range(from, to, step, &rel.schema, span)?
+            }
             RelKind::Empty => self.empty(&rel.schema, span)?,
             RelKind::MakeSeries {
                 input,
@@ -105,7 +110,16 @@ impl<'a> Planner<'a> {
                 from,
                 to,
                 step,
-            } => self.plan_make_series(input, group, axis, aggs, defaults, (from, to, step), &rel.schema, span)?,
+            } => self.plan_make_series(
+                input,
+                group,
+                axis,
+                aggs,
+                defaults,
+                (from, to, step),
+                &rel.schema,
+                span,
+            )?,
             RelKind::ExternalData {
                 uris,
                 format,
@@ -244,7 +258,10 @@ impl<'a> Planner<'a> {
                 let mut b = LogicalPlanBuilder::from(input_plan)
                     .project(exprs)
                     .map_err(df_err(span))?
-                    .unnest_columns_with_options(list_cols, UnnestOptions::new().with_preserve_nulls(false))
+                    .unnest_columns_with_options(
+                        list_cols,
+                        UnnestOptions::new().with_preserve_nulls(false),
+                    )
                     .map_err(df_err(span))?;
                 if let Some(n) = limit {
                     // Kusto's limit is per row; we approximate by bounding the element index.
@@ -281,7 +298,11 @@ impl<'a> Planner<'a> {
                 // and casts to the KQL type happen in the projection above it.
                 let mut built = Vec::new();
                 let mut post = Vec::new();
-                for (i, (w, f)) in exprs.iter().zip(rel.schema.iter().skip(input.schema.len())).enumerate() {
+                for (i, (w, f)) in exprs
+                    .iter()
+                    .zip(rel.schema.iter().skip(input.schema.len()))
+                    .enumerate()
+                {
                     let tmp = format!("__kql_w{i}");
                     let e = self.window_expr(w, span)?;
                     built.push(e.alias(&tmp));
@@ -292,9 +313,18 @@ impl<'a> Planner<'a> {
                         out = Expr::Cast(datafusion::logical_expr::Cast::new(
                             Box::new(out),
                             datafusion::arrow::datatypes::DataType::Int64,
-                        )) + Expr::Literal(ScalarValue::Int64(Some(start.wrapping_sub(1))), None);
+                        )) + Expr::Literal(
+                            ScalarValue::Int64(Some(start.wrapping_sub(1))),
+                            None,
+                        );
                     }
-                    post.push(Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(out), arrow_type(f.ty))).alias(&f.name));
+                    post.push(
+                        Expr::Cast(datafusion::logical_expr::Cast::new(
+                            Box::new(out),
+                            arrow_type(f.ty),
+                        ))
+                        .alias(&f.name),
+                    );
                 }
                 let mut proj: Vec<Expr> = input.schema.iter().map(|f| col(&f.name)).collect();
                 proj.extend(post);
@@ -335,12 +365,26 @@ impl<'a> Planner<'a> {
                 }
                 rn
             }
-            WindowExpr::Prev { expr, offset, default } | WindowExpr::Next { expr, offset, default } => {
+            WindowExpr::Prev {
+                expr,
+                offset,
+                default,
+            }
+            | WindowExpr::Next {
+                expr,
+                offset,
+                default,
+            } => {
                 let arg = self.scalar(expr)?;
                 let def = match default {
                     Some(d) => match self.scalar(d)? {
                         Expr::Literal(v, _) => Some(v),
-                        _ => return Err(Diagnostic::unsupported("a non-constant default of prev()/next()", d.span)),
+                        _ => {
+                            return Err(Diagnostic::unsupported(
+                                "a non-constant default of prev()/next()",
+                                d.span,
+                            ));
+                        }
                     },
                     None => None,
                 };
@@ -378,10 +422,11 @@ impl<'a> Planner<'a> {
         ));
         let table = MemTable::try_new(schema, vec![vec![]]).map_err(df_err(span))?;
         let name = self.next_alias("empty");
-        let scan = LogicalPlanBuilder::scan(name.as_str(), provider_as_source(Arc::new(table)), None)
-            .map_err(df_err(span))?
-            .build()
-            .map_err(df_err(span))?;
+        let scan =
+            LogicalPlanBuilder::scan(name.as_str(), provider_as_source(Arc::new(table)), None)
+                .map_err(df_err(span))?
+                .build()
+                .map_err(df_err(span))?;
         project_names(scan, fields, span)
     }
 
@@ -407,7 +452,9 @@ impl<'a> Planner<'a> {
                 let schema = Arc::new(ArrowSchema::new(
                     names
                         .iter()
-                        .map(|n| ArrowField::new(n, datafusion::arrow::datatypes::DataType::Utf8, true))
+                        .map(|n| {
+                            ArrowField::new(n, datafusion::arrow::datatypes::DataType::Utf8, true)
+                        })
                         .collect::<Vec<_>>(),
                 ));
                 Arc::new(crate::external::RemoteTable { schema, uri })
@@ -459,8 +506,17 @@ impl<'a> Planner<'a> {
         use datafusion::arrow::datatypes::DataType;
         let input_plan = self.plan(input)?;
         let time = axis.ty == KqlType::DateTime;
-        let num_ty = if time { DataType::Int64 } else { DataType::Float64 };
-        let cast = |e: Expr| Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(e), num_ty.clone()));
+        let num_ty = if time {
+            DataType::Int64
+        } else {
+            DataType::Float64
+        };
+        let cast = |e: Expr| {
+            Expr::Cast(datafusion::logical_expr::Cast::new(
+                Box::new(e),
+                num_ty.clone(),
+            ))
+        };
         let a = cast(self.scalar(axis)?);
         let f = cast(self.scalar(from)?);
         let t = cast(self.scalar(to)?);
@@ -471,14 +527,21 @@ impl<'a> Planner<'a> {
         } else {
             datafusion::functions::expr_fn::floor((a.clone() - f.clone()) / s.clone())
         };
-        let idx = Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(idx), DataType::Int64));
+        let idx = Expr::Cast(datafusion::logical_expr::Cast::new(
+            Box::new(idx),
+            DataType::Int64,
+        ));
         let in_range = a.clone().gt_eq(f.clone()).and(a.lt(t.clone()));
         let filtered = LogicalPlanBuilder::from(input_plan)
             .filter(in_range)
             .map_err(df_err(span))?
             .build()
             .map_err(df_err(span))?;
-        let group_names: Vec<String> = out.iter().take(group.len()).map(|f| f.name.clone()).collect();
+        let group_names: Vec<String> = out
+            .iter()
+            .take(group.len())
+            .map(|f| f.name.clone())
+            .collect();
         let mut g = Vec::new();
         for (e, n) in group.iter().zip(&group_names) {
             g.push(self.scalar(e)?.alias(n));
@@ -495,15 +558,25 @@ impl<'a> Planner<'a> {
             .map_err(df_err(span))?;
         // Collect (index, value as dynamic) lists per group.
         let g2: Vec<Expr> = group_names.iter().map(|n| col(n)).collect();
-        let mut a2 = vec![datafusion::functions_aggregate::expr_fn::array_agg(col("__kql_idx")).alias("__kql_idxs")];
+        let mut a2 = vec![
+            datafusion::functions_aggregate::expr_fn::array_agg(col("__kql_idx"))
+                .alias("__kql_idxs"),
+        ];
         for (i, agg) in aggs.iter().enumerate() {
             let v = TypedExpr {
                 expr: col(&format!("__kql_v{i}")),
                 ty: agg.ty(),
                 constant: None,
             };
-            let dynv = if agg.ty() == KqlType::Dynamic { v.expr } else { kql_functions::cast(v, KqlType::Dynamic).map_err(fn_err(span))? };
-            a2.push(datafusion::functions_aggregate::expr_fn::array_agg(dynv).alias(format!("__kql_vs{i}")));
+            let dynv = if agg.ty() == KqlType::Dynamic {
+                v.expr
+            } else {
+                kql_functions::cast(v, KqlType::Dynamic).map_err(fn_err(span))?
+            };
+            a2.push(
+                datafusion::functions_aggregate::expr_fn::array_agg(dynv)
+                    .alias(format!("__kql_vs{i}")),
+            );
         }
         let per_group = LogicalPlanBuilder::from(per_bin)
             .aggregate(g2, a2)
@@ -536,7 +609,12 @@ impl<'a> Planner<'a> {
             .map_err(df_err(span))
     }
 
-    fn plan_values(&mut self, rows: &[Vec<ScalarExpr>], fields: &[Field], span: Span) -> PResult<LogicalPlan> {
+    fn plan_values(
+        &mut self,
+        rows: &[Vec<ScalarExpr>],
+        fields: &[Field],
+        span: Span,
+    ) -> PResult<LogicalPlan> {
         if fields.is_empty() {
             // `print` input: one row without columns.
             return LogicalPlanBuilder::empty(!rows.is_empty())
@@ -551,7 +629,10 @@ impl<'a> Planner<'a> {
             let mut r = Vec::new();
             for (v, f) in row.iter().zip(fields) {
                 let e = self.scalar(v)?;
-                r.push(Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(e), arrow_type(f.ty))));
+                r.push(Expr::Cast(datafusion::logical_expr::Cast::new(
+                    Box::new(e),
+                    arrow_type(f.ty),
+                )));
             }
             values.push(r);
         }
@@ -604,7 +685,13 @@ impl<'a> Planner<'a> {
                 _ => None,
             }
         };
-        let too_many = || Diagnostic::error(codes::LIMIT, format!("range produces more than {MAX_RANGE_ROWS} rows"), span);
+        let too_many = || {
+            Diagnostic::error(
+                codes::LIMIT,
+                format!("range produces more than {MAX_RANGE_ROWS} rows"),
+                span,
+            )
+        };
         let array: ArrayRef = match field.ty {
             KqlType::Real | KqlType::Decimal => {
                 let (a, b, s) = (
@@ -613,23 +700,36 @@ impl<'a> Planner<'a> {
                     as_f64(s).ok_or_else(not_const)?,
                 );
                 if s == 0.0 || !s.is_finite() {
-                    return Err(Diagnostic::error(codes::BAD_ARGUMENT, "range step must not be zero", span));
+                    return Err(Diagnostic::error(
+                        codes::BAD_ARGUMENT,
+                        "range step must not be zero",
+                        span,
+                    ));
                 }
                 let n = ((b - a) / s).floor();
                 if n > MAX_RANGE_ROWS as f64 {
                     return Err(too_many());
                 }
                 let n = if n < 0.0 { 0 } else { n as i64 + 1 };
-                Arc::new(Float64Array::from_iter_values((0..n).map(|i| a + s * i as f64)))
+                Arc::new(Float64Array::from_iter_values(
+                    (0..n).map(|i| a + s * i as f64),
+                ))
             }
             _ => {
                 let step_v = match s {
                     Const::TimeSpan(v) => *v,
                     other => as_i64(other).ok_or_else(not_const)?,
                 };
-                let (a, b) = (as_i64(a).ok_or_else(not_const)?, as_i64(b).ok_or_else(not_const)?);
+                let (a, b) = (
+                    as_i64(a).ok_or_else(not_const)?,
+                    as_i64(b).ok_or_else(not_const)?,
+                );
                 if step_v == 0 {
-                    return Err(Diagnostic::error(codes::BAD_ARGUMENT, "range step must not be zero", span));
+                    return Err(Diagnostic::error(
+                        codes::BAD_ARGUMENT,
+                        "range step must not be zero",
+                        span,
+                    ));
                 }
                 let n = (i128::from(b) - i128::from(a)) / i128::from(step_v);
                 if n > i128::from(MAX_RANGE_ROWS) {
@@ -638,8 +738,12 @@ impl<'a> Planner<'a> {
                 let n = if n < 0 { 0 } else { n as i64 + 1 };
                 let values = (0..n).map(move |i| a.wrapping_add(step_v.wrapping_mul(i)));
                 match field.ty {
-                    KqlType::DateTime => Arc::new(TimestampNanosecondArray::from_iter_values(values)),
-                    KqlType::TimeSpan => Arc::new(DurationNanosecondArray::from_iter_values(values)),
+                    KqlType::DateTime => {
+                        Arc::new(TimestampNanosecondArray::from_iter_values(values))
+                    }
+                    KqlType::TimeSpan => {
+                        Arc::new(DurationNanosecondArray::from_iter_values(values))
+                    }
                     KqlType::Long | KqlType::Int => Arc::new(Int64Array::from_iter_values(values)),
                     other => {
                         return Err(Diagnostic::error(
@@ -656,13 +760,15 @@ impl<'a> Planner<'a> {
             array.data_type().clone(),
             true,
         )]));
-        let batch = RecordBatch::try_new(Arc::clone(&schema), vec![array]).map_err(|e| Diagnostic::internal(e.to_string(), span))?;
+        let batch = RecordBatch::try_new(Arc::clone(&schema), vec![array])
+            .map_err(|e| Diagnostic::internal(e.to_string(), span))?;
         let table = MemTable::try_new(schema, vec![vec![batch]]).map_err(df_err(span))?;
         let name = self.next_alias("range");
-        let scan = LogicalPlanBuilder::scan(name.as_str(), provider_as_source(Arc::new(table)), None)
-            .map_err(df_err(span))?
-            .build()
-            .map_err(df_err(span))?;
+        let scan =
+            LogicalPlanBuilder::scan(name.as_str(), provider_as_source(Arc::new(table)), None)
+                .map_err(df_err(span))?
+                .build()
+                .map_err(df_err(span))?;
         project_names(scan, fields, span)
     }
 
@@ -703,22 +809,33 @@ impl<'a> Planner<'a> {
             let mut le = col(&lf.name);
             let mut re = col(&rf.name);
             if lf.ty != rf.ty {
-                let common = if lf.ty == KqlType::Real || rf.ty == KqlType::Real { KqlType::Real } else { KqlType::Long };
-                le = Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(le), arrow_type(common)));
-                re = Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(re), arrow_type(common)));
+                let common = if lf.ty == KqlType::Real || rf.ty == KqlType::Real {
+                    KqlType::Real
+                } else {
+                    KqlType::Long
+                };
+                le = Expr::Cast(datafusion::logical_expr::Cast::new(
+                    Box::new(le),
+                    arrow_type(common),
+                ));
+                re = Expr::Cast(datafusion::logical_expr::Cast::new(
+                    Box::new(re),
+                    arrow_type(common),
+                ));
             }
             lkey_exprs.push(le.alias(format!("__kql_jk{i}")));
             rkey_exprs.push(re.alias(format!("__kql_jk{i}")));
         }
-        let with_keys = |plan: LogicalPlan, fields: &[Field], keys: Vec<Expr>| -> PResult<LogicalPlan> {
-            let mut exprs: Vec<Expr> = fields.iter().map(|f| col(&f.name)).collect();
-            exprs.extend(keys);
-            LogicalPlanBuilder::from(plan)
-                .project(exprs)
-                .map_err(df_err(span))?
-                .build()
-                .map_err(df_err(span))
-        };
+        let with_keys =
+            |plan: LogicalPlan, fields: &[Field], keys: Vec<Expr>| -> PResult<LogicalPlan> {
+                let mut exprs: Vec<Expr> = fields.iter().map(|f| col(&f.name)).collect();
+                exprs.extend(keys);
+                LogicalPlanBuilder::from(plan)
+                    .project(exprs)
+                    .map_err(df_err(span))?
+                    .build()
+                    .map_err(df_err(span))
+            };
         let lplan = with_keys(lplan, &left.schema, lkey_exprs)?;
         let rplan = with_keys(rplan, &right.schema, rkey_exprs)?;
         let la = self.next_alias("l");
@@ -734,10 +851,20 @@ impl<'a> Planner<'a> {
             .build()
             .map_err(df_err(span))?;
         let lkeys: Vec<Column> = (0..on.len())
-            .map(|i| Column::new(Some(TableReference::bare(la.as_str())), format!("__kql_jk{i}")))
+            .map(|i| {
+                Column::new(
+                    Some(TableReference::bare(la.as_str())),
+                    format!("__kql_jk{i}"),
+                )
+            })
             .collect();
         let rkeys: Vec<Column> = (0..on.len())
-            .map(|i| Column::new(Some(TableReference::bare(ra.as_str())), format!("__kql_jk{i}")))
+            .map(|i| {
+                Column::new(
+                    Some(TableReference::bare(ra.as_str())),
+                    format!("__kql_jk{i}"),
+                )
+            })
             .collect();
         let jt = match kind {
             JoinKind::InnerUnique | JoinKind::Inner => JoinType::Inner,
@@ -750,7 +877,13 @@ impl<'a> Planner<'a> {
             JoinKind::RightAnti => JoinType::RightAnti,
         };
         let joined = LogicalPlanBuilder::from(lplan)
-            .join_detailed(rplan, jt, (lkeys, rkeys), None, datafusion::common::NullEquality::NullEqualsNull)
+            .join_detailed(
+                rplan,
+                jt,
+                (lkeys, rkeys),
+                None,
+                datafusion::common::NullEquality::NullEqualsNull,
+            )
             .map_err(df_err(span))?
             .build()
             .map_err(df_err(span))?;
@@ -893,12 +1026,32 @@ impl<'a> Planner<'a> {
                 }
                 if x_ty != s_ty {
                     let target = if x_ty.is_numeric() && s_ty.is_numeric() {
-                        if x_ty == KqlType::Real || s_ty == KqlType::Real { KqlType::Real } else { KqlType::Long }
+                        if x_ty == KqlType::Real || s_ty == KqlType::Real {
+                            KqlType::Real
+                        } else {
+                            KqlType::Long
+                        }
                     } else {
                         KqlType::String
                     };
-                    x = kql_functions::cast(TypedExpr { expr: x, ty: x_ty, constant: None }, target).map_err(fn_err(span))?;
-                    sub_col = kql_functions::cast(TypedExpr { expr: sub_col, ty: s_ty, constant: None }, target).map_err(fn_err(span))?;
+                    x = kql_functions::cast(
+                        TypedExpr {
+                            expr: x,
+                            ty: x_ty,
+                            constant: None,
+                        },
+                        target,
+                    )
+                    .map_err(fn_err(span))?;
+                    sub_col = kql_functions::cast(
+                        TypedExpr {
+                            expr: sub_col,
+                            ty: s_ty,
+                            constant: None,
+                        },
+                        target,
+                    )
+                    .map_err(fn_err(span))?;
                 }
                 let sub = LogicalPlanBuilder::from(sub)
                     .project(vec![sub_col.alias("__kql_in")])
@@ -952,8 +1105,9 @@ impl<'a> Planner<'a> {
                 for a in args {
                     lowered.push(self.scalar(a)?);
                 }
-                udf::engine_call(name, lowered)
-                    .ok_or_else(|| Diagnostic::internal(format!("unknown engine function {name}"), span))
+                udf::engine_call(name, lowered).ok_or_else(|| {
+                    Diagnostic::internal(format!("unknown engine function {name}"), span)
+                })
             }
             ScalarKind::ScalarSubquery(rel) => {
                 let sub = self.plan(rel)?;
@@ -982,7 +1136,15 @@ fn to_lower_string(e: Expr, ty: KqlType, span: Span) -> PResult<Expr> {
     let s = if ty == KqlType::String {
         e
     } else {
-        kql_functions::cast(TypedExpr { expr: e, ty, constant: None }, KqlType::String).map_err(fn_err(span))?
+        kql_functions::cast(
+            TypedExpr {
+                expr: e,
+                ty,
+                constant: None,
+            },
+            KqlType::String,
+        )
+        .map_err(fn_err(span))?
     };
     Ok(datafusion::functions::expr_fn::lower(s))
 }

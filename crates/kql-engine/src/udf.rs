@@ -1,6 +1,8 @@
 //! Engine-internal UDFs: turning `dynamic` (JSON text) into Arrow lists for `mv-expand`.
 
-use datafusion::arrow::array::{Array, ArrayRef, Int64Builder, ListBuilder, StringArray, StringBuilder};
+use datafusion::arrow::array::{
+    Array, ArrayRef, Int64Builder, ListBuilder, StringArray, StringBuilder,
+};
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::{
@@ -146,13 +148,17 @@ fn axis_at(args: &[ArrayRef], row: usize, integer: bool) -> Option<Axis> {
                 return Some(Axis::Time(from, step.max(1), 0));
             }
             let n = (i128::from(to) - i128::from(from) + i128::from(step) - 1) / i128::from(step);
-            Some(Axis::Time(from, step, usize::try_from(n).ok()?.min(MAX_BINS)))
+            Some(Axis::Time(
+                from,
+                step,
+                usize::try_from(n).ok()?.min(MAX_BINS),
+            ))
         }
         _ => {
             let from = a.as_primitive::<Float64Type>().value(row);
             let to = b.as_primitive::<Float64Type>().value(row);
             let step = c.as_primitive::<Float64Type>().value(row);
-            if !(step > 0.0) || to <= from {
+            if step.is_nan() || step <= 0.0 || to <= from {
                 return Some(Axis::Num(from, 1.0, 0, integer));
             }
             let n = ((to - from) / step).ceil();
@@ -203,7 +209,11 @@ struct SeriesUdf {
 
 impl ScalarUDFImpl for SeriesUdf {
     fn name(&self) -> &str {
-        if self.axis { "kql_series_axis" } else { "kql_series_fill" }
+        if self.axis {
+            "kql_series_axis"
+        } else {
+            "kql_series_fill"
+        }
     }
 
     fn signature(&self) -> &Signature {
@@ -224,7 +234,11 @@ impl ScalarUDFImpl for SeriesUdf {
             .collect::<Result<Vec<_>>>()?;
         let integer = arrays
             .get(3)
-            .and_then(|a| a.as_any().downcast_ref::<BooleanArray>().map(|b| b.value(0)))
+            .and_then(|a| {
+                a.as_any()
+                    .downcast_ref::<BooleanArray>()
+                    .map(|b| b.value(0))
+            })
             .unwrap_or(false);
         let mut out = StringBuilder::new();
         for row in 0..n {
@@ -238,7 +252,11 @@ impl ScalarUDFImpl for SeriesUdf {
             }
             let default: serde_json::Value = arrays
                 .get(6)
-                .and_then(|a| a.as_any().downcast_ref::<StringArray>().map(|s| s.value(0).to_string()))
+                .and_then(|a| {
+                    a.as_any()
+                        .downcast_ref::<StringArray>()
+                        .map(|s| s.value(0).to_string())
+                })
                 .and_then(|t| serde_json::from_str(&t).ok())
                 .unwrap_or(serde_json::Value::Null);
             let mut values = vec![default; bins(axis)];
@@ -265,7 +283,8 @@ impl ScalarUDFImpl for SeriesUdf {
                         continue;
                     }
                     if let Some(slot) = values.get_mut(i as usize) {
-                        *slot = serde_json::from_str(vv.value(k)).unwrap_or(serde_json::Value::Null);
+                        *slot =
+                            serde_json::from_str(vv.value(k)).unwrap_or(serde_json::Value::Null);
                     }
                 }
             }
@@ -315,13 +334,20 @@ fn quote_pair(quote: &str) -> Vec<(char, char)> {
     let chars: Vec<char> = quote.chars().collect();
     match chars.as_slice() {
         [] => vec![],
-        [o, c] if o != c && matches!((o, c), ('(', ')') | ('[', ']') | ('{', '}') | ('<', '>')) => vec![(*o, *c)],
+        [o, c] if o != c && matches!((o, c), ('(', ')') | ('[', ']') | ('{', '}') | ('<', '>')) => {
+            vec![(*o, *c)]
+        }
         many => many.iter().map(|c| (*c, *c)).collect(),
     }
 }
 
 /// Splits `text` on `delim`, not inside quotes.
-fn split_outside_quotes(text: &str, delim: &str, quotes: &[(char, char)], escape: Option<char>) -> Vec<String> {
+fn split_outside_quotes(
+    text: &str,
+    delim: &str,
+    quotes: &[(char, char)],
+    escape: Option<char>,
+) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut closing: Option<char> = None;
@@ -424,7 +450,9 @@ pub fn parse_kv_value(text: &str, key: &str, o: &KvOptions) -> Option<String> {
         }
         let mut value = parts[1..].join(o.kv);
         if o.greedy {
-            while i < segments.len() && split_outside_quotes(&segments[i], o.kv, &quotes, o.escape).len() < 2 {
+            while i < segments.len()
+                && split_outside_quotes(&segments[i], o.kv, &quotes, o.escape).len() < 2
+            {
                 value.push_str(o.pair);
                 value.push_str(&segments[i]);
                 i += 1;
@@ -456,8 +484,14 @@ impl ScalarUDFImpl for ParseKvUdf {
     /// (text, key, pair, kv, quote, escape, greedy) → the value text, "" when absent.
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let n = args.number_rows;
-        let arrays: Vec<ArrayRef> = args.args.iter().map(|a| a.to_array(n)).collect::<Result<Vec<_>>>()?;
-        let text = |i: usize| -> Option<&StringArray> { arrays.get(i)?.as_any().downcast_ref::<StringArray>() };
+        let arrays: Vec<ArrayRef> = args
+            .args
+            .iter()
+            .map(|a| a.to_array(n))
+            .collect::<Result<Vec<_>>>()?;
+        let text = |i: usize| -> Option<&StringArray> {
+            arrays.get(i)?.as_any().downcast_ref::<StringArray>()
+        };
         let (Some(src), Some(key), Some(pair), Some(kv), Some(quote), Some(escape)) =
             (text(0), text(1), text(2), text(3), text(4), text(5))
         else {
@@ -465,7 +499,11 @@ impl ScalarUDFImpl for ParseKvUdf {
         };
         let greedy = arrays
             .get(6)
-            .and_then(|a| a.as_any().downcast_ref::<BooleanArray>().map(|b| b.value(0)))
+            .and_then(|a| {
+                a.as_any()
+                    .downcast_ref::<BooleanArray>()
+                    .map(|b| b.value(0))
+            })
             .unwrap_or(false);
         let mut out = StringBuilder::new();
         for row in 0..n {
@@ -480,7 +518,9 @@ impl ScalarUDFImpl for ParseKvUdf {
                 escape: escape.value(row).chars().next(),
                 greedy,
             };
-            out.append_value(parse_kv_value(src.value(row), key.value(row), &opts).unwrap_or_default());
+            out.append_value(
+                parse_kv_value(src.value(row), key.value(row), &opts).unwrap_or_default(),
+            );
         }
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
     }
@@ -504,7 +544,14 @@ pub fn engine_call(name: &str, args: Vec<Expr>) -> Option<Expr> {
 mod tests {
     use super::*;
 
-    fn kv(text: &str, key: &str, pair: &str, kvd: &str, quote: &str, greedy: bool) -> Option<String> {
+    fn kv(
+        text: &str,
+        key: &str,
+        pair: &str,
+        kvd: &str,
+        quote: &str,
+        greedy: bool,
+    ) -> Option<String> {
         parse_kv_value(
             text,
             key,
@@ -520,19 +567,50 @@ mod tests {
 
     #[test]
     fn parse_kv_cases() {
-        assert_eq!(kv("a=1;a=2", "a", ";", "=", "", false).as_deref(), Some("1"));
-        assert_eq!(kv("  key  =  value  ", "key", " ", "=", "", false).as_deref(), Some("value"));
-        assert_eq!(kv("[k1=v1][k2=v2]", "k2", "][", "=", "", false).as_deref(), Some("v2]"));
-        assert_eq!(kv("[k1=v1][k2=v2]", "k1", "][", "=", "", false), None);
-        assert_eq!(kv("key1==value;k=2", "key1", ";", "=", "", false).as_deref(), Some("=value"));
         assert_eq!(
-            kv("key='quoted value';other='nested ;semicolon'", "other", ";", "=", "'", false).as_deref(),
+            kv("a=1;a=2", "a", ";", "=", "", false).as_deref(),
+            Some("1")
+        );
+        assert_eq!(
+            kv("  key  =  value  ", "key", " ", "=", "", false).as_deref(),
+            Some("value")
+        );
+        assert_eq!(
+            kv("[k1=v1][k2=v2]", "k2", "][", "=", "", false).as_deref(),
+            Some("v2]")
+        );
+        assert_eq!(kv("[k1=v1][k2=v2]", "k1", "][", "=", "", false), None);
+        assert_eq!(
+            kv("key1==value;k=2", "key1", ";", "=", "", false).as_deref(),
+            Some("=value")
+        );
+        assert_eq!(
+            kv(
+                "key='quoted value';other='nested ;semicolon'",
+                "other",
+                ";",
+                "=",
+                "'",
+                false
+            )
+            .as_deref(),
             Some("nested ;semicolon")
         );
         assert_eq!(
-            kv("name=John Doe phone=555 5555 city=New York", "phone", " ", "=", "", true).as_deref(),
+            kv(
+                "name=John Doe phone=555 5555 city=New York",
+                "phone",
+                " ",
+                "=",
+                "",
+                true
+            )
+            .as_deref(),
             Some("555 5555")
         );
-        assert_eq!(kv("name=John Doe phone=555", "name", " ", "=", "", false).as_deref(), Some("John"));
+        assert_eq!(
+            kv("name=John Doe phone=555", "name", " ", "=", "", false).as_deref(),
+            Some("John")
+        );
     }
 }

@@ -15,8 +15,12 @@ fn main() {
     let mut hist: BTreeMap<String, usize> = BTreeMap::new();
     let (mut ok, mut total) = (0, 0);
     for line in text.lines() {
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { continue };
-        let reference_ok = v["reference"]["errors"].as_array().is_none_or(|e| e.is_empty());
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let reference_ok = v["reference"]["errors"]
+            .as_array()
+            .is_none_or(|e| e.is_empty());
         if !reference_ok {
             continue;
         }
@@ -30,7 +34,11 @@ fn main() {
         match res {
             Ok(()) => ok += 1,
             Err(d) => {
-                let key = format!("{} {}", d.code, d.message.chars().take(70).collect::<String>());
+                let key = format!(
+                    "{} {}",
+                    d.code,
+                    d.message.chars().take(70).collect::<String>()
+                );
                 if show.as_deref().is_some_and(|s| key.contains(s)) {
                     println!("--- {}\n{q}", v["id"]);
                 }
@@ -39,7 +47,7 @@ fn main() {
         }
     }
     let mut items: Vec<_> = hist.into_iter().collect();
-    items.sort_by(|a, b| b.1.cmp(&a.1));
+    items.sort_by_key(|b| std::cmp::Reverse(b.1));
     for (k, n) in items.iter().take(60) {
         println!("{n:5} {k}");
     }

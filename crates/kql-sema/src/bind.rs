@@ -6,7 +6,9 @@
 use crate::catalog::Catalog;
 use crate::datetime::parse_datetime;
 use crate::ir::*;
-use crate::naming::{aggregate_name, expr_name, expr_name_in, path_name, summarize_name, unique_name};
+use crate::naming::{
+    aggregate_name, expr_name, expr_name_in, path_name, summarize_name, unique_name,
+};
 use kql_functions::{ArgType, Const, FnKind};
 use kql_syntax::ast::{self, Expr, ExprKind, Literal, OperatorKind, Statement};
 use kql_syntax::{Diagnostic, KqlType, Span, codes};
@@ -35,6 +37,7 @@ const RED_ZONE: usize = 128 * 1024;
 const STACK_GROWTH: usize = 4 * 1024 * 1024;
 
 #[derive(Clone)]
+#[allow(clippy::large_enum_variant)]
 enum Binding {
     Scalar(ScalarExpr),
     Tabular(Rel),
@@ -112,7 +115,11 @@ impl Collector {
 }
 
 /// Binds a parsed script against a catalog.
-pub fn bind(script: &ast::Script, catalog: &dyn Catalog, options: BindOptions) -> BResult<BoundQuery> {
+pub fn bind(
+    script: &ast::Script,
+    catalog: &dyn Catalog,
+    options: BindOptions,
+) -> BResult<BoundQuery> {
     HIDDEN_COUNTER.with(|c| c.set(1));
     let mut binder = Binder {
         catalog,
@@ -236,7 +243,9 @@ pub fn const_to_json(c: &Const) -> serde_json::Value {
         Const::Bool(b) => Value::Bool(*b),
         Const::Int(i) => Value::from(*i),
         Const::Long(i) => Value::from(*i),
-        Const::Real(f) => serde_json::Number::from_f64(*f).map(Value::Number).unwrap_or(Value::Null),
+        Const::Real(f) => serde_json::Number::from_f64(*f)
+            .map(Value::Number)
+            .unwrap_or(Value::Null),
         Const::String(s) | Const::Guid(s) => Value::String(s.clone()),
         Const::DateTime(n) => Value::String(format_iso(*n)),
         Const::TimeSpan(n) => Value::String(format_timespan(*n)),
@@ -410,10 +419,9 @@ impl<'a> Binder<'a> {
                     schema: schema(vec![]),
                     span: p.span,
                 }),
-                ast::ParamType::Scalar(t) => Binding::Scalar(ScalarExpr::null(
-                    t.ty.unwrap_or(KqlType::Dynamic),
-                    p.span,
-                )),
+                ast::ParamType::Scalar(t) => {
+                    Binding::Scalar(ScalarExpr::null(t.ty.unwrap_or(KqlType::Dynamic), p.span))
+                }
             };
             env = env.with(&p.name.name, b);
         }
@@ -475,7 +483,9 @@ impl<'a> Binder<'a> {
             }
             ExprKind::Name(id) => self.bind_table_name(id, env),
             ExprKind::Call { name, args } => self.bind_tabular_call(name, args, None, env, e.span),
-            ExprKind::Datatable { columns, values } => self.bind_datatable(columns, values, env, e.span),
+            ExprKind::Datatable { columns, values } => {
+                self.bind_datatable(columns, values, env, e.span)
+            }
             ExprKind::Print(items) => self.bind_print(items, env, e.span),
             ExprKind::Range {
                 name,
@@ -492,27 +502,42 @@ impl<'a> Binder<'a> {
                 };
                 let to = to.cast_to(ty);
                 Ok(Rel {
-                    kind: RelKind::Range { from: from.cast_to(ty), to, step },
+                    kind: RelKind::Range {
+                        from: from.cast_to(ty),
+                        to,
+                        step,
+                    },
                     schema: schema(vec![Field::new(&name.name, ty)]),
                     span: e.span,
                 })
             }
             ExprKind::Union(u) => self.bind_union(None, u, env, e.span),
-            ExprKind::ExternalData { columns, uris, props } => {
+            ExprKind::ExternalData {
+                columns,
+                uris,
+                props,
+            } => {
                 let mut fields = Vec::new();
                 for c in columns {
                     let ty = c.ty.ty.ok_or_else(|| {
-                        err(codes::UNKNOWN_TYPE, format!("unknown type '{}'", c.ty.name), c.ty.span)
+                        err(
+                            codes::UNKNOWN_TYPE,
+                            format!("unknown type '{}'", c.ty.name),
+                            c.ty.span,
+                        )
                     })?;
                     fields.push(Field::new(&c.name.name, ty));
                 }
                 let mut uri_texts = Vec::new();
                 for u in uris {
                     let v = self.bind_scalar_simple(u, env)?;
-                    uri_texts.push(
-                        const_string(&v)
-                            .ok_or_else(|| err(codes::NOT_CONSTANT, "externaldata needs constant URIs", u.span))?,
-                    );
+                    uri_texts.push(const_string(&v).ok_or_else(|| {
+                        err(
+                            codes::NOT_CONSTANT,
+                            "externaldata needs constant URIs",
+                            u.span,
+                        )
+                    })?);
                 }
                 let mut format = String::from("csv");
                 let mut ignore_first_record = false;
@@ -525,7 +550,9 @@ impl<'a> Binder<'a> {
                     };
                     match k.name.to_ascii_lowercase().as_str() {
                         "format" => format = text.to_ascii_lowercase(),
-                        "ignorefirstrecord" => ignore_first_record = text.eq_ignore_ascii_case("true"),
+                        "ignorefirstrecord" => {
+                            ignore_first_record = text.eq_ignore_ascii_case("true")
+                        }
                         _ => {}
                     }
                 }
@@ -539,9 +566,10 @@ impl<'a> Binder<'a> {
                     span: e.span,
                 })
             }
-            ExprKind::UnsupportedSource { name } => {
-                Err(Diagnostic::unsupported(format!("the '{name}' operator"), e.span))
-            }
+            ExprKind::UnsupportedSource { name } => Err(Diagnostic::unsupported(
+                format!("the '{name}' operator"),
+                e.span,
+            )),
             _ => Err(err(
                 codes::NOT_TABULAR,
                 "expected a tabular expression (a table, a let-bound table or a pipeline)",
@@ -575,7 +603,9 @@ impl<'a> Binder<'a> {
         }
         if let Some(t) = self.catalog.table(&id.name) {
             return Ok(Rel {
-                kind: RelKind::Table { name: t.name.clone() },
+                kind: RelKind::Table {
+                    name: t.name.clone(),
+                },
                 schema: schema(
                     t.columns
                         .iter()
@@ -618,7 +648,11 @@ impl<'a> Binder<'a> {
             match name.name.as_str() {
                 "materialize" | "view" => {
                     let arg = args.first().ok_or_else(|| {
-                        err(codes::WRONG_ARG_COUNT, "materialize() needs one argument", span)
+                        err(
+                            codes::WRONG_ARG_COUNT,
+                            "materialize() needs one argument",
+                            span,
+                        )
                     })?;
                     return self.bind_rel(arg, env);
                 }
@@ -627,8 +661,13 @@ impl<'a> Binder<'a> {
                         .first()
                         .ok_or_else(|| err(codes::WRONG_ARG_COUNT, "table() needs a name", span))?;
                     let s = self.bind_scalar_simple(arg, env)?;
-                    let tname = const_string(&s)
-                        .ok_or_else(|| err(codes::NOT_CONSTANT, "table() needs a constant name", arg.span))?;
+                    let tname = const_string(&s).ok_or_else(|| {
+                        err(
+                            codes::NOT_CONSTANT,
+                            "table() needs a constant name",
+                            arg.span,
+                        )
+                    })?;
                     return self.bind_table_name(
                         &ast::Ident {
                             name: tname,
@@ -680,10 +719,11 @@ impl<'a> Binder<'a> {
                 ..
             } => Some(l.clone()),
             Statement::Let {
-                value: ast::LetValue::Expr(Expr {
-                    kind: ExprKind::Lambda(l),
-                    ..
-                }),
+                value:
+                    ast::LetValue::Expr(Expr {
+                        kind: ExprKind::Lambda(l),
+                        ..
+                    }),
                 ..
             } => Some(ast::Lambda::clone(l)),
             _ => None,
@@ -716,7 +756,15 @@ impl<'a> Binder<'a> {
     ) -> BResult<Rel> {
         self.enter(span)?;
         let r = (|| {
-            let fenv = self.function_env(f, args, pipe_input, env, &Scope::empty(), &mut Collector::default(), span)?;
+            let fenv = self.function_env(
+                f,
+                args,
+                pipe_input,
+                env,
+                &Scope::empty(),
+                &mut Collector::default(),
+                span,
+            )?;
             self.bind_rel(&f.lambda.body.result, &fenv)
         })();
         self.leave();
@@ -791,7 +839,11 @@ impl<'a> Binder<'a> {
             fenv = fenv.with(&p.name.name, binding);
         }
         if let Some(extra) = args_iter.next() {
-            return Err(err(codes::WRONG_ARG_COUNT, "too many arguments", extra.span));
+            return Err(err(
+                codes::WRONG_ARG_COUNT,
+                "too many arguments",
+                extra.span,
+            ));
         }
         for stmt in &f.lambda.body.lets {
             if let Statement::Let { name, value, .. } = stmt {
@@ -812,14 +864,22 @@ impl<'a> Binder<'a> {
         let mut fields = Vec::new();
         for c in columns {
             let ty = c.ty.ty.ok_or_else(|| {
-                err(codes::UNKNOWN_TYPE, format!("unknown type '{}'", c.ty.name), c.ty.span)
+                err(
+                    codes::UNKNOWN_TYPE,
+                    format!("unknown type '{}'", c.ty.name),
+                    c.ty.span,
+                )
             })?;
             fields.push(Field::new(&c.name.name, ty));
         }
         if fields.is_empty() {
-            return Err(err(codes::EXPECTED, "datatable needs at least one column", span));
+            return Err(err(
+                codes::EXPECTED,
+                "datatable needs at least one column",
+                span,
+            ));
         }
-        if values.len() % fields.len() != 0 {
+        if !values.len().is_multiple_of(fields.len()) {
             return Err(err(
                 codes::BAD_LITERAL,
                 format!(
@@ -836,7 +896,11 @@ impl<'a> Binder<'a> {
             for (v, f) in chunk.iter().zip(&fields) {
                 let b = self.bind_scalar_simple(v, env)?;
                 if b.constant().is_none() {
-                    return Err(err(codes::NOT_CONSTANT, "datatable values must be constants", v.span));
+                    return Err(err(
+                        codes::NOT_CONSTANT,
+                        "datatable values must be constants",
+                        v.span,
+                    ));
                 }
                 let ok = b.ty == f.ty
                     || matches!(b.constant(), Some(Const::Null))
@@ -845,7 +909,10 @@ impl<'a> Binder<'a> {
                 if !ok {
                     return Err(err(
                         codes::TYPE_MISMATCH,
-                        format!("value of type {} in datatable column '{}' of type {}", b.ty, f.name, f.ty),
+                        format!(
+                            "value of type {} in datatable column '{}' of type {}",
+                            b.ty, f.name, f.ty
+                        ),
                         v.span,
                     ));
                 }
@@ -877,7 +944,9 @@ impl<'a> Binder<'a> {
             let e = self.bind_scalar(&item.expr, env, &Scope::empty(), &mut col)?;
             let name = match item.names.first() {
                 Some(n) => n.name.clone(),
-                None => expr_name_in(&item.expr, &|_| false).unwrap_or_else(|| format!("print_{i}")),
+                None => {
+                    expr_name_in(&item.expr, &|_| false).unwrap_or_else(|| format!("print_{i}"))
+                }
             };
             let taken: Vec<String> = fields.iter().map(|f: &Field| f.name.clone()).collect();
             let name = unique_name(&name, &taken);
@@ -900,7 +969,12 @@ impl<'a> Binder<'a> {
         let span = op.span;
         match &op.kind {
             OperatorKind::Where(pred) => {
-                let p = self.bind_scalar(pred, env, &Scope::of(&input.schema), &mut Collector::default())?;
+                let p = self.bind_scalar(
+                    pred,
+                    env,
+                    &Scope::of(&input.schema),
+                    &mut Collector::default(),
+                )?;
                 if p.ty != KqlType::Bool {
                     return Err(err(
                         codes::TYPE_MISMATCH,
@@ -923,7 +997,8 @@ impl<'a> Binder<'a> {
             OperatorKind::Project(items) => self.bind_project(input, items, env, span),
             OperatorKind::ProjectAway(patterns) => {
                 for p in patterns {
-                    if !p.pattern.contains('*') && !input.schema.iter().any(|f| f.name == p.pattern) {
+                    if !p.pattern.contains('*') && !input.schema.iter().any(|f| f.name == p.pattern)
+                    {
                         return Err(self.unknown_column(&p.pattern, &input.schema, p.span));
                     }
                 }
@@ -938,7 +1013,8 @@ impl<'a> Binder<'a> {
             }
             OperatorKind::ProjectKeep(patterns) => {
                 for p in patterns {
-                    if !p.pattern.contains('*') && !input.schema.iter().any(|f| f.name == p.pattern) {
+                    if !p.pattern.contains('*') && !input.schema.iter().any(|f| f.name == p.pattern)
+                    {
                         return Err(self.unknown_column(&p.pattern, &input.schema, p.span));
                     }
                 }
@@ -965,14 +1041,19 @@ impl<'a> Binder<'a> {
                 let mut order: Vec<usize> = Vec::new();
                 for (p, dir) in items {
                     let mut matched: Vec<usize> = (0..input.schema.len())
-                        .filter(|&i| pattern_matches(&p.pattern, &input.schema[i].name) && !order.contains(&i))
+                        .filter(|&i| {
+                            pattern_matches(&p.pattern, &input.schema[i].name)
+                                && !order.contains(&i)
+                        })
                         .collect();
                     if matched.is_empty() && !p.pattern.contains('*') {
                         return Err(self.unknown_column(&p.pattern, &input.schema, p.span));
                     }
                     match dir {
-                        Some(ast::SortOrder::Asc) => matched.sort_by(|a, b| input.schema[*a].name.cmp(&input.schema[*b].name)),
-                        Some(ast::SortOrder::Desc) => matched.sort_by(|a, b| input.schema[*b].name.cmp(&input.schema[*a].name)),
+                        Some(ast::SortOrder::Asc) => matched
+                            .sort_by(|a, b| input.schema[*a].name.cmp(&input.schema[*b].name)),
+                        Some(ast::SortOrder::Desc) => matched
+                            .sort_by(|a, b| input.schema[*b].name.cmp(&input.schema[*a].name)),
                         None => {}
                     }
                     order.extend(matched);
@@ -984,7 +1065,9 @@ impl<'a> Binder<'a> {
                 }
                 Ok(select(input, &order, span))
             }
-            OperatorKind::Summarize { aggregates, by, .. } => self.bind_summarize(input, aggregates, by, env, span),
+            OperatorKind::Summarize { aggregates, by, .. } => {
+                self.bind_summarize(input, aggregates, by, env, span)
+            }
             OperatorKind::Count => {
                 let agg = AggExpr::Call {
                     name: "count".into(),
@@ -1069,7 +1152,9 @@ impl<'a> Binder<'a> {
                     span,
                 })
             }
-            OperatorKind::Join { params, right, on, .. } => {
+            OperatorKind::Join {
+                params, right, on, ..
+            } => {
                 let kind = self.join_kind(params, JoinKind::InnerUnique)?;
                 let right = self.bind_rel(right, env)?;
                 self.bind_join(input, right, kind, on, false, env, span)
@@ -1077,13 +1162,21 @@ impl<'a> Binder<'a> {
             OperatorKind::Lookup { params, right, on } => {
                 let kind = self.join_kind(params, JoinKind::LeftOuter)?;
                 if !matches!(kind, JoinKind::LeftOuter | JoinKind::Inner) {
-                    return Err(err(codes::BAD_ARGUMENT, "lookup kind must be leftouter or inner", span));
+                    return Err(err(
+                        codes::BAD_ARGUMENT,
+                        "lookup kind must be leftouter or inner",
+                        span,
+                    ));
                 }
                 let right = self.bind_rel(right, env)?;
                 self.bind_join(input, right, kind, on, true, env, span)
             }
             OperatorKind::Union(u) => self.bind_union(Some(input), u, env, span),
-            OperatorKind::MvExpand { params, items, limit } => self.bind_mv_expand(input, params, items, limit.as_ref(), env, span),
+            OperatorKind::MvExpand {
+                params,
+                items,
+                limit,
+            } => self.bind_mv_expand(input, params, items, limit.as_ref(), env, span),
             OperatorKind::Parse {
                 where_,
                 params,
@@ -1092,9 +1185,15 @@ impl<'a> Binder<'a> {
             } => self.bind_parse(input, *where_, params, expr, parts, env, span),
             OperatorKind::As { .. } => Ok(input),
             OperatorKind::Invoke(call) => match &call.kind {
-                ExprKind::Call { name, args } => self.bind_tabular_call(name, args, Some(input), env, span),
+                ExprKind::Call { name, args } => {
+                    self.bind_tabular_call(name, args, Some(input), env, span)
+                }
                 ExprKind::Name(name) => self.bind_tabular_call(name, &[], Some(input), env, span),
-                _ => Err(err(codes::EXPECTED, "invoke expects a function call", call.span)),
+                _ => Err(err(
+                    codes::EXPECTED,
+                    "invoke expects a function call",
+                    call.span,
+                )),
             },
             OperatorKind::GetSchema => {
                 let rows = input
@@ -1103,14 +1202,22 @@ impl<'a> Binder<'a> {
                     .enumerate()
                     .map(|(i, f)| {
                         vec![
-                            ScalarExpr::literal(Const::String(f.name.clone()), KqlType::String, span),
+                            ScalarExpr::literal(
+                                Const::String(f.name.clone()),
+                                KqlType::String,
+                                span,
+                            ),
                             ScalarExpr::literal(Const::Long(i as i64), KqlType::Long, span),
                             ScalarExpr::literal(
                                 Const::String(format!("System.{}", f.ty.dotnet_name())),
                                 KqlType::String,
                                 span,
                             ),
-                            ScalarExpr::literal(Const::String(f.ty.name().to_string()), KqlType::String, span),
+                            ScalarExpr::literal(
+                                Const::String(f.ty.name().to_string()),
+                                KqlType::String,
+                                span,
+                            ),
                         ]
                     })
                     .collect();
@@ -1140,7 +1247,9 @@ impl<'a> Binder<'a> {
                 });
                 Ok(input)
             }
-            OperatorKind::Search { params, pred } => self.bind_search(input, params, pred, env, span),
+            OperatorKind::Search { params, pred } => {
+                self.bind_search(input, params, pred, env, span)
+            }
             OperatorKind::MvApply {
                 params,
                 items,
@@ -1161,9 +1270,22 @@ impl<'a> Binder<'a> {
                 step,
                 by,
                 ..
-            } => self.bind_make_series(input, aggregates, on, from.as_ref(), to.as_ref(), step.as_ref(), by, env, span),
+            } => self.bind_make_series(
+                input,
+                aggregates,
+                on,
+                from.as_ref(),
+                to.as_ref(),
+                step.as_ref(),
+                by,
+                env,
+                span,
+            ),
             OperatorKind::TopNested(levels) => self.bind_top_nested(input, levels, env, span),
-            OperatorKind::SampleDistinct { .. } => Err(Diagnostic::unsupported("the 'sample-distinct' operator", span)),
+            OperatorKind::SampleDistinct { .. } => Err(Diagnostic::unsupported(
+                "the 'sample-distinct' operator",
+                span,
+            )),
             OperatorKind::Partition { by, sub, .. } => {
                 let f = input
                     .schema
@@ -1173,7 +1295,9 @@ impl<'a> Binder<'a> {
                     .ok_or_else(|| self.unknown_column(&by.name, &input.schema, by.span))?;
                 let (out, internal) = self.bind_grouped_ops(input, sub, &f.name, f.ty, env)?;
                 if internal {
-                    let keep: Vec<usize> = (0..out.schema.len()).filter(|&i| out.schema[i].name != f.name).collect();
+                    let keep: Vec<usize> = (0..out.schema.len())
+                        .filter(|&i| out.schema[i].name != f.name)
+                        .collect();
                     return Ok(select(out, &keep, span));
                 }
                 Ok(out)
@@ -1183,14 +1307,24 @@ impl<'a> Binder<'a> {
                     ExprKind::Call { name, .. } => name.name.clone(),
                     _ => "?".into(),
                 };
-                Err(Diagnostic::unsupported(format!("the '{name}' plugin (evaluate)"), span))
+                Err(Diagnostic::unsupported(
+                    format!("the '{name}' plugin (evaluate)"),
+                    span,
+                ))
             }
-            OperatorKind::Unsupported { name } => Err(Diagnostic::unsupported(format!("the '{name}' operator"), span)),
+            OperatorKind::Unsupported { name } => Err(Diagnostic::unsupported(
+                format!("the '{name}' operator"),
+                span,
+            )),
         }
     }
 
     fn unknown_column(&self, name: &str, fields: &[Field], span: Span) -> Diagnostic {
-        let mut d = err(codes::UNKNOWN_COLUMN, format!("unknown column '{name}'"), span);
+        let mut d = err(
+            codes::UNKNOWN_COLUMN,
+            format!("unknown column '{name}'"),
+            span,
+        );
         if let Some(s) = suggest(name, fields.iter().map(|f| f.name.as_str())) {
             d = d.with_help(s);
         }
@@ -1202,7 +1336,11 @@ impl<'a> Binder<'a> {
         match const_long(&v) {
             Some(n) if n >= 0 => Ok(n as u64),
             Some(_) => Ok(0),
-            None => Err(err(codes::NOT_CONSTANT, "expected a constant row count", e.span)),
+            None => Err(err(
+                codes::NOT_CONSTANT,
+                "expected a constant row count",
+                e.span,
+            )),
         }
     }
 
@@ -1214,17 +1352,32 @@ impl<'a> Binder<'a> {
                     ExprKind::Literal(Literal::String(s)) => s.clone(),
                     _ => String::new(),
                 };
-                return JoinKind::from_name(&text)
-                    .ok_or_else(|| err(codes::BAD_ARGUMENT, format!("unknown join kind '{text}'"), p.value.span));
+                return JoinKind::from_name(&text).ok_or_else(|| {
+                    err(
+                        codes::BAD_ARGUMENT,
+                        format!("unknown join kind '{text}'"),
+                        p.value.span,
+                    )
+                });
             }
         }
         Ok(default)
     }
 
-    fn bind_sort_keys(&mut self, input: &Rel, keys: &[ast::SortKey], env: &Env) -> BResult<Vec<SortKey>> {
+    fn bind_sort_keys(
+        &mut self,
+        input: &Rel,
+        keys: &[ast::SortKey],
+        env: &Env,
+    ) -> BResult<Vec<SortKey>> {
         let mut out = Vec::new();
         for k in keys {
-            let e = self.bind_scalar(&k.expr, env, &Scope::of(&input.schema), &mut Collector::default())?;
+            let e = self.bind_scalar(
+                &k.expr,
+                env,
+                &Scope::of(&input.schema),
+                &mut Collector::default(),
+            )?;
             let asc = matches!(k.order, Some(ast::SortOrder::Asc));
             let nulls_first = match k.nulls {
                 Some(ast::NullsOrder::First) => true,
@@ -1241,7 +1394,14 @@ impl<'a> Binder<'a> {
     }
 
     /// `extend`/`serialize`: each item may use the ones before it.
-    fn bind_extend(&mut self, input: Rel, items: &[ast::NamedExpr], env: &Env, span: Span, _ser: bool) -> BResult<Rel> {
+    fn bind_extend(
+        &mut self,
+        input: Rel,
+        items: &[ast::NamedExpr],
+        env: &Env,
+        span: Span,
+        _ser: bool,
+    ) -> BResult<Rel> {
         let mut rel = input;
         let mut auto = 0usize;
         for item in items {
@@ -1251,19 +1411,25 @@ impl<'a> Binder<'a> {
             };
             let e = self.bind_scalar(&item.expr, env, &Scope::of(&rel.schema), &mut col)?;
             let names: Vec<String> = if item.names.is_empty() {
-                vec![match expr_name_in(&item.expr, &|n| rel.schema.iter().any(|f| f.name == n)) {
-                    Some(n) => n,
-                    None => {
-                        auto += 1;
-                        let taken: Vec<String> = rel.schema.iter().map(|f| f.name.clone()).collect();
-                        unique_name(&format!("Column{auto}"), &taken)
-                    }
-                }]
+                vec![
+                    match expr_name_in(&item.expr, &|n| rel.schema.iter().any(|f| f.name == n)) {
+                        Some(n) => n,
+                        None => {
+                            auto += 1;
+                            let taken: Vec<String> =
+                                rel.schema.iter().map(|f| f.name.clone()).collect();
+                            unique_name(&format!("Column{auto}"), &taken)
+                        }
+                    },
+                ]
             } else {
                 item.names.iter().map(|n| n.name.clone()).collect()
             };
             if names.len() != 1 {
-                return Err(Diagnostic::unsupported("assigning to several columns at once", item.span));
+                return Err(Diagnostic::unsupported(
+                    "assigning to several columns at once",
+                    item.span,
+                ));
             }
             if !col.windows.is_empty() {
                 rel = self.add_windows(rel, std::mem::take(&mut col.windows), span);
@@ -1295,7 +1461,13 @@ impl<'a> Binder<'a> {
         }
     }
 
-    fn bind_project(&mut self, input: Rel, items: &[ast::NamedExpr], env: &Env, span: Span) -> BResult<Rel> {
+    fn bind_project(
+        &mut self,
+        input: Rel,
+        items: &[ast::NamedExpr],
+        env: &Env,
+        span: Span,
+    ) -> BResult<Rel> {
         let mut exprs = Vec::new();
         let mut fields: Vec<Field> = Vec::new();
         let mut auto = 0usize;
@@ -1319,13 +1491,15 @@ impl<'a> Binder<'a> {
             let e = self.bind_scalar(&item.expr, env, &Scope::of(&input.schema), &mut col)?;
             let name = match item.names.first() {
                 Some(n) => n.name.clone(),
-                None => match expr_name_in(&item.expr, &|n| input.schema.iter().any(|f| f.name == n)) {
-                    Some(n) => n,
-                    None => {
-                        auto += 1;
-                        format!("Column{auto}")
+                None => {
+                    match expr_name_in(&item.expr, &|n| input.schema.iter().any(|f| f.name == n)) {
+                        Some(n) => n,
+                        None => {
+                            auto += 1;
+                            format!("Column{auto}")
+                        }
                     }
-                },
+                }
             };
             if fields.iter().any(|f| f.name == name) {
                 return Err(err(
@@ -1370,13 +1544,15 @@ impl<'a> Binder<'a> {
             let e = self.bind_scalar(&item.expr, env, &scope, &mut Collector::default())?;
             let name = match item.names.first() {
                 Some(n) => n.name.clone(),
-                None => match expr_name_in(&item.expr, &|n| scope.fields.iter().any(|f| f.name == n)) {
-                    Some(n) => n,
-                    None => {
-                        auto += 1;
-                        format!("Column{auto}")
+                None => {
+                    match expr_name_in(&item.expr, &|n| scope.fields.iter().any(|f| f.name == n)) {
+                        Some(n) => n,
+                        None => {
+                            auto += 1;
+                            format!("Column{auto}")
+                        }
                     }
-                },
+                }
             };
             group_fields.push(Field::new(&name, e.ty));
             group.push(e);
@@ -1394,7 +1570,15 @@ impl<'a> Binder<'a> {
             if let ExprKind::Call { name, args } = &item.expr.kind
                 && (name.name == "arg_max" || name.name == "arg_min")
             {
-                let cols = self.bind_arg_extreme(name.name == "arg_max", args, item, env, &scope, &group_fields, item.span)?;
+                let cols = self.bind_arg_extreme(
+                    name.name == "arg_max",
+                    args,
+                    item,
+                    env,
+                    &scope,
+                    &group_fields,
+                    item.span,
+                )?;
                 arg_extreme_expansions.push((outputs.len(), cols.clone()));
                 for (n, agg) in cols {
                     let ty = agg.ty();
@@ -1432,7 +1616,11 @@ impl<'a> Binder<'a> {
         }
         let _ = arg_extreme_expansions;
         if col.aggs.is_empty() && outputs.is_empty() && group.is_empty() {
-            return Err(err(codes::EXPECTED, "summarize needs an aggregate or a 'by' clause", span));
+            return Err(err(
+                codes::EXPECTED,
+                "summarize needs an aggregate or a 'by' clause",
+                span,
+            ));
         }
         // Aggregate node: group keys, then each collected aggregate under its hidden name.
         let mut agg_fields = group_fields.clone();
@@ -1474,18 +1662,28 @@ impl<'a> Binder<'a> {
 
     /// `top-nested N of K1 by agg1, top-nested M of K2 by agg2, ...`: level i keeps the top
     /// rows of `summarize agg_i by K1..Ki` within each kept group of level i-1.
-    fn bind_top_nested(&mut self, input: Rel, levels: &[ast::TopNestedLevel], env: &Env, span: Span) -> BResult<Rel> {
+    fn bind_top_nested(
+        &mut self,
+        input: Rel,
+        levels: &[ast::TopNestedLevel],
+        env: &Env,
+        span: Span,
+    ) -> BResult<Rel> {
         let mut keys: Vec<ast::NamedExpr> = Vec::new();
         let mut out_names: Vec<String> = Vec::new();
         let mut prev: Option<Rel> = None;
         let is_col = |n: &str| input.schema.iter().any(|f| f.name == n);
         for level in levels {
             if level.with_others.is_some() {
-                return Err(Diagnostic::unsupported("top-nested 'with others'", level.span));
+                return Err(Diagnostic::unsupported(
+                    "top-nested 'with others'",
+                    level.span,
+                ));
             }
             let key_name = match level.of.names.first() {
                 Some(n) => n.name.clone(),
-                None => expr_name_in(&level.of.expr, &is_col).unwrap_or_else(|| format!("Column{}", keys.len() + 1)),
+                None => expr_name_in(&level.of.expr, &is_col)
+                    .unwrap_or_else(|| format!("Column{}", keys.len() + 1)),
             };
             let agg_name = match level.by.names.first() {
                 Some(n) => n.name.clone(),
@@ -1507,14 +1705,21 @@ impl<'a> Binder<'a> {
                 expr: level.by.expr.clone(),
                 span: level.by.span,
             };
-            let summed = self.bind_summarize(input.clone(), std::slice::from_ref(&agg_item), &keys, env, level.span)?;
+            let summed = self.bind_summarize(
+                input.clone(),
+                std::slice::from_ref(&agg_item),
+                &keys,
+                env,
+                level.span,
+            )?;
             let nkeys = keys.len();
             // Attach the previous level's columns (inner join on the previous keys).
             let current = match prev.take() {
                 None => summed,
                 Some(p) => {
                     let pairs: Vec<(usize, usize)> = (0..nkeys - 1).map(|i| (i, 2 * i)).collect();
-                    let fields = join_schema(&summed.schema, &p.schema, JoinKind::Inner, &pairs, false);
+                    let fields =
+                        join_schema(&summed.schema, &p.schema, JoinKind::Inner, &pairs, false);
                     let width = summed.schema.len();
                     let pwidth = p.schema.len();
                     let joined = Rel {
@@ -1546,7 +1751,11 @@ impl<'a> Binder<'a> {
                 }
             };
             // Rank within the parent group and keep the top N.
-            let agg_col = ScalarExpr::column("__kql_tn_a", current.schema[current.schema.len() - 1].ty, level.span);
+            let agg_col = ScalarExpr::column(
+                "__kql_tn_a",
+                current.schema[current.schema.len() - 1].ty,
+                level.span,
+            );
             let parent_keys: Vec<ScalarExpr> = (0..nkeys - 1)
                 .map(|i| {
                     let f = &current.schema[2 * i];
@@ -1576,8 +1785,16 @@ impl<'a> Binder<'a> {
                     let pred = ScalarExpr::new(
                         ScalarKind::Binary {
                             op: ast::BinaryOp::LtEq,
-                            left: Box::new(ScalarExpr::column("__kql_rn", KqlType::Long, level.span)),
-                            right: Box::new(ScalarExpr::literal(Const::Long(n as i64), KqlType::Long, level.span)),
+                            left: Box::new(ScalarExpr::column(
+                                "__kql_rn",
+                                KqlType::Long,
+                                level.span,
+                            )),
+                            right: Box::new(ScalarExpr::literal(
+                                Const::Long(n as i64),
+                                KqlType::Long,
+                                level.span,
+                            )),
                         },
                         KqlType::Bool,
                         level.span,
@@ -1609,7 +1826,14 @@ impl<'a> Binder<'a> {
 
     /// `T | search [kind=case_sensitive] pred`: bare string terms match any string column
     /// (`"x"` → has, `"x*"` → hasprefix, `"*x"` → hassuffix, `"*x*"` → contains).
-    fn bind_search(&mut self, input: Rel, params: &[ast::OpParam], pred: &Expr, env: &Env, span: Span) -> BResult<Rel> {
+    fn bind_search(
+        &mut self,
+        input: Rel,
+        params: &[ast::OpParam],
+        pred: &Expr,
+        env: &Env,
+        span: Span,
+    ) -> BResult<Rel> {
         let mut case_sensitive = false;
         for p in params {
             if p.name.name.eq_ignore_ascii_case("kind")
@@ -1617,7 +1841,10 @@ impl<'a> Binder<'a> {
             {
                 case_sensitive = id.name.eq_ignore_ascii_case("case_sensitive");
             } else if p.name.name.eq_ignore_ascii_case("in") {
-                return Err(Diagnostic::unsupported("search in (tables) after a pipe", p.span));
+                return Err(Diagnostic::unsupported(
+                    "search in (tables) after a pipe",
+                    p.span,
+                ));
             }
         }
         let columns: Vec<String> = input
@@ -1627,9 +1854,18 @@ impl<'a> Binder<'a> {
             .map(|f| f.name.clone())
             .collect();
         let rewritten = rewrite_search(pred, &columns, case_sensitive);
-        let p = self.bind_scalar(&rewritten, env, &Scope::of(&input.schema), &mut Collector::default())?;
+        let p = self.bind_scalar(
+            &rewritten,
+            env,
+            &Scope::of(&input.schema),
+            &mut Collector::default(),
+        )?;
         if p.ty != KqlType::Bool {
-            return Err(err(codes::TYPE_MISMATCH, "the search predicate must be bool", pred.span));
+            return Err(err(
+                codes::TYPE_MISMATCH,
+                "the search predicate must be bool",
+                pred.span,
+            ));
         }
         let s = Arc::clone(&input.schema);
         let filtered = Rel {
@@ -1642,8 +1878,17 @@ impl<'a> Binder<'a> {
         };
         let mut fields = vec![Field::new("$table", KqlType::String)];
         fields.extend(filtered.schema.iter().cloned());
-        let mut exprs = vec![ScalarExpr::literal(Const::String("search_arg0".into()), KqlType::String, span)];
-        exprs.extend(filtered.schema.iter().map(|f| ScalarExpr::column(&f.name, f.ty, span)));
+        let mut exprs = vec![ScalarExpr::literal(
+            Const::String("search_arg0".into()),
+            KqlType::String,
+            span,
+        )];
+        exprs.extend(
+            filtered
+                .schema
+                .iter()
+                .map(|f| ScalarExpr::column(&f.name, f.ty, span)),
+        );
         Ok(Rel {
             kind: RelKind::Project {
                 input: Box::new(filtered),
@@ -1664,7 +1909,12 @@ impl<'a> Binder<'a> {
         env: &Env,
         span: Span,
     ) -> BResult<Rel> {
-        let source = self.bind_scalar(expr, env, &Scope::of(&input.schema), &mut Collector::default())?;
+        let source = self.bind_scalar(
+            expr,
+            env,
+            &Scope::of(&input.schema),
+            &mut Collector::default(),
+        )?;
         let source = source.cast_to(KqlType::String);
         let mut pair = " ".to_string();
         let mut kv = ":".to_string();
@@ -1689,17 +1939,25 @@ impl<'a> Binder<'a> {
                 "greedy" => greedy = text.eq_ignore_ascii_case("true"),
                 "regex" => return Err(Diagnostic::unsupported("parse-kv with regex=", p.span)),
                 other => {
-                    return Err(err(codes::BAD_ARGUMENT, format!("unknown parse-kv option '{other}'"), p.span));
+                    return Err(err(
+                        codes::BAD_ARGUMENT,
+                        format!("unknown parse-kv option '{other}'"),
+                        p.span,
+                    ));
                 }
             }
         }
-        let lit = |s: &str| ScalarExpr::literal(Const::String(s.to_string()), KqlType::String, span);
+        let lit =
+            |s: &str| ScalarExpr::literal(Const::String(s.to_string()), KqlType::String, span);
         let mut rel = input;
         for c in columns {
-            let ty = c
-                .ty
-                .ty
-                .ok_or_else(|| err(codes::UNKNOWN_TYPE, format!("unknown type '{}'", c.ty.name), c.ty.span))?;
+            let ty = c.ty.ty.ok_or_else(|| {
+                err(
+                    codes::UNKNOWN_TYPE,
+                    format!("unknown type '{}'", c.ty.name),
+                    c.ty.span,
+                )
+            })?;
             let raw = ScalarExpr::new(
                 ScalarKind::EngineCall {
                     name: "parse_kv".into(),
@@ -1746,23 +2004,51 @@ impl<'a> Binder<'a> {
                     let mut list = list.clone();
                     list.push(ast::NamedExpr {
                         names: vec![],
-                        expr: Expr::new(ExprKind::Name(ast::Ident { name: rid_col.to_string(), span: sp }), sp),
+                        expr: Expr::new(
+                            ExprKind::Name(ast::Ident {
+                                name: rid_col.to_string(),
+                                span: sp,
+                            }),
+                            sp,
+                        ),
                         span: sp,
                     });
                     self.bind_project(sub, &list, env, sp)?
                 }
                 OperatorKind::ProjectKeep(pats) => {
                     let mut pats = pats.clone();
-                    pats.push(ast::ColumnPattern { pattern: rid_col.to_string(), span: sp });
-                    self.bind_op(sub, &ast::Operator { kind: OperatorKind::ProjectKeep(pats), span: sp }, env)?
+                    pats.push(ast::ColumnPattern {
+                        pattern: rid_col.to_string(),
+                        span: sp,
+                    });
+                    self.bind_op(
+                        sub,
+                        &ast::Operator {
+                            kind: OperatorKind::ProjectKeep(pats),
+                            span: sp,
+                        },
+                        env,
+                    )?
                 }
-                OperatorKind::Summarize { params, aggregates, by } => {
+                OperatorKind::Summarize {
+                    params,
+                    aggregates,
+                    by,
+                } => {
                     let mut by2 = vec![ast::NamedExpr {
                         names: vec![],
-                        expr: Expr::new(ExprKind::Name(ast::Ident { name: rid_col.to_string(), span: sp }), sp),
+                        expr: Expr::new(
+                            ExprKind::Name(ast::Ident {
+                                name: rid_col.to_string(),
+                                span: sp,
+                            }),
+                            sp,
+                        ),
                         span: sp,
                     }];
-                    internal = !by.iter().any(|b| matches!(&b.expr.kind, ExprKind::Name(id) if id.name == rid_col));
+                    internal = !by
+                        .iter()
+                        .any(|b| matches!(&b.expr.kind, ExprKind::Name(id) if id.name == rid_col));
                     by2.extend(by.iter().filter(|b| !matches!(&b.expr.kind, ExprKind::Name(id) if id.name == rid_col)).cloned());
                     let _ = params;
                     let r = self.bind_summarize(sub, aggregates, &by2, env, sp)?;
@@ -1774,14 +2060,29 @@ impl<'a> Binder<'a> {
                 OperatorKind::Distinct(list) => {
                     let mut list = list.clone();
                     if !list.iter().any(|e| matches!(e.kind, ExprKind::Star)) {
-                        list.push(Expr::new(ExprKind::Name(ast::Ident { name: rid_col.to_string(), span: sp }), sp));
+                        list.push(Expr::new(
+                            ExprKind::Name(ast::Ident {
+                                name: rid_col.to_string(),
+                                span: sp,
+                            }),
+                            sp,
+                        ));
                     }
-                    self.bind_op(sub, &ast::Operator { kind: OperatorKind::Distinct(list), span: sp }, env)?
+                    self.bind_op(
+                        sub,
+                        &ast::Operator {
+                            kind: OperatorKind::Distinct(list),
+                            span: sp,
+                        },
+                        env,
+                    )?
                 }
                 OperatorKind::Take(n) | OperatorKind::Top { count: n, .. } => {
                     let count = self.bind_count(n, env)?;
                     let order_by = match &op.kind {
-                        OperatorKind::Top { key, .. } => self.bind_sort_keys(&sub, std::slice::from_ref(key), env)?,
+                        OperatorKind::Top { key, .. } => {
+                            self.bind_sort_keys(&sub, std::slice::from_ref(key), env)?
+                        }
                         _ => vec![],
                     };
                     let numbered = self.add_windows(
@@ -1800,7 +2101,11 @@ impl<'a> Binder<'a> {
                         ScalarKind::Binary {
                             op: ast::BinaryOp::LtEq,
                             left: Box::new(ScalarExpr::column("__kql_rn", KqlType::Long, sp)),
-                            right: Box::new(ScalarExpr::literal(Const::Long(count as i64), KqlType::Long, sp)),
+                            right: Box::new(ScalarExpr::literal(
+                                Const::Long(count as i64),
+                                KqlType::Long,
+                                sp,
+                            )),
                         },
                         KqlType::Bool,
                         sp,
@@ -1828,7 +2133,10 @@ impl<'a> Binder<'a> {
                     k.extend(self.bind_sort_keys(&sub, keys, env)?);
                     let s2 = Arc::clone(&sub.schema);
                     Rel {
-                        kind: RelKind::Sort { input: Box::new(sub), keys: k },
+                        kind: RelKind::Sort {
+                            input: Box::new(sub),
+                            keys: k,
+                        },
                         schema: s2,
                         span: sp,
                     }
@@ -1895,7 +2203,13 @@ impl<'a> Binder<'a> {
         ) else {
             return Err(Diagnostic::internal("mv-apply lost its row id", span));
         };
-        let fields = join_schema(&left.schema, &right.schema, JoinKind::Inner, &[(l, r)], false);
+        let fields = join_schema(
+            &left.schema,
+            &right.schema,
+            JoinKind::Inner,
+            &[(l, r)],
+            false,
+        );
         let joined = Rel {
             kind: RelKind::Join {
                 left: Box::new(left),
@@ -1932,14 +2246,20 @@ impl<'a> Binder<'a> {
         let axis = self.bind_scalar(on, env, &scope, &mut Collector::default())?;
         let axis_name = expr_name_in(on, &is_col).unwrap_or_else(|| "Column1".into());
         let (Some(from), Some(to), Some(step)) = (from, to, step) else {
-            return Err(Diagnostic::unsupported("make-series without explicit 'from', 'to' and 'step'", span));
+            return Err(Diagnostic::unsupported(
+                "make-series without explicit 'from', 'to' and 'step'",
+                span,
+            ));
         };
         let from = self.bind_scalar_simple(from, env)?;
         let to = self.bind_scalar_simple(to, env)?;
         let step = self.bind_scalar_simple(step, env)?;
         match axis.ty {
             KqlType::DateTime => {
-                if from.ty != KqlType::DateTime || to.ty != KqlType::DateTime || step.ty != KqlType::TimeSpan {
+                if from.ty != KqlType::DateTime
+                    || to.ty != KqlType::DateTime
+                    || step.ty != KqlType::TimeSpan
+                {
                     return Err(err(
                         codes::TYPE_MISMATCH,
                         "a datetime axis needs datetime 'from'/'to' and a timespan 'step'",
@@ -1949,7 +2269,11 @@ impl<'a> Binder<'a> {
             }
             t if t.is_numeric() => {
                 if !(from.ty.is_numeric() && to.ty.is_numeric() && step.ty.is_numeric()) {
-                    return Err(err(codes::TYPE_MISMATCH, "a numeric axis needs numeric 'from'/'to'/'step'", span));
+                    return Err(err(
+                        codes::TYPE_MISMATCH,
+                        "a numeric axis needs numeric 'from'/'to'/'step'",
+                        span,
+                    ));
                 }
             }
             other => {
@@ -1979,7 +2303,11 @@ impl<'a> Binder<'a> {
         let mut defaults = Vec::new();
         for (item, default) in aggregates {
             let ExprKind::Call { name, args } = &item.expr.kind else {
-                return Err(err(codes::EXPECTED, "make-series needs aggregate calls", item.span));
+                return Err(err(
+                    codes::EXPECTED,
+                    "make-series needs aggregate calls",
+                    item.span,
+                ));
             };
             let mut col = Collector {
                 aggs_allowed: true,
@@ -1988,7 +2316,12 @@ impl<'a> Binder<'a> {
             let e = self.bind_scalar(&item.expr, env, &scope, &mut col)?;
             let agg = match (col.aggs.pop(), col.aggs.is_empty(), &e.kind) {
                 (Some((hidden, agg)), true, ScalarKind::Column(c)) if *c == hidden => agg,
-                _ => return Err(Diagnostic::unsupported("make-series over an expression of aggregates", item.span)),
+                _ => {
+                    return Err(Diagnostic::unsupported(
+                        "make-series over an expression of aggregates",
+                        item.span,
+                    ));
+                }
             };
             let out_name = match item.names.first() {
                 Some(n) => n.name.clone(),
@@ -1999,7 +2332,13 @@ impl<'a> Binder<'a> {
                     let v = self.bind_scalar_simple(d, env)?;
                     match v.constant() {
                         Some(c) => const_to_json(c),
-                        None => return Err(err(codes::NOT_CONSTANT, "default= needs a constant", d.span)),
+                        None => {
+                            return Err(err(
+                                codes::NOT_CONSTANT,
+                                "default= needs a constant",
+                                d.span,
+                            ));
+                        }
                     }
                 }
                 None => match agg.ty() {
@@ -2013,7 +2352,10 @@ impl<'a> Binder<'a> {
             defaults.push(default_json);
         }
         let taken: Vec<String> = fields.iter().map(|f| f.name.clone()).collect();
-        fields.push(Field::new(unique_name(&axis_name, &taken), KqlType::Dynamic));
+        fields.push(Field::new(
+            unique_name(&axis_name, &taken),
+            KqlType::Dynamic,
+        ));
         Ok(Rel {
             kind: RelKind::MakeSeries {
                 input: Box::new(input),
@@ -2044,7 +2386,9 @@ impl<'a> Binder<'a> {
         };
         let f = name.name.as_str();
         let multi = match f {
-            "take_any" | "any" => args.len() > 1 || args.iter().any(|a| matches!(a.kind, ExprKind::Star)),
+            "take_any" | "any" => {
+                args.len() > 1 || args.iter().any(|a| matches!(a.kind, ExprKind::Star))
+            }
             "percentiles" => true,
             _ => false,
         };
@@ -2054,17 +2398,28 @@ impl<'a> Binder<'a> {
         let mut out = Vec::new();
         if f == "percentiles" {
             let Some(first) = args.first() else {
-                return Err(err(codes::WRONG_ARG_COUNT, "percentiles() needs a column and percentages", item.span));
+                return Err(err(
+                    codes::WRONG_ARG_COUNT,
+                    "percentiles() needs a column and percentages",
+                    item.span,
+                ));
             };
             let x = self.bind_scalar(first, env, scope, &mut Collector::default())?;
             let base = expr_name(first).unwrap_or_default();
             for p in &args[1..] {
                 let pv = self.bind_scalar(p, env, scope, &mut Collector::default())?;
                 let types = [
-                    ArgType { ty: x.ty, constant: None },
-                    ArgType { ty: pv.ty, constant: pv.constant().cloned() },
+                    ArgType {
+                        ty: x.ty,
+                        constant: None,
+                    },
+                    ArgType {
+                        ty: pv.ty,
+                        constant: pv.constant().cloned(),
+                    },
                 ];
-                let ty = kql_functions::aggregate_type("percentile", &types).map_err(|e| fn_err(e, p.span, args))?;
+                let ty = kql_functions::aggregate_type("percentile", &types)
+                    .map_err(|e| fn_err(e, p.span, args))?;
                 let ptext = match pv.constant() {
                     Some(Const::Long(v)) => v.to_string(),
                     Some(Const::Int(v)) => v.to_string(),
@@ -2075,7 +2430,13 @@ impl<'a> Binder<'a> {
                 let name = if item.names.is_empty() {
                     format!("percentile_{base}_{ptext}")
                 } else {
-                    format!("{}_{ptext}", item.names.first().map(|n| n.name.as_str()).unwrap_or_default())
+                    format!(
+                        "{}_{ptext}",
+                        item.names
+                            .first()
+                            .map(|n| n.name.as_str())
+                            .unwrap_or_default()
+                    )
                 };
                 out.push((
                     name,
@@ -2104,8 +2465,12 @@ impl<'a> Binder<'a> {
             targets.push((n, v));
         }
         for (n, v) in targets {
-            let types = [ArgType { ty: v.ty, constant: None }];
-            let ty = kql_functions::aggregate_type("take_any", &types).map_err(|e| err(e.code, e.message, item.span))?;
+            let types = [ArgType {
+                ty: v.ty,
+                constant: None,
+            }];
+            let ty = kql_functions::aggregate_type("take_any", &types)
+                .map_err(|e| err(e.code, e.message, item.span))?;
             let name = if f == "any" { format!("any_{n}") } else { n };
             out.push((
                 name,
@@ -2132,7 +2497,11 @@ impl<'a> Binder<'a> {
     ) -> BResult<Vec<(String, AggExpr)>> {
         let fname = if max { "arg_max" } else { "arg_min" };
         let Some(by_expr) = args.first() else {
-            return Err(err(codes::WRONG_ARG_COUNT, format!("{fname}() needs at least one argument"), span));
+            return Err(err(
+                codes::WRONG_ARG_COUNT,
+                format!("{fname}() needs at least one argument"),
+                span,
+            ));
         };
         let (by_expr, by_given) = match &by_expr.kind {
             ExprKind::NamedArg { name, value } => (value.as_ref(), Some(name.name.clone())),
@@ -2187,7 +2556,9 @@ impl<'a> Binder<'a> {
                     left,
                     right,
                 } if matches!(left.kind, ExprKind::Name(_)) => {
-                    let ExprKind::Name(id) = &left.kind else { continue };
+                    let ExprKind::Name(id) = &left.kind else {
+                        continue;
+                    };
                     (Some(id.name.clone()), right.as_ref())
                 }
                 _ => (None, a),
@@ -2239,8 +2610,12 @@ impl<'a> Binder<'a> {
                     let r = right.schema.iter().position(|f| f.name == id.name);
                     match (l, r) {
                         (Some(l), Some(r)) => pairs.push((l, r)),
-                        (None, _) => return Err(self.unknown_column(&id.name, &left.schema, id.span)),
-                        (_, None) => return Err(self.unknown_column(&id.name, &right.schema, id.span)),
+                        (None, _) => {
+                            return Err(self.unknown_column(&id.name, &left.schema, id.span));
+                        }
+                        (_, None) => {
+                            return Err(self.unknown_column(&id.name, &right.schema, id.span));
+                        }
                     }
                 }
                 ExprKind::Binary {
@@ -2265,12 +2640,16 @@ impl<'a> Binder<'a> {
                         .schema
                         .iter()
                         .position(|f| f.name == lname.name)
-                        .ok_or_else(|| self.unknown_column(&lname.name, &left.schema, lname.span))?;
+                        .ok_or_else(|| {
+                            self.unknown_column(&lname.name, &left.schema, lname.span)
+                        })?;
                     let r = right
                         .schema
                         .iter()
                         .position(|f| f.name == rname.name)
-                        .ok_or_else(|| self.unknown_column(&rname.name, &right.schema, rname.span))?;
+                        .ok_or_else(|| {
+                            self.unknown_column(&rname.name, &right.schema, rname.span)
+                        })?;
                     pairs.push((l, r));
                 }
                 _ => {
@@ -2309,7 +2688,13 @@ impl<'a> Binder<'a> {
         })
     }
 
-    fn bind_union(&mut self, first: Option<Rel>, u: &ast::UnionOp, env: &Env, span: Span) -> BResult<Rel> {
+    fn bind_union(
+        &mut self,
+        first: Option<Rel>,
+        u: &ast::UnionOp,
+        env: &Env,
+        span: Span,
+    ) -> BResult<Rel> {
         let mut outer = true;
         let mut withsource: Option<String> = None;
         let mut fuzzy = false;
@@ -2337,7 +2722,13 @@ impl<'a> Binder<'a> {
                 ExprKind::Name(id) if id.name.contains('*') => {
                     for name in self.catalog.table_names() {
                         if pattern_matches(&id.name, &name) {
-                            let rel = self.bind_table_name(&ast::Ident { name: name.clone(), span: id.span }, env)?;
+                            let rel = self.bind_table_name(
+                                &ast::Ident {
+                                    name: name.clone(),
+                                    span: id.span,
+                                },
+                                env,
+                            )?;
                             inputs.push((name, rel));
                         }
                     }
@@ -2345,7 +2736,9 @@ impl<'a> Binder<'a> {
                 ExprKind::Name(id) => match self.bind_table_name(id, env) {
                     Ok(rel) => {
                         // withsource names catalog tables; anything else is `union_argN`.
-                        let label = if env.get(&id.name).is_none() && self.catalog.table(&id.name).is_some() {
+                        let label = if env.get(&id.name).is_none()
+                            && self.catalog.table(&id.name).is_some()
+                        {
                             id.name.clone()
                         } else {
                             format!("union_arg{}", inputs.len())
@@ -2379,7 +2772,11 @@ impl<'a> Binder<'a> {
             }
         }
         if !outer {
-            names.retain(|(n, t)| inputs.iter().all(|(_, r)| r.schema.iter().any(|f| f.name == *n && f.ty == *t)));
+            names.retain(|(n, t)| {
+                inputs
+                    .iter()
+                    .all(|(_, r)| r.schema.iter().any(|f| f.name == *n && f.ty == *t))
+            });
         }
         let out_name = |n: &str, t: KqlType, names: &[(String, KqlType)]| -> String {
             if names.iter().filter(|(m, _)| m == n).count() > 1 {
@@ -2399,7 +2796,11 @@ impl<'a> Binder<'a> {
         for (tname, r) in inputs {
             let mut exprs = Vec::new();
             if withsource.is_some() {
-                exprs.push(ScalarExpr::literal(Const::String(tname.clone()), KqlType::String, span));
+                exprs.push(ScalarExpr::literal(
+                    Const::String(tname.clone()),
+                    KqlType::String,
+                    span,
+                ));
             }
             for (n, t) in &names {
                 if r.schema.iter().any(|f| f.name == *n && f.ty == *t) {
@@ -2418,7 +2819,9 @@ impl<'a> Binder<'a> {
             });
         }
         if projected.len() == 1 {
-            return projected.pop().ok_or_else(|| Diagnostic::internal("union", span));
+            return projected
+                .pop()
+                .ok_or_else(|| Diagnostic::internal("union", span));
         }
         Ok(Rel {
             kind: RelKind::Union { inputs: projected },
@@ -2451,10 +2854,18 @@ impl<'a> Binder<'a> {
             let (name, is_col) = match (&item.name, &item.expr.kind) {
                 (Some(n), _) => (n.name.clone(), false),
                 (None, ExprKind::Name(id)) => (id.name.clone(), true),
-                (None, _) => (path_name(&item.expr).unwrap_or_else(|| "Column1".into()), false),
+                (None, _) => (
+                    path_name(&item.expr).unwrap_or_else(|| "Column1".into()),
+                    false,
+                ),
             };
             if !is_col {
-                let e = self.bind_scalar(&item.expr, env, &Scope::of(&rel.schema), &mut Collector::default())?;
+                let e = self.bind_scalar(
+                    &item.expr,
+                    env,
+                    &Scope::of(&rel.schema),
+                    &mut Collector::default(),
+                )?;
                 rel = extend_one(rel, &name, e, item.span);
             }
             let idx = rel
@@ -2465,12 +2876,21 @@ impl<'a> Binder<'a> {
             if rel.schema[idx].ty != KqlType::Dynamic {
                 return Err(err(
                     codes::TYPE_MISMATCH,
-                    format!("mv-expand needs a dynamic column; '{name}' is {}", rel.schema[idx].ty),
+                    format!(
+                        "mv-expand needs a dynamic column; '{name}' is {}",
+                        rel.schema[idx].ty
+                    ),
                     item.span,
                 ));
             }
             let ty = match &item.to_type {
-                Some(t) => t.ty.ok_or_else(|| err(codes::UNKNOWN_TYPE, format!("unknown type '{}'", t.name), t.span))?,
+                Some(t) => t.ty.ok_or_else(|| {
+                    err(
+                        codes::UNKNOWN_TYPE,
+                        format!("unknown type '{}'", t.name),
+                        t.span,
+                    )
+                })?,
                 None => KqlType::Dynamic,
             };
             columns.push(MvExpandColumn { index: idx, ty });
@@ -2526,8 +2946,17 @@ impl<'a> Binder<'a> {
                 return Err(Diagnostic::unsupported("parse flags", p.span));
             }
         }
-        let source = self.bind_scalar(expr, env, &Scope::of(&input.schema), &mut Collector::default())?;
-        let source = if source.ty == KqlType::String { source } else { source.cast_to(KqlType::String) };
+        let source = self.bind_scalar(
+            expr,
+            env,
+            &Scope::of(&input.schema),
+            &mut Collector::default(),
+        )?;
+        let source = if source.ty == KqlType::String {
+            source
+        } else {
+            source.cast_to(KqlType::String)
+        };
         let mut pattern = String::from("^");
         let mut cols: Vec<(String, KqlType, usize)> = Vec::new();
         let last_col_is_last = matches!(parts.last(), Some(ast::ParsePart::Column { .. }));
@@ -2541,17 +2970,25 @@ impl<'a> Binder<'a> {
                         pattern.push_str(&regex_escape(s));
                     }
                 }
-                ast::ParsePart::Wildcard => pattern.push_str(if regex_mode { ".*?" } else { ".*?" }),
+                ast::ParsePart::Wildcard => pattern.push_str(".*?"),
                 ast::ParsePart::Column { name, ty } => {
                     let t = match ty {
-                        Some(t) => t.ty.ok_or_else(|| err(codes::UNKNOWN_TYPE, format!("unknown type '{}'", t.name), t.span))?,
+                        Some(t) => t.ty.ok_or_else(|| {
+                            err(
+                                codes::UNKNOWN_TYPE,
+                                format!("unknown type '{}'", t.name),
+                                t.span,
+                            )
+                        })?,
                         None => KqlType::String,
                     };
                     group += 1;
                     let is_last = i + 1 == parts.len() && last_col_is_last;
                     let sub = match t {
                         KqlType::Int | KqlType::Long => r"[-+]?\d+".to_string(),
-                        KqlType::Real | KqlType::Decimal => r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?".to_string(),
+                        KqlType::Real | KqlType::Decimal => {
+                            r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?".to_string()
+                        }
                         KqlType::Bool => "(?i:true|false)".to_string(),
                         _ if is_last => ".*".to_string(),
                         _ => ".*?".to_string(),
@@ -2576,7 +3013,11 @@ impl<'a> Binder<'a> {
                     case_sensitive: true,
                 }),
                 left: Box::new(source.clone()),
-                right: Box::new(ScalarExpr::literal(Const::String(pattern.clone()), KqlType::String, span)),
+                right: Box::new(ScalarExpr::literal(
+                    Const::String(pattern.clone()),
+                    KqlType::String,
+                    span,
+                )),
             },
             KqlType::Bool,
             span,
@@ -2618,31 +3059,63 @@ impl<'a> Binder<'a> {
         self.bind_scalar(e, env, &Scope::empty(), &mut Collector::default())
     }
 
-    fn bind_scalar(&mut self, e: &Expr, env: &Env, scope: &Scope, col: &mut Collector) -> BResult<ScalarExpr> {
+    fn bind_scalar(
+        &mut self,
+        e: &Expr,
+        env: &Env,
+        scope: &Scope,
+        col: &mut Collector,
+    ) -> BResult<ScalarExpr> {
         self.enter(e.span)?;
-        let r = stacker::maybe_grow(RED_ZONE, STACK_GROWTH, || self.bind_scalar_inner(e, env, scope, col));
+        let r = stacker::maybe_grow(RED_ZONE, STACK_GROWTH, || {
+            self.bind_scalar_inner(e, env, scope, col)
+        });
         self.leave();
         r
     }
 
-    fn bind_scalar_inner(&mut self, e: &Expr, env: &Env, scope: &Scope, col: &mut Collector) -> BResult<ScalarExpr> {
+    fn bind_scalar_inner(
+        &mut self,
+        e: &Expr,
+        env: &Env,
+        scope: &Scope,
+        col: &mut Collector,
+    ) -> BResult<ScalarExpr> {
         let span = e.span;
         match &e.kind {
             ExprKind::Literal(lit) => self.bind_literal(lit, span),
             ExprKind::Paren(inner) => self.bind_scalar(inner, env, scope, col),
             ExprKind::Name(id) => self.bind_name(id, env, scope),
-            ExprKind::Star => Err(err(codes::UNEXPECTED_TOKEN, "'*' is not allowed here", span)),
+            ExprKind::Star => Err(err(
+                codes::UNEXPECTED_TOKEN,
+                "'*' is not allowed here",
+                span,
+            )),
             ExprKind::TypeOf(t) => {
-                let ty = t.ty.ok_or_else(|| err(codes::UNKNOWN_TYPE, format!("unknown type '{}'", t.name), t.span))?;
+                let ty = t.ty.ok_or_else(|| {
+                    err(
+                        codes::UNKNOWN_TYPE,
+                        format!("unknown type '{}'", t.name),
+                        t.span,
+                    )
+                })?;
                 Ok(ScalarExpr::literal(Const::Type(ty), KqlType::String, span))
             }
             ExprKind::Member { expr, name } => {
                 if let ExprKind::Name(side) = &expr.kind
                     && (side.name == "$left" || side.name == "$right")
                 {
-                    let fields = if side.name == "$left" { scope.left } else { scope.right };
+                    let fields = if side.name == "$left" {
+                        scope.left
+                    } else {
+                        scope.right
+                    };
                     let fields = fields.ok_or_else(|| {
-                        err(codes::UNKNOWN_NAME, format!("'{}' is only valid in a join condition", side.name), side.span)
+                        err(
+                            codes::UNKNOWN_NAME,
+                            format!("'{}' is only valid in a join condition", side.name),
+                            side.span,
+                        )
                     })?;
                     let f = fields
                         .iter()
@@ -2654,7 +3127,10 @@ impl<'a> Binder<'a> {
                 if base.ty != KqlType::Dynamic {
                     return Err(err(
                         codes::TYPE_MISMATCH,
-                        format!("property access '.{}' needs a dynamic value, got {}", name.name, base.ty),
+                        format!(
+                            "property access '.{}' needs a dynamic value, got {}",
+                            name.name, base.ty
+                        ),
                         span,
                     ));
                 }
@@ -2712,20 +3188,36 @@ impl<'a> Binder<'a> {
                         if let Some(c) = folded {
                             return Ok(ScalarExpr::literal(c, inner.ty, span));
                         }
-                        if !(inner.ty.is_numeric() || inner.ty == KqlType::TimeSpan || inner.ty == KqlType::Dynamic) {
-                            return Err(err(codes::TYPE_MISMATCH, format!("cannot negate a {}", inner.ty), span));
+                        if !(inner.ty.is_numeric()
+                            || inner.ty == KqlType::TimeSpan
+                            || inner.ty == KqlType::Dynamic)
+                        {
+                            return Err(err(
+                                codes::TYPE_MISMATCH,
+                                format!("cannot negate a {}", inner.ty),
+                                span,
+                            ));
                         }
                         // KQL widens: -int is long.
-                        let ty = if inner.ty == KqlType::Int { KqlType::Long } else { inner.ty };
+                        let ty = if inner.ty == KqlType::Int {
+                            KqlType::Long
+                        } else {
+                            inner.ty
+                        };
                         let inner = inner.cast_to(ty);
-                        Ok(ScalarExpr::new(ScalarKind::Negate(Box::new(inner)), ty, span))
+                        Ok(ScalarExpr::new(
+                            ScalarKind::Negate(Box::new(inner)),
+                            ty,
+                            span,
+                        ))
                     }
                 }
             }
             ExprKind::Binary { op, left, right } => {
                 let l = self.bind_scalar(left, env, scope, col)?;
                 let r = self.bind_scalar(right, env, scope, col)?;
-                let ty = kql_functions::binary_type(*op, l.ty, r.ty).map_err(|fe| err(fe.code, fe.message, span))?;
+                let ty = kql_functions::binary_type(*op, l.ty, r.ty)
+                    .map_err(|fe| err(fe.code, fe.message, span))?;
                 Ok(ScalarExpr::new(
                     ScalarKind::Binary {
                         op: *op,
@@ -2749,7 +3241,11 @@ impl<'a> Binder<'a> {
                 {
                     let rel = self.bind_rel(first, env)?;
                     if rel.schema.is_empty() {
-                        return Err(err(codes::NOT_SCALAR, "the 'in' subquery has no columns", first.span));
+                        return Err(err(
+                            codes::NOT_SCALAR,
+                            "the 'in' subquery has no columns",
+                            first.span,
+                        ));
                     }
                     return Ok(ScalarExpr::new(
                         ScalarKind::InRel {
@@ -2818,7 +3314,10 @@ impl<'a> Binder<'a> {
                 ))
             }
             ExprKind::Call { name, args } => self.bind_call(name, args, env, scope, col, span),
-            ExprKind::Lambda(_) => Err(Diagnostic::unsupported("a function literal used as a value", span)),
+            ExprKind::Lambda(_) => Err(Diagnostic::unsupported(
+                "a function literal used as a value",
+                span,
+            )),
             ExprKind::NamedArg { name, .. } => Err(Diagnostic::unsupported(
                 format!("the named argument '{}' here", name.name),
                 span,
@@ -2851,7 +3350,8 @@ impl<'a> Binder<'a> {
             ty: first.ty,
             constant: None,
         }];
-        let ty = kql_functions::aggregate_type("make_set", &types).map_err(|fe| err(fe.code, fe.message, e.span))?;
+        let ty = kql_functions::aggregate_type("make_set", &types)
+            .map_err(|fe| err(fe.code, fe.message, e.span))?;
         let agg = Rel {
             kind: RelKind::Aggregate {
                 input: Box::new(rel),
@@ -2865,7 +3365,11 @@ impl<'a> Binder<'a> {
             schema: schema(vec![Field::new("__kql_set", ty)]),
             span: e.span,
         };
-        Ok(ScalarExpr::new(ScalarKind::ScalarSubquery(Box::new(agg)), ty, e.span))
+        Ok(ScalarExpr::new(
+            ScalarKind::ScalarSubquery(Box::new(agg)),
+            ty,
+            e.span,
+        ))
     }
 
     fn bind_literal(&mut self, lit: &Literal, span: Span) -> BResult<ScalarExpr> {
@@ -2877,11 +3381,13 @@ impl<'a> Binder<'a> {
             Literal::Real(v) => (v.map(Const::Real).unwrap_or(Const::Null), KqlType::Real),
             Literal::Decimal(v) => (
                 match v {
-                    Some(t) => Const::Real(
-                        t.trim()
-                            .parse::<f64>()
-                            .map_err(|_| err(codes::BAD_LITERAL, format!("bad decimal literal '{t}'"), span))?,
-                    ),
+                    Some(t) => Const::Real(t.trim().parse::<f64>().map_err(|_| {
+                        err(
+                            codes::BAD_LITERAL,
+                            format!("bad decimal literal '{t}'"),
+                            span,
+                        )
+                    })?),
                     None => Const::Null,
                 },
                 KqlType::Decimal,
@@ -2889,26 +3395,30 @@ impl<'a> Binder<'a> {
             Literal::String(s) => (Const::String(s.clone()), KqlType::String),
             Literal::DateTime(v) => (
                 match v {
-                    Some(t) => Const::DateTime(
-                        parse_datetime(t)
-                            .ok_or_else(|| err(codes::BAD_LITERAL, format!("bad or out-of-range datetime literal '{t}'"), span))?,
-                    ),
+                    Some(t) => Const::DateTime(parse_datetime(t).ok_or_else(|| {
+                        err(
+                            codes::BAD_LITERAL,
+                            format!("bad or out-of-range datetime literal '{t}'"),
+                            span,
+                        )
+                    })?),
                     None => Const::Null,
                 },
                 KqlType::DateTime,
             ),
             Literal::TimeSpan(v) => (
                 match v {
-                    Some(ticks) => Const::TimeSpan(
-                        ticks
-                            .checked_mul(100)
-                            .ok_or_else(|| err(codes::BAD_LITERAL, "timespan literal out of range", span))?,
-                    ),
+                    Some(ticks) => Const::TimeSpan(ticks.checked_mul(100).ok_or_else(|| {
+                        err(codes::BAD_LITERAL, "timespan literal out of range", span)
+                    })?),
                     None => Const::Null,
                 },
                 KqlType::TimeSpan,
             ),
-            Literal::Guid(v) => (v.clone().map(Const::Guid).unwrap_or(Const::Null), KqlType::Guid),
+            Literal::Guid(v) => (
+                v.clone().map(Const::Guid).unwrap_or(Const::Null),
+                KqlType::Guid,
+            ),
             Literal::Dynamic(d) => (
                 match d {
                     ast::DynValue::Null => Const::Null,
@@ -2933,17 +3443,37 @@ impl<'a> Binder<'a> {
             Some(Binding::Tabular(_)) => {
                 return Err(err(
                     codes::NOT_SCALAR,
-                    format!("'{}' is a table; use toscalar() to get a single value from it", id.name),
+                    format!(
+                        "'{}' is a table; use toscalar() to get a single value from it",
+                        id.name
+                    ),
                     id.span,
                 ));
             }
-Some(Binding::Function(f)) if f.lambda.params.is_empty() => {
+            Some(Binding::Function(f)) if f.lambda.params.is_empty() => {
                 let f = Rc::clone(f);
-                let fenv = self.function_env(&f, &[], None, env, scope, &mut Collector::default(), id.span)?;
-                return self.bind_scalar(&f.lambda.body.result, &fenv, scope, &mut Collector::default());
+                let fenv = self.function_env(
+                    &f,
+                    &[],
+                    None,
+                    env,
+                    scope,
+                    &mut Collector::default(),
+                    id.span,
+                )?;
+                return self.bind_scalar(
+                    &f.lambda.body.result,
+                    &fenv,
+                    scope,
+                    &mut Collector::default(),
+                );
             }
             Some(Binding::Function(_)) => {
-                return Err(err(codes::NOT_SCALAR, format!("'{}' is a function; call it with ()", id.name), id.span));
+                return Err(err(
+                    codes::NOT_SCALAR,
+                    format!("'{}' is a function; call it with ()", id.name),
+                    id.span,
+                ));
             }
             None => {}
         }
@@ -3005,24 +3535,38 @@ Some(Binding::Function(f)) if f.lambda.params.is_empty() => {
         }
         match fname {
             "toscalar" => {
-                let arg = args
-                    .first()
-                    .ok_or_else(|| err(codes::WRONG_ARG_COUNT, "toscalar() needs one argument", span))?;
+                let arg = args.first().ok_or_else(|| {
+                    err(
+                        codes::WRONG_ARG_COUNT,
+                        "toscalar() needs one argument",
+                        span,
+                    )
+                })?;
                 if !self.is_tabular(arg, env) {
                     return self.bind_scalar(arg, env, scope, col);
                 }
                 let rel = self.bind_rel(arg, env)?;
-                let ty = rel
-                    .schema
-                    .first()
-                    .map(|f| f.ty)
-                    .ok_or_else(|| err(codes::NOT_SCALAR, "toscalar() of a table without columns", span))?;
-                return Ok(ScalarExpr::new(ScalarKind::ScalarSubquery(Box::new(rel)), ty, span));
+                let ty = rel.schema.first().map(|f| f.ty).ok_or_else(|| {
+                    err(
+                        codes::NOT_SCALAR,
+                        "toscalar() of a table without columns",
+                        span,
+                    )
+                })?;
+                return Ok(ScalarExpr::new(
+                    ScalarKind::ScalarSubquery(Box::new(rel)),
+                    ty,
+                    span,
+                ));
             }
             "pack_all" => {
                 let mut pargs = Vec::new();
                 for f in scope.fields {
-                    pargs.push(ScalarExpr::literal(Const::String(f.name.clone()), KqlType::String, span));
+                    pargs.push(ScalarExpr::literal(
+                        Const::String(f.name.clone()),
+                        KqlType::String,
+                        span,
+                    ));
                     pargs.push(ScalarExpr::column(&f.name, f.ty, span));
                 }
                 let types: Vec<ArgType> = pargs
@@ -3032,7 +3576,8 @@ Some(Binding::Function(f)) if f.lambda.params.is_empty() => {
                         constant: a.constant().cloned(),
                     })
                     .collect();
-                let ty = kql_functions::scalar_type("bag_pack", &types).map_err(|e| err(e.code, e.message, span))?;
+                let ty = kql_functions::scalar_type("bag_pack", &types)
+                    .map_err(|e| err(e.code, e.message, span))?;
                 return Ok(ScalarExpr::new(
                     ScalarKind::Call {
                         name: "bag_pack".into(),
@@ -3044,11 +3589,20 @@ Some(Binding::Function(f)) if f.lambda.params.is_empty() => {
             }
             "column_ifexists" => {
                 let (Some(cname), Some(default)) = (args.first(), args.get(1)) else {
-                    return Err(err(codes::WRONG_ARG_COUNT, "column_ifexists() needs two arguments", span));
+                    return Err(err(
+                        codes::WRONG_ARG_COUNT,
+                        "column_ifexists() needs two arguments",
+                        span,
+                    ));
                 };
                 let cname = self.bind_scalar(cname, env, scope, col)?;
-                let cname = const_string(&cname)
-                    .ok_or_else(|| err(codes::NOT_CONSTANT, "column_ifexists() needs a constant column name", span))?;
+                let cname = const_string(&cname).ok_or_else(|| {
+                    err(
+                        codes::NOT_CONSTANT,
+                        "column_ifexists() needs a constant column name",
+                        span,
+                    )
+                })?;
                 if let Some(f) = scope.fields.iter().find(|f| f.name == cname) {
                     return Ok(ScalarExpr::column(&f.name, f.ty, span));
                 }
@@ -3073,32 +3627,50 @@ Some(Binding::Function(f)) if f.lambda.params.is_empty() => {
                         order_by: vec![],
                     },
                     "row_cumsum" => WindowExpr::RowCumSum {
-                        expr: bound
-                            .into_iter()
-                            .next()
-                            .ok_or_else(|| err(codes::WRONG_ARG_COUNT, "row_cumsum() needs an argument", span))?,
+                        expr: bound.into_iter().next().ok_or_else(|| {
+                            err(
+                                codes::WRONG_ARG_COUNT,
+                                "row_cumsum() needs an argument",
+                                span,
+                            )
+                        })?,
                     },
                     _ => {
                         let mut it = bound.into_iter();
-                        let expr = it
-                            .next()
-                            .ok_or_else(|| err(codes::WRONG_ARG_COUNT, format!("{fname}() needs an argument"), span))?;
+                        let expr = it.next().ok_or_else(|| {
+                            err(
+                                codes::WRONG_ARG_COUNT,
+                                format!("{fname}() needs an argument"),
+                                span,
+                            )
+                        })?;
                         let offset = match it.next() {
-                            Some(o) => const_long(&o)
-                                .ok_or_else(|| err(codes::NOT_CONSTANT, "the offset must be a constant", o.span))?,
+                            Some(o) => const_long(&o).ok_or_else(|| {
+                                err(codes::NOT_CONSTANT, "the offset must be a constant", o.span)
+                            })?,
                             None => 1,
                         };
                         let default = it.next().map(|d| d.cast_to(expr.ty));
                         if fname == "prev" {
-                            WindowExpr::Prev { expr, offset, default }
+                            WindowExpr::Prev {
+                                expr,
+                                offset,
+                                default,
+                            }
                         } else {
-                            WindowExpr::Next { expr, offset, default }
+                            WindowExpr::Next {
+                                expr,
+                                offset,
+                                default,
+                            }
                         }
                     }
                 };
                 let ty = match &w {
                     WindowExpr::RowNumber { .. } => KqlType::Long,
-                    WindowExpr::Prev { expr, .. } | WindowExpr::Next { expr, .. } | WindowExpr::RowCumSum { expr } => expr.ty,
+                    WindowExpr::Prev { expr, .. }
+                    | WindowExpr::Next { expr, .. }
+                    | WindowExpr::RowCumSum { expr } => expr.ty,
                 };
                 let hidden = col.hidden();
                 col.windows.push((hidden.clone(), w));
@@ -3138,7 +3710,8 @@ Some(Binding::Function(f)) if f.lambda.params.is_empty() => {
                         constant: a.constant().cloned(),
                     })
                     .collect();
-                let ty = kql_functions::aggregate_type(fname, &types).map_err(|e| fn_err(e, span, args))?;
+                let ty = kql_functions::aggregate_type(fname, &types)
+                    .map_err(|e| fn_err(e, span, args))?;
                 let hidden = col.hidden();
                 col.aggs.push((
                     hidden.clone(),
@@ -3162,9 +3735,14 @@ Some(Binding::Function(f)) if f.lambda.params.is_empty() => {
                         constant: a.constant().cloned(),
                     })
                     .collect();
-                let ty = kql_functions::scalar_type(fname, &types).map_err(|e| fn_err(e, span, args))?;
+                let ty =
+                    kql_functions::scalar_type(fname, &types).map_err(|e| fn_err(e, span, args))?;
                 if fname == "now" && bound.is_empty() {
-                    return Ok(ScalarExpr::literal(Const::DateTime(self.options.now_nanos), KqlType::DateTime, span));
+                    return Ok(ScalarExpr::literal(
+                        Const::DateTime(self.options.now_nanos),
+                        KqlType::DateTime,
+                        span,
+                    ));
                 }
                 Ok(ScalarExpr::new(
                     ScalarKind::Call {
@@ -3192,7 +3770,11 @@ Some(Binding::Function(f)) if f.lambda.params.is_empty() => {
                         span,
                     ));
                 }
-                let mut d = err(codes::UNKNOWN_FUNCTION, format!("unknown function '{fname}'"), name.span);
+                let mut d = err(
+                    codes::UNKNOWN_FUNCTION,
+                    format!("unknown function '{fname}'"),
+                    name.span,
+                );
                 if let Some(s) = suggest(fname, KNOWN_FUNCTION_HINTS.iter().copied()) {
                     d = d.with_help(s);
                 }
@@ -3204,13 +3786,64 @@ Some(Binding::Function(f)) if f.lambda.params.is_empty() => {
 
 /// Common function names used for "did you mean" suggestions.
 const KNOWN_FUNCTION_HINTS: &[&str] = &[
-    "ago", "tostring", "count", "isnotempty", "make_set", "parse_json", "arg_max", "max", "min", "dcount",
-    "now", "strcat", "bin", "tolower", "toupper", "iff", "split", "extract", "todynamic", "array_length",
-    "case", "isempty", "pack_array", "make_list", "toscalar", "countif", "datetime_diff", "todatetime",
-    "take_any", "arg_min", "coalesce", "parse_url", "toint", "tolong", "replace_string", "startofday",
-    "ipv4_is_private", "sum", "avg", "set_has_element", "isnotnull", "isnull", "substring", "make_bag",
-    "dcountif", "extract_all", "format_datetime", "strlen", "trim", "base64_decode_tostring", "bag_pack",
-    "indexof", "parse_command_line", "round", "floor", "abs", "hash_sha256", "sumif",
+    "ago",
+    "tostring",
+    "count",
+    "isnotempty",
+    "make_set",
+    "parse_json",
+    "arg_max",
+    "max",
+    "min",
+    "dcount",
+    "now",
+    "strcat",
+    "bin",
+    "tolower",
+    "toupper",
+    "iff",
+    "split",
+    "extract",
+    "todynamic",
+    "array_length",
+    "case",
+    "isempty",
+    "pack_array",
+    "make_list",
+    "toscalar",
+    "countif",
+    "datetime_diff",
+    "todatetime",
+    "take_any",
+    "arg_min",
+    "coalesce",
+    "parse_url",
+    "toint",
+    "tolong",
+    "replace_string",
+    "startofday",
+    "ipv4_is_private",
+    "sum",
+    "avg",
+    "set_has_element",
+    "isnotnull",
+    "isnull",
+    "substring",
+    "make_bag",
+    "dcountif",
+    "extract_all",
+    "format_datetime",
+    "strlen",
+    "trim",
+    "base64_decode_tostring",
+    "bag_pack",
+    "indexof",
+    "parse_command_line",
+    "round",
+    "floor",
+    "abs",
+    "hash_sha256",
+    "sumif",
 ];
 
 enum Side {
@@ -3247,7 +3880,13 @@ fn flatten_and<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
 
 /// Output columns of a join: left columns, then right columns (renamed on collision
 /// with a numeric suffix), per kind.
-fn join_schema(left: &[Field], right: &[Field], kind: JoinKind, on: &[(usize, usize)], lookup: bool) -> Vec<Field> {
+fn join_schema(
+    left: &[Field],
+    right: &[Field],
+    kind: JoinKind,
+    on: &[(usize, usize)],
+    lookup: bool,
+) -> Vec<Field> {
     match kind {
         JoinKind::LeftSemi | JoinKind::LeftAnti => return left.to_vec(),
         JoinKind::RightSemi | JoinKind::RightAnti => return right.to_vec(),
@@ -3266,8 +3905,14 @@ fn join_schema(left: &[Field], right: &[Field], kind: JoinKind, on: &[(usize, us
 
 /// Projects the columns at `indices` (in that order).
 fn select(input: Rel, indices: &[usize], span: Span) -> Rel {
-    let fields: Vec<Field> = indices.iter().filter_map(|&i| input.schema.get(i).cloned()).collect();
-    let exprs = fields.iter().map(|f| ScalarExpr::column(&f.name, f.ty, span)).collect();
+    let fields: Vec<Field> = indices
+        .iter()
+        .filter_map(|&i| input.schema.get(i).cloned())
+        .collect();
+    let exprs = fields
+        .iter()
+        .map(|f| ScalarExpr::column(&f.name, f.ty, span))
+        .collect();
     Rel {
         kind: RelKind::Project {
             input: Box::new(input),
@@ -3364,21 +4009,28 @@ fn rewrite_search(e: &Expr, columns: &[String], case_sensitive: bool) -> Expr {
             },
             e.span,
         ),
-        ExprKind::Paren(inner) => Expr::new(ExprKind::Paren(Box::new(rewrite_search(inner, columns, case_sensitive))), e.span),
+        ExprKind::Paren(inner) => Expr::new(
+            ExprKind::Paren(Box::new(rewrite_search(inner, columns, case_sensitive))),
+            e.span,
+        ),
         ExprKind::Call { name, args } if name.name == "not" => Expr::new(
             ExprKind::Call {
                 name: name.clone(),
-                args: args.iter().map(|a| rewrite_search(a, columns, case_sensitive)).collect(),
+                args: args
+                    .iter()
+                    .map(|a| rewrite_search(a, columns, case_sensitive))
+                    .collect(),
             },
             e.span,
         ),
         ExprKind::Literal(Literal::String(term)) => {
-            let (kind, needle) = match (term.starts_with('*'), term.ends_with('*') && term.len() > 1) {
-                (true, true) => (ast::StringOpKind::Contains, term.trim_matches('*')),
-                (false, true) => (ast::StringOpKind::HasPrefix, term.trim_end_matches('*')),
-                (true, false) => (ast::StringOpKind::HasSuffix, term.trim_start_matches('*')),
-                (false, false) => (ast::StringOpKind::Has, term.as_str()),
-            };
+            let (kind, needle) =
+                match (term.starts_with('*'), term.ends_with('*') && term.len() > 1) {
+                    (true, true) => (ast::StringOpKind::Contains, term.trim_matches('*')),
+                    (false, true) => (ast::StringOpKind::HasPrefix, term.trim_end_matches('*')),
+                    (true, false) => (ast::StringOpKind::HasSuffix, term.trim_start_matches('*')),
+                    (false, false) => (ast::StringOpKind::Has, term.as_str()),
+                };
             let op = ast::BinaryOp::Str(ast::StringOp {
                 kind,
                 negated: false,
@@ -3389,8 +4041,17 @@ fn rewrite_search(e: &Expr, columns: &[String], case_sensitive: bool) -> Expr {
                 let m = Expr::new(
                     ExprKind::Binary {
                         op,
-                        left: Box::new(Expr::new(ExprKind::Name(ast::Ident { name: c.clone(), span: e.span }), e.span)),
-                        right: Box::new(Expr::new(ExprKind::Literal(Literal::String(needle.to_string())), e.span)),
+                        left: Box::new(Expr::new(
+                            ExprKind::Name(ast::Ident {
+                                name: c.clone(),
+                                span: e.span,
+                            }),
+                            e.span,
+                        )),
+                        right: Box::new(Expr::new(
+                            ExprKind::Literal(Literal::String(needle.to_string())),
+                            e.span,
+                        )),
                     },
                     e.span,
                 );

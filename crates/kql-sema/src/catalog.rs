@@ -161,7 +161,11 @@ mod tests {
         let cat = MemoryCatalog::defender();
         assert_eq!(cat.table_names().len(), 64);
         let t = cat.table("DeviceProcessEvents").expect("table");
-        let ts = t.columns.iter().find(|c| c.name == "Timestamp").expect("col");
+        let ts = t
+            .columns
+            .iter()
+            .find(|c| c.name == "Timestamp")
+            .expect("col");
         assert_eq!(ts.ty, KqlType::DateTime);
         assert!(cat.builtin_function("FileProfile").is_some());
     }

@@ -35,7 +35,9 @@ pub fn parse_datetime(text: &str) -> Option<i64> {
             return finish(dt, offset_secs);
         }
     }
-    for f in ["%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%Y%m%d", "%d %b %Y", "%b %d %Y"] {
+    for f in [
+        "%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%Y%m%d", "%d %b %Y", "%b %d %Y",
+    ] {
         if let Ok(d) = NaiveDate::parse_from_str(body, f) {
             return finish(d.and_time(NaiveTime::MIN), offset_secs);
         }
@@ -58,7 +60,10 @@ fn split_offset(t: &str) -> (&str, i64) {
                 let off = &t[pos + 1..];
                 let parts: Vec<&str> = off.split(':').collect();
                 let h = parts.first().and_then(|p| p.parse::<i64>().ok());
-                let m = parts.get(1).and_then(|p| p.parse::<i64>().ok()).unwrap_or(0);
+                let m = parts
+                    .get(1)
+                    .and_then(|p| p.parse::<i64>().ok())
+                    .unwrap_or(0);
                 if let Some(h) = h {
                     let secs = h * 3600 + m * 60;
                     return (&t[..pos], if sep == '-' { -secs } else { secs });
@@ -81,7 +86,10 @@ mod tests {
         assert_eq!(parse_datetime("2020-01-01T00:00:00Z"), Some(base));
         assert_eq!(parse_datetime("2020-01-01 00:00:00.0000000"), Some(base));
         assert_eq!(parse_datetime("2020-01-01 01:00:00+01:00"), Some(base));
-        assert_eq!(parse_datetime("2020-01-01 00:00:01.5"), Some(base + 1_500_000_000));
+        assert_eq!(
+            parse_datetime("2020-01-01 00:00:01.5"),
+            Some(base + 1_500_000_000)
+        );
         assert_eq!(parse_datetime("not a date"), None);
     }
 }

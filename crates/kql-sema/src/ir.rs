@@ -89,9 +89,13 @@ pub struct SortKey {
 #[derive(Debug, Clone)]
 pub enum RelKind {
     /// A catalog table.
-    Table { name: String },
+    Table {
+        name: String,
+    },
     /// Literal rows (already converted to the column types).
-    Values { rows: Vec<Vec<ScalarExpr>> },
+    Values {
+        rows: Vec<Vec<ScalarExpr>>,
+    },
     /// `range name from a to b step s` (inclusive).
     Range {
         from: ScalarExpr,
@@ -136,7 +140,9 @@ pub enum RelKind {
         lookup: bool,
     },
     /// Every input already projected to `schema` (missing columns as typed nulls).
-    Union { inputs: Vec<Rel> },
+    Union {
+        inputs: Vec<Rel>,
+    },
     /// Expands each listed column (by index) of dynamic arrays/bags into rows.
     MvExpand {
         input: Box<Rel>,
@@ -331,7 +337,9 @@ impl ScalarExpr {
         if let ScalarKind::Literal(c) = &self.kind {
             let folded = match (c, ty) {
                 (Const::Int(v), KqlType::Long) => Some(Const::Long(i64::from(*v))),
-                (Const::Int(v), KqlType::Real | KqlType::Decimal) => Some(Const::Real(f64::from(*v))),
+                (Const::Int(v), KqlType::Real | KqlType::Decimal) => {
+                    Some(Const::Real(f64::from(*v)))
+                }
                 (Const::Long(v), KqlType::Real | KqlType::Decimal) => Some(Const::Real(*v as f64)),
                 (Const::Long(v), KqlType::Int) => i32::try_from(*v).ok().map(Const::Int),
                 (Const::Real(v), KqlType::Decimal) => Some(Const::Real(*v)),

@@ -5,6 +5,10 @@
 //!                                          every expression its KqlType and span)
 //! ```
 
+// Errors are `Diagnostic`s (code, message, span, labels, notes); they travel on the
+// error path only, so their size is not worth boxing.
+#![allow(clippy::result_large_err)]
+
 pub mod bind;
 pub mod catalog;
 pub mod datetime;

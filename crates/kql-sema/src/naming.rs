@@ -5,16 +5,59 @@ use kql_syntax::ast::{Expr, ExprKind, Literal};
 /// Functions whose result takes the name of their first argument (as Kusto's binder
 /// names them: `tostring(X)` → `X`, `bin(Timestamp, 1h)` → `Timestamp`).
 const NAME_FROM_FIRST_ARG: &[&str] = &[
-    "tostring", "toint", "tolong", "toreal", "todouble", "todecimal", "tobool", "toboolean",
-    "todatetime", "totimespan", "toguid", "todynamic", "toobject", "parse_json", "parse_xml",
-    "bin", "bin_at", "floor", "ceiling", "round", "abs", "sqrt", "log", "log10", "log2", "exp",
-    "exp2", "exp10", "pow", "startofday", "format_datetime", "split", "tohex", "array_sort_asc",
-    "array_sort_desc", "trim", "trim_start", "trim_end", "binary_and", "binary_or", "binary_xor",
-    "binary_not", "binary_shift_left", "binary_shift_right", "bitset_count_ones",
+    "tostring",
+    "toint",
+    "tolong",
+    "toreal",
+    "todouble",
+    "todecimal",
+    "tobool",
+    "toboolean",
+    "todatetime",
+    "totimespan",
+    "toguid",
+    "todynamic",
+    "toobject",
+    "parse_json",
+    "parse_xml",
+    "bin",
+    "bin_at",
+    "floor",
+    "ceiling",
+    "round",
+    "abs",
+    "sqrt",
+    "log",
+    "log10",
+    "log2",
+    "exp",
+    "exp2",
+    "exp10",
+    "pow",
+    "startofday",
+    "format_datetime",
+    "split",
+    "tohex",
+    "array_sort_asc",
+    "array_sort_desc",
+    "trim",
+    "trim_start",
+    "trim_end",
+    "binary_and",
+    "binary_or",
+    "binary_xor",
+    "binary_not",
+    "binary_shift_left",
+    "binary_shift_right",
+    "bitset_count_ones",
 ];
 
 /// Functions named `<prefix>_<first argument>` (`strlen(X)` → `strlen_X`).
-const PREFIXED: &[(&str, &str)] = &[("strlen", "strlen"), ("gettype", "type"), ("dcount_hll", "dcount_hll")];
+const PREFIXED: &[(&str, &str)] = &[
+    ("strlen", "strlen"),
+    ("gettype", "type"),
+    ("dcount_hll", "dcount_hll"),
+];
 
 /// The name KQL gives to a column computed by `expr` when none is written, or `None`
 /// when KQL falls back to `ColumnN` / `print_N`.
@@ -96,7 +139,7 @@ pub fn unique_name(name: &str, taken: &[String]) -> String {
     let mut i = 1;
     loop {
         let candidate = format!("{name}{i}");
-        if !taken.iter().any(|t| *t == candidate) {
+        if !taken.contains(&candidate) {
             return candidate;
         }
         i += 1;
@@ -120,13 +163,19 @@ pub fn path_name(expr: &Expr) -> Option<String> {
 /// The name of an unnamed `summarize` output: aggregates by [`aggregate_name`], and
 /// name-passing wrappers around them (`tostring(make_set(x))` → `set_x`,
 /// `round(avg(a), 2)` → `avg_a`).
-pub fn summarize_name(expr: &Expr, is_aggregate: &dyn Fn(&str) -> bool, is_column: &dyn Fn(&str) -> bool) -> Option<String> {
+pub fn summarize_name(
+    expr: &Expr,
+    is_aggregate: &dyn Fn(&str) -> bool,
+    is_column: &dyn Fn(&str) -> bool,
+) -> Option<String> {
     match &expr.kind {
         ExprKind::Paren(inner) => summarize_name(inner, is_aggregate, is_column),
-        ExprKind::Call { name, args } if is_aggregate(&name.name) => Some(aggregate_name(&name.name, args)),
-        ExprKind::Call { name, args } if NAME_FROM_FIRST_ARG.contains(&name.name.as_str()) => {
-            args.first().and_then(|a| summarize_name(a, is_aggregate, is_column))
+        ExprKind::Call { name, args } if is_aggregate(&name.name) => {
+            Some(aggregate_name(&name.name, args))
         }
+        ExprKind::Call { name, args } if NAME_FROM_FIRST_ARG.contains(&name.name.as_str()) => args
+            .first()
+            .and_then(|a| summarize_name(a, is_aggregate, is_column)),
         _ => expr_name_in(expr, is_column),
     }
 }

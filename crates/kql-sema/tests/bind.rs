@@ -10,7 +10,8 @@ fn schema_of(query: &str) -> Result<String, String> {
         return Err(format!("{}: {}", d.code, d.message));
     }
     let cat = MemoryCatalog::defender();
-    let bound = bind(&parsed.script, &cat, BindOptions { now_nanos: 0 }).map_err(|d| format!("{}: {}", d.code, d.message))?;
+    let bound = bind(&parsed.script, &cat, BindOptions { now_nanos: 0 })
+        .map_err(|d| format!("{}: {}", d.code, d.message))?;
     Ok(bound
         .rel
         .schema
@@ -79,7 +80,10 @@ fn project_names_like_kusto() {
         "DeviceProcessEvents | project FileName, tolower(FileName), 1, toint(FileSize), FileSize + 1, bin(Timestamp,1d)",
     )
     .unwrap();
-    assert_eq!(s, "FileName:string, Column1:string, Column2:long, FileSize:int, Column3:long, Timestamp:datetime");
+    assert_eq!(
+        s,
+        "FileName:string, Column1:string, Column2:long, FileSize:int, Column3:long, Timestamp:datetime"
+    );
 }
 
 #[test]
@@ -97,7 +101,8 @@ fn join_renames_right_columns() {
 
 #[test]
 fn arg_max_star_keeps_all_columns() {
-    let s = schema_of("datatable(k:string, t:datetime, v:long)[] | summarize arg_max(t, *) by k").unwrap();
+    let s = schema_of("datatable(k:string, t:datetime, v:long)[] | summarize arg_max(t, *) by k")
+        .unwrap();
     assert_eq!(s, "k:string, t:datetime, v:long");
 }
 
@@ -127,11 +132,22 @@ fn builtin_defender_functions() {
 #[test]
 fn diagnostics_have_codes_and_suggestions() {
     assert_eq!(code_of("DeviceProcessEvent | take 1"), "KQL2001");
-    assert_eq!(code_of("DeviceProcessEvents | where FileNam == 'a'"), "KQL2002");
+    assert_eq!(
+        code_of("DeviceProcessEvents | where FileNam == 'a'"),
+        "KQL2002"
+    );
     assert_eq!(code_of("DeviceProcessEvents | where FileSize"), "KQL3001");
-    assert_eq!(code_of("DeviceProcessEvents | evaluate some_plugin()"), "KQL4001");
+    assert_eq!(
+        code_of("DeviceProcessEvents | evaluate some_plugin()"),
+        "KQL4001"
+    );
     let parsed = kql_syntax::parse("DeviceProcessEvents | where FileNam == 'a'");
-    let d = bind(&parsed.script, &MemoryCatalog::defender(), BindOptions { now_nanos: 0 }).unwrap_err();
+    let d = bind(
+        &parsed.script,
+        &MemoryCatalog::defender(),
+        BindOptions { now_nanos: 0 },
+    )
+    .unwrap_err();
     assert_eq!(d.help.as_deref(), Some("did you mean 'FileName'?"));
 }
 
@@ -151,10 +167,22 @@ fn newer_operators_schemas_match_kusto() {
             "datatable(s:string)[] | parse-kv s as (a:int, b:string) with (pair_delimiter=';', kv_delimiter='=')",
             "s:string, a:int, b:string",
         ),
-        ("datatable(s:string, n:long)[] | search 'a'", "$table:string, s:string, n:long"),
-        ("datatable(k:string, v:long)[] | partition by k (summarize c=count())", "c:long"),
-        ("datatable(k:string, v:long)[] | partition by k (top 1 by v)", "k:string, v:long"),
-        ("datatable(a:long, d:dynamic)[] | mv-apply d to typeof(long) on (summarize m = max(d))", "a:long, m:long"),
+        (
+            "datatable(s:string, n:long)[] | search 'a'",
+            "$table:string, s:string, n:long",
+        ),
+        (
+            "datatable(k:string, v:long)[] | partition by k (summarize c=count())",
+            "c:long",
+        ),
+        (
+            "datatable(k:string, v:long)[] | partition by k (top 1 by v)",
+            "k:string, v:long",
+        ),
+        (
+            "datatable(a:long, d:dynamic)[] | mv-apply d to typeof(long) on (summarize m = max(d))",
+            "a:long, m:long",
+        ),
         (
             "union (datatable(a:long, b:string)[]), (datatable(a:string, c:long)[])",
             "a_long:long, a_string:string, b:string, c:long",
@@ -167,8 +195,14 @@ fn newer_operators_schemas_match_kusto() {
             "datatable(a:long, b:string)[] | getschema",
             "ColumnName:string, ColumnOrdinal:long, DataType:string, ColumnType:string",
         ),
-        ("datatable(s:string)[] | parse s with 'a' x:long ',' y '.' *", "s:string, x:long, y:string"),
-        ("datatable(s:string)[] | distinct s, strlen(s)", "s:string, strlen_s:long"),
+        (
+            "datatable(s:string)[] | parse s with 'a' x:long ',' y '.' *",
+            "s:string, x:long, y:string",
+        ),
+        (
+            "datatable(s:string)[] | distinct s, strlen(s)",
+            "s:string, strlen_s:long",
+        ),
         ("datatable(s:string)[] | count", "Count:long"),
     ];
     for (q, want) in cases {
