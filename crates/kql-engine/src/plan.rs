@@ -298,13 +298,33 @@ impl<'a> Planner<'a> {
                 // and casts to the KQL type happen in the projection above it.
                 let mut built = Vec::new();
                 let mut post = Vec::new();
+                let order = Self::serialized_order(input);
+                let mut order_exprs = Vec::new();
+                for k in &order {
+                    order_exprs.push(Sort::new(self.scalar(&k.expr)?, k.asc, k.nulls_first));
+                }
                 for (i, (w, f)) in exprs
                     .iter()
                     .zip(rel.schema.iter().skip(input.schema.len()))
                     .enumerate()
                 {
                     let tmp = format!("__kql_w{i}");
-                    let e = self.window_expr(w, span)?;
+                    let mut e = self.window_expr(w, span)?;
+                    // Keep the serialized order explicit, so the optimizer cannot drop the sort.
+                    let has_own_order = matches!(w, WindowExpr::RowNumber { order_by, .. } if !order_by.is_empty());
+                    if !has_own_order
+                        && !order_exprs.is_empty()
+                        && let Expr::WindowFunction(wf) = &mut e
+                    {
+                        wf.params.order_by = order_exprs.clone();
+                        if matches!(w, WindowExpr::RowCumSum { .. }) {
+                            wf.params.window_frame = WindowFrame::new_bounds(
+                                WindowFrameUnits::Rows,
+                                WindowFrameBound::Preceding(ScalarValue::UInt64(None)),
+                                WindowFrameBound::CurrentRow,
+                            );
+                        }
+                    }
                     built.push(e.alias(&tmp));
                     let mut out = col(&tmp);
                     if let WindowExpr::RowNumber { start, .. } = w
@@ -338,6 +358,43 @@ impl<'a> Planner<'a> {
             }
         };
         Ok(plan)
+    }
+
+    /// The row order a window over `rel` must follow: the keys of the `sort` below it,
+    /// when only row-preserving operators that keep the key columns lie in between.
+    fn serialized_order(rel: &Rel) -> Vec<kql_sema::ir::SortKey> {
+        fn key_columns(keys: &[kql_sema::ir::SortKey]) -> Option<Vec<String>> {
+            keys.iter()
+                .map(|k| match &k.expr.kind {
+                    ScalarKind::Column(c) => Some(c.clone()),
+                    _ => None,
+                })
+                .collect()
+        }
+        match &rel.kind {
+            RelKind::Sort { keys, .. } => {
+                if key_columns(keys).is_some() {
+                    keys.clone()
+                } else {
+                    vec![]
+                }
+            }
+            RelKind::Filter { input, .. } | RelKind::Window { input, .. } => Self::serialized_order(input),
+            RelKind::Project { input, exprs } => {
+                let keys = Self::serialized_order(input);
+                let Some(cols) = key_columns(&keys) else {
+                    return vec![];
+                };
+                let kept = cols.iter().all(|c| {
+                    rel.schema
+                        .iter()
+                        .zip(exprs)
+                        .any(|(f, e)| f.name == *c && matches!(&e.kind, ScalarKind::Column(src) if src == c))
+                });
+                if kept { keys } else { vec![] }
+            }
+            _ => vec![],
+        }
     }
 
     fn window_expr(&mut self, w: &WindowExpr, span: Span) -> PResult<Expr> {

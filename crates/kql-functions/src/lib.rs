@@ -1,3 +1,4 @@
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 //! KQL functions and expression semantics as DataFusion expressions and UDFs.
 //!
 //! ```text
@@ -14,6 +15,20 @@ use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::logical_expr::Expr;
 use kql_syntax::ast::{BinaryOp, HasAnyKind};
 use kql_syntax::{KqlType, codes};
+
+mod aggregate;
+mod convert;
+pub mod format;
+mod json;
+mod operators;
+mod registry;
+mod scalar;
+mod sig;
+mod strops;
+mod udf;
+
+#[cfg(test)]
+mod tests;
 
 /// A constant value known at bind time (literals, folded `let` scalars).
 #[derive(Debug, Clone, PartialEq)]
@@ -108,21 +123,69 @@ pub fn arrow_type(ty: KqlType) -> DataType {
 }
 
 /// Is `name` a KQL scalar or aggregate function we know (implemented or not)?
+///
+/// Names are case-sensitive. Implemented functions, real KQL functions Peregrine does not
+/// run (their typing returns `KQL4001`), and the special forms the binder handles itself
+/// (`arg_max`, `arg_min`, `percentiles`, `toscalar`, `materialize`, `pack_all`,
+/// `column_ifexists`, `row_number`, `prev`, `next`, `row_cumsum`) all return `Some`.
 pub fn function_kind(name: &str) -> Option<FnKind> {
-    let _ = name;
+    if aggregate::is_aggregate(name)
+        || registry::UNSUPPORTED_AGGREGATE.contains(&name)
+        || registry::SPECIAL_AGGREGATE.contains(&name)
+    {
+        return Some(FnKind::Aggregate);
+    }
+    if scalar::family(name).is_some()
+        || registry::UNSUPPORTED_SCALAR.contains(&name)
+        || registry::SPECIAL_SCALAR.contains(&name)
+    {
+        return Some(FnKind::Scalar);
+    }
     None
+}
+
+/// Names of all implemented scalar and aggregate functions (sorted), for coverage reports.
+pub fn implemented_functions() -> Vec<(&'static str, FnKind)> {
+    let mut v: Vec<(&'static str, FnKind)> = scalar::implemented()
+        .into_iter()
+        .map(|n| (n, FnKind::Scalar))
+        .collect();
+    v.extend(aggregate::NAMES.iter().map(|n| (*n, FnKind::Aggregate)));
+    v.sort_unstable_by_key(|(n, _)| *n);
+    v
+}
+
+fn not_a_function(name: &str, kind: &str) -> FnError {
+    if registry::SPECIAL_SCALAR.contains(&name) || registry::SPECIAL_AGGREGATE.contains(&name) {
+        return FnError::new(
+            codes::INTERNAL,
+            format!("{name}() is a special form handled by the binder, not by kql-functions"),
+        );
+    }
+    if function_kind(name).is_some() {
+        return FnError::unsupported(format!("{kind} {name}()"));
+    }
+    FnError::new(
+        codes::UNKNOWN_FUNCTION,
+        format!("unknown {kind} function '{name}'"),
+    )
 }
 
 /// Result type of scalar function `name` over `args`.
 pub fn scalar_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnError> {
-    let _ = args;
-    Err(FnError::unsupported(format!("function {name}()")))
+    match scalar::family(name) {
+        Some(f) => scalar::return_type(f, name, args),
+        None => Err(not_a_function(name, "function")),
+    }
 }
 
 /// Result type of aggregate function `name` over `args`.
 pub fn aggregate_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnError> {
-    let _ = args;
-    Err(FnError::unsupported(format!("aggregate {name}()")))
+    if aggregate::is_aggregate(name) {
+        aggregate::return_type(name, args)
+    } else {
+        Err(not_a_function(name, "aggregate"))
+    }
 }
 
 /// Lowers a scalar call whose type `scalar_type` returned as `ret`.
@@ -132,8 +195,10 @@ pub fn lower_scalar(
     args: Vec<TypedExpr>,
     ret: KqlType,
 ) -> Result<Expr, FnError> {
-    let _ = (ctx, args, ret);
-    Err(FnError::unsupported(format!("function {name}()")))
+    match scalar::family(name) {
+        Some(f) => scalar::lower(f, ctx, name, args, ret),
+        None => Err(not_a_function(name, "function")),
+    }
 }
 
 /// Lowers an aggregate call to an `Expr::AggregateFunction`.
@@ -143,14 +208,16 @@ pub fn lower_aggregate(
     args: Vec<TypedExpr>,
     ret: KqlType,
 ) -> Result<Expr, FnError> {
-    let _ = (ctx, args, ret);
-    Err(FnError::unsupported(format!("aggregate {name}()")))
+    if aggregate::is_aggregate(name) {
+        aggregate::lower(ctx, name, args, ret)
+    } else {
+        Err(not_a_function(name, "aggregate"))
+    }
 }
 
 /// Result type of a binary operator.
 pub fn binary_type(op: BinaryOp, left: KqlType, right: KqlType) -> Result<KqlType, FnError> {
-    let _ = (left, right);
-    Err(FnError::unsupported(format!("operator {}", op.symbol())))
+    operators::binary_type(op, left, right)
 }
 
 /// Lowers a binary operator.
@@ -160,14 +227,30 @@ pub fn lower_binary(
     right: TypedExpr,
     ret: KqlType,
 ) -> Result<Expr, FnError> {
-    let _ = (left, right, ret);
-    Err(FnError::unsupported(format!("operator {}", op.symbol())))
+    operators::lower_binary(op, left, right, ret)
 }
 
-/// Unary minus.
+/// Result type of unary minus: int widens to long (like Kusto: `-int(-2147483648)` is
+/// `2147483648`), other numbers, timespan, datetime and dynamic keep their type.
+pub fn negate_type(ty: KqlType) -> Result<KqlType, FnError> {
+    match ty {
+        KqlType::Int => Ok(KqlType::Long),
+        KqlType::Long
+        | KqlType::Real
+        | KqlType::Decimal
+        | KqlType::TimeSpan
+        | KqlType::DateTime
+        | KqlType::Dynamic => Ok(ty),
+        t => Err(FnError::new(
+            codes::TYPE_MISMATCH,
+            format!("unary minus is not defined for type {t}"),
+        )),
+    }
+}
+
+/// Unary minus (result type: [`negate_type`]).
 pub fn lower_negate(expr: TypedExpr) -> Result<Expr, FnError> {
-    let _ = expr;
-    Err(FnError::unsupported("unary minus"))
+    operators::lower_negate(expr)
 }
 
 /// `x in (...)`, `x !in (...)`, `x in~ (...)`, `x !in~ (...)` over scalar elements;
@@ -178,14 +261,16 @@ pub fn lower_in(
     negated: bool,
     case_insensitive: bool,
 ) -> Result<Expr, FnError> {
-    let _ = (expr, list, negated, case_insensitive);
-    Err(FnError::unsupported("in"))
+    operators::lower_in(expr, list, negated, case_insensitive)
 }
 
 /// `x has_any (...)` / `x has_all (...)`; dynamic array elements are expanded.
-pub fn lower_has_any(expr: TypedExpr, list: Vec<TypedExpr>, kind: HasAnyKind) -> Result<Expr, FnError> {
-    let _ = (expr, list, kind);
-    Err(FnError::unsupported("has_any"))
+pub fn lower_has_any(
+    expr: TypedExpr,
+    list: Vec<TypedExpr>,
+    kind: HasAnyKind,
+) -> Result<Expr, FnError> {
+    operators::lower_has_any(expr, list, kind)
 }
 
 /// `x between (low .. high)` and `!between`.
@@ -195,31 +280,51 @@ pub fn lower_between(
     high: TypedExpr,
     negated: bool,
 ) -> Result<Expr, FnError> {
-    let _ = (expr, low, high, negated);
-    Err(FnError::unsupported("between"))
+    operators::lower_between(expr, low, high, negated)
 }
 
 /// `d.key` / `d["key"]` on a dynamic value (returns dynamic).
 pub fn lower_member(expr: TypedExpr, key: &str) -> Result<Expr, FnError> {
-    let _ = (expr, key);
-    Err(FnError::unsupported("dynamic member access"))
+    operators::lower_member(expr, key)
 }
 
 /// `d[i]` (long index, negative from the end) or `d[s]` (string key) on a dynamic value.
 pub fn lower_index(expr: TypedExpr, index: TypedExpr) -> Result<Expr, FnError> {
-    let _ = (expr, index);
-    Err(FnError::unsupported("dynamic index access"))
+    operators::lower_index(expr, index)
 }
 
 /// KQL conversion of `expr` to `to` (the semantics of `tostring`, `tolong`, `todatetime`, ...;
 /// used for implicit promotions, typed `datatable` columns, `mv-expand ... to typeof(T)`).
+/// A string converted to dynamic is parsed as JSON (`todynamic`); see [`to_dynamic_value`]
+/// to wrap a value into a dynamic without parsing.
 pub fn cast(expr: TypedExpr, to: KqlType) -> Result<Expr, FnError> {
-    let _ = (expr, to);
-    Err(FnError::unsupported("conversion"))
+    convert::cast(expr, to)
 }
 
-/// A literal constant as a DataFusion expression of the Arrow type of `ty`.
+/// Wraps a value into a dynamic without parsing strings (`pack_array` semantics:
+/// `"123"` becomes the JSON string `"123"`).
+pub fn to_dynamic_value(expr: TypedExpr) -> Expr {
+    convert::to_dynamic_value(expr)
+}
+
+/// A literal constant as a DataFusion expression of the Arrow type of `ty` (converted
+/// with the KQL rules when the constant is of another type; a null string is `""`).
 pub fn literal(value: &Const, ty: KqlType) -> Result<Expr, FnError> {
-    let _ = (value, ty);
-    Err(FnError::unsupported("literal"))
+    if let Const::Type(t) = value {
+        return Err(FnError::new(
+            codes::TYPE_MISMATCH,
+            format!("typeof({t}) is not a value"),
+        ));
+    }
+    Ok(Expr::Literal(convert::const_to_scalar(value, ty), None))
+}
+
+/// KQL `tostring` of a constant (for folding and display).
+pub fn const_to_string(value: &Const) -> String {
+    convert::to_kql_string(value)
+}
+
+/// Converts a constant to type `ty` with the KQL conversion rules (folding).
+pub fn const_convert(value: &Const, ty: KqlType) -> Const {
+    convert::const_as(value, ty)
 }

@@ -2970,7 +2970,7 @@ impl<'a> Binder<'a> {
                         pattern.push_str(&regex_escape(s));
                     }
                 }
-                ast::ParsePart::Wildcard => pattern.push_str(".*?"),
+                ast::ParsePart::Wildcard => pattern.push_str(if regex_mode { ".*" } else { ".*?" }),
                 ast::ParsePart::Column { name, ty } => {
                     let t = match ty {
                         Some(t) => t.ty.ok_or_else(|| {
@@ -2990,7 +2990,7 @@ impl<'a> Binder<'a> {
                             r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?".to_string()
                         }
                         KqlType::Bool => "(?i:true|false)".to_string(),
-                        _ if is_last => ".*".to_string(),
+                        _ if is_last || regex_mode => ".*".to_string(),
                         _ => ".*?".to_string(),
                     };
                     pattern.push_str(&format!("({sub})"));
@@ -3000,7 +3000,7 @@ impl<'a> Binder<'a> {
         }
         if !last_col_is_last {
             // Simple mode: the pattern must match through the end only if it ends with a literal.
-            if !matches!(parts.last(), Some(ast::ParsePart::Wildcard)) {
+            if !regex_mode && !matches!(parts.last(), Some(ast::ParsePart::Wildcard)) {
                 pattern.push('$');
             }
         }
