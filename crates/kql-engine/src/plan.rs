@@ -232,6 +232,7 @@ impl<'a> Planner<'a> {
                 columns,
                 item_index,
                 limit,
+                bag_as_array,
             } => {
                 let input_plan = self.plan(input)?;
                 // Turn each expanded dynamic column into a list of element JSON texts, unnest
@@ -241,7 +242,7 @@ impl<'a> Planner<'a> {
                 for (i, f) in input.schema.iter().enumerate() {
                     if let Some(c) = columns.iter().find(|c| c.index == i) {
                         let _ = c;
-                        exprs.push(udf::dynamic_to_list(col(&f.name)).alias(&f.name));
+                        exprs.push(udf::dynamic_to_list(col(&f.name), *bag_as_array).alias(&f.name));
                         list_cols.push(Column::new_unqualified(&f.name));
                     } else {
                         exprs.push(col(&f.name));
@@ -292,6 +293,7 @@ impl<'a> Planner<'a> {
                 b = b.project(out).map_err(df_err(span))?;
                 b.build().map_err(df_err(span))?
             }
+            RelKind::Window { input, exprs } if exprs.is_empty() => self.plan(input)?,
             RelKind::Window { input, exprs } => {
                 let input_plan = self.plan(input)?;
                 // DataFusion wants bare (aliased) window functions in a Window node; offsets

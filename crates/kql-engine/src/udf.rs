@@ -12,9 +12,13 @@ use std::sync::{Arc, LazyLock};
 
 /// Elements of a dynamic value for `mv-expand`: an array's elements, a bag's
 /// `{key: value}` pairs, a scalar as itself; null and empty give no rows.
-fn elements(text: &str) -> Vec<String> {
+fn elements(text: &str, bag_as_array: bool) -> Vec<String> {
     match serde_json::from_str::<serde_json::Value>(text) {
         Ok(serde_json::Value::Array(items)) => items.into_iter().map(|v| v.to_string()).collect(),
+        Ok(serde_json::Value::Object(map)) if bag_as_array => map
+            .into_iter()
+            .map(|(k, v)| serde_json::Value::Array(vec![serde_json::Value::String(k), v]).to_string())
+            .collect(),
         Ok(serde_json::Value::Object(map)) => map
             .into_iter()
             .map(|(k, v)| {
@@ -33,14 +37,15 @@ fn elements(text: &str) -> Vec<String> {
 struct DynamicToList {
     signature: Signature,
     indices: bool,
+    bag_as_array: bool,
 }
 
 impl ScalarUDFImpl for DynamicToList {
     fn name(&self) -> &str {
-        if self.indices {
-            "kql_dynamic_indices"
-        } else {
-            "kql_dynamic_to_list"
+        match (self.indices, self.bag_as_array) {
+            (true, _) => "kql_dynamic_indices",
+            (false, true) => "kql_dynamic_to_list_arrays",
+            (false, false) => "kql_dynamic_to_list",
         }
     }
 
@@ -68,7 +73,7 @@ impl ScalarUDFImpl for DynamicToList {
             let mut b = ListBuilder::new(Int64Builder::new());
             for i in 0..strings.len() {
                 if strings.is_valid(i) {
-                    let n = elements(strings.value(i)).len();
+                    let n = elements(strings.value(i), self.bag_as_array).len();
                     for k in 0..n {
                         b.values().append_value(k as i64);
                     }
@@ -80,7 +85,7 @@ impl ScalarUDFImpl for DynamicToList {
             let mut b = ListBuilder::new(StringBuilder::new());
             for i in 0..strings.len() {
                 if strings.is_valid(i) {
-                    for e in elements(strings.value(i)) {
+                    for e in elements(strings.value(i), self.bag_as_array) {
                         if e == "null" {
                             b.values().append_null();
                         } else {
@@ -100,6 +105,15 @@ static TO_LIST: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| {
     Arc::new(ScalarUDF::new_from_impl(DynamicToList {
         signature: Signature::exact(vec![DataType::Utf8], Volatility::Immutable),
         indices: false,
+        bag_as_array: false,
+    }))
+});
+
+static TO_LIST_ARRAYS: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| {
+    Arc::new(ScalarUDF::new_from_impl(DynamicToList {
+        signature: Signature::exact(vec![DataType::Utf8], Volatility::Immutable),
+        indices: false,
+        bag_as_array: true,
     }))
 });
 
@@ -107,11 +121,16 @@ static INDICES: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| {
     Arc::new(ScalarUDF::new_from_impl(DynamicToList {
         signature: Signature::exact(vec![DataType::Utf8], Volatility::Immutable),
         indices: true,
+        bag_as_array: false,
     }))
 });
 
-pub fn dynamic_to_list(e: Expr) -> Expr {
-    TO_LIST.call(vec![e])
+pub fn dynamic_to_list(e: Expr, bag_as_array: bool) -> Expr {
+    if bag_as_array {
+        TO_LIST_ARRAYS.call(vec![e])
+    } else {
+        TO_LIST.call(vec![e])
+    }
 }
 
 pub fn dynamic_indices(e: Expr) -> Expr {

@@ -993,7 +993,7 @@ impl<'a> Binder<'a> {
                 })
             }
             OperatorKind::Extend(items) => self.bind_extend(input, items, env, span, false),
-            OperatorKind::Serialize(items) => self.bind_extend(input, items, env, span, false),
+            OperatorKind::Serialize(items) => self.bind_extend(input, items, env, span, true),
             OperatorKind::Project(items) => self.bind_project(input, items, env, span),
             OperatorKind::ProjectAway(patterns) => {
                 for p in patterns {
@@ -1400,11 +1400,25 @@ impl<'a> Binder<'a> {
         items: &[ast::NamedExpr],
         env: &Env,
         span: Span,
-        _ser: bool,
+        serialize: bool,
     ) -> BResult<Rel> {
-        let mut rel = input;
+        let mut rel = if serialize {
+            // `serialize` marks the row order as fixed (an empty window node).
+            let s = Arc::clone(&input.schema);
+            Rel {
+                kind: RelKind::Window {
+                    input: Box::new(input),
+                    exprs: vec![],
+                },
+                schema: s,
+                span,
+            }
+        } else {
+            input
+        };
         let mut auto = 0usize;
         for item in items {
+            check_assignable(&item.names)?;
             let mut col = Collector {
                 windows_allowed: true,
                 ..Default::default()
@@ -1432,6 +1446,7 @@ impl<'a> Binder<'a> {
                 ));
             }
             if !col.windows.is_empty() {
+                require_serialized(&rel, item.span)?;
                 rel = self.add_windows(rel, std::mem::take(&mut col.windows), span);
             }
             rel = extend_one(rel, &names[0], e, span);
@@ -1476,6 +1491,7 @@ impl<'a> Binder<'a> {
             ..Default::default()
         };
         for item in items {
+            check_assignable(&item.names)?;
             if let ExprKind::Name(id) = &item.expr.kind
                 && item.names.is_empty()
                 && id.name.contains('*')
@@ -1514,6 +1530,7 @@ impl<'a> Binder<'a> {
         let input = if col.windows.is_empty() {
             input
         } else {
+            require_serialized(&input, span)?;
             self.add_windows(input, std::mem::take(&mut col.windows), span)
         };
         Ok(Rel {
@@ -1951,6 +1968,7 @@ impl<'a> Binder<'a> {
             |s: &str| ScalarExpr::literal(Const::String(s.to_string()), KqlType::String, span);
         let mut rel = input;
         for c in columns {
+            check_assignable(std::slice::from_ref(&c.name))?;
             let ty = c.ty.ty.ok_or_else(|| {
                 err(
                     codes::UNKNOWN_TYPE,
@@ -2842,7 +2860,13 @@ impl<'a> Binder<'a> {
         let mut rel = input;
         let mut columns = Vec::new();
         let mut item_index = None;
+        let mut bag_as_array = false;
         for p in params {
+            if (p.name.name.eq_ignore_ascii_case("kind") || p.name.name.eq_ignore_ascii_case("bagexpansion"))
+                && let ExprKind::Name(id) = &p.value.kind
+            {
+                bag_as_array = id.name.eq_ignore_ascii_case("array");
+            }
             if p.name.name.eq_ignore_ascii_case("with_itemindex")
                 && let ExprKind::Name(id) = &p.value.kind
             {
@@ -2912,6 +2936,7 @@ impl<'a> Binder<'a> {
                 columns,
                 item_index,
                 limit,
+                bag_as_array,
             },
             schema: schema(fields),
             span,
@@ -2972,6 +2997,7 @@ impl<'a> Binder<'a> {
                 }
                 ast::ParsePart::Wildcard => pattern.push_str(if regex_mode { ".*" } else { ".*?" }),
                 ast::ParsePart::Column { name, ty } => {
+                    check_assignable(std::slice::from_ref(name))?;
                     let t = match ty {
                         Some(t) => t.ty.ok_or_else(|| {
                             err(
@@ -3650,6 +3676,9 @@ impl<'a> Binder<'a> {
                             })?,
                             None => 1,
                         };
+                        if offset < 1 {
+                            return Err(err(codes::BAD_ARGUMENT, format!("the offset of {fname}() must be at least 1"), span));
+                        }
                         let default = it.next().map(|d| d.cast_to(expr.ty));
                         if fname == "prev" {
                             WindowExpr::Prev {
@@ -4070,5 +4099,47 @@ fn rewrite_search(e: &Expr, columns: &[String], case_sensitive: bool) -> Expr {
             acc.unwrap_or_else(|| Expr::new(ExprKind::Literal(Literal::Bool(Some(false))), e.span))
         }
         _ => e.clone(),
+    }
+}
+
+/// Names KQL reserves: they cannot name a column without brackets (`['first']`).
+const RESERVED_NAMES: &[&str] = &["first", "last", "where", "true", "false"];
+
+fn check_assignable(names: &[ast::Ident]) -> Result<(), Diagnostic> {
+    for n in names {
+        if RESERVED_NAMES.contains(&n.name.as_str()) && !n.name.is_empty() {
+            return Err(err(
+                codes::UNEXPECTED_TOKEN,
+                format!("'{}' is a keyword; write ['{}'] to use it as a column name", n.name, n.name),
+                n.span,
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Is the row order of `rel` defined (after `sort`, `top`, `range`, `serialize`, and the
+/// row-preserving operators that follow them)?
+fn is_serialized(rel: &Rel) -> bool {
+    match &rel.kind {
+        RelKind::Sort { .. } | RelKind::Range { .. } | RelKind::Window { .. } => true,
+        RelKind::Filter { input, .. }
+        | RelKind::Project { input, .. }
+        | RelKind::Limit { input, .. }
+        | RelKind::MvExpand { input, .. } => is_serialized(input),
+        RelKind::Values { rows } => rows.len() <= 1,
+        _ => false,
+    }
+}
+
+fn require_serialized(rel: &Rel, span: Span) -> Result<(), Diagnostic> {
+    if is_serialized(rel) {
+        Ok(())
+    } else {
+        Err(err(
+            codes::AGGREGATE_CONTEXT,
+            "row_number(), prev(), next() and row_cumsum() need serialized rows: add 'serialize' or 'sort' first",
+            span,
+        ))
     }
 }

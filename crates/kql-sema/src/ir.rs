@@ -149,6 +149,8 @@ pub enum RelKind {
         columns: Vec<MvExpandColumn>,
         item_index: Option<String>,
         limit: Option<u64>,
+        /// `kind=array`: property bags expand to `[key, value]` arrays instead of `{key: value}`.
+        bag_as_array: bool,
     },
     /// Window-style computed columns appended in row order (`serialize`, `row_number()`, `prev()`, `next()`).
     Window {
