@@ -895,6 +895,13 @@ impl<'a> Binder<'a> {
             let mut row = Vec::new();
             for (v, f) in chunk.iter().zip(&fields) {
                 let b = self.bind_scalar_simple(v, env)?;
+                if f.ty == KqlType::String && matches!(v.kind, ExprKind::Literal(Literal::Null)) {
+                    return Err(err(
+                        codes::TYPE_MISMATCH,
+                        format!("'null' is not a string value (datatable column '{}'); KQL strings are never null", f.name),
+                        v.span,
+                    ));
+                }
                 if b.constant().is_none() {
                     return Err(err(
                         codes::NOT_CONSTANT,
@@ -4103,7 +4110,7 @@ fn rewrite_search(e: &Expr, columns: &[String], case_sensitive: bool) -> Expr {
 }
 
 /// Names KQL reserves: they cannot name a column without brackets (`['first']`).
-const RESERVED_NAMES: &[&str] = &["first", "last", "where", "true", "false"];
+const RESERVED_NAMES: &[&str] = &["first", "last", "where", "true", "false", "asc", "desc", "has", "contains", "and", "or"];
 
 fn check_assignable(names: &[ast::Ident]) -> Result<(), Diagnostic> {
     for n in names {
