@@ -242,7 +242,8 @@ impl<'a> Planner<'a> {
                 for (i, f) in input.schema.iter().enumerate() {
                     if let Some(c) = columns.iter().find(|c| c.index == i) {
                         let _ = c;
-                        exprs.push(udf::dynamic_to_list(col(&f.name), *bag_as_array).alias(&f.name));
+                        exprs
+                            .push(udf::dynamic_to_list(col(&f.name), *bag_as_array).alias(&f.name));
                         list_cols.push(Column::new_unqualified(&f.name));
                     } else {
                         exprs.push(col(&f.name));
@@ -313,7 +314,8 @@ impl<'a> Planner<'a> {
                     let tmp = format!("__kql_w{i}");
                     let mut e = self.window_expr(w, span)?;
                     // Keep the serialized order explicit, so the optimizer cannot drop the sort.
-                    let has_own_order = matches!(w, WindowExpr::RowNumber { order_by, .. } if !order_by.is_empty());
+                    let has_own_order =
+                        matches!(w, WindowExpr::RowNumber { order_by, .. } if !order_by.is_empty());
                     if !has_own_order
                         && !order_exprs.is_empty()
                         && let Expr::WindowFunction(wf) = &mut e
@@ -381,17 +383,18 @@ impl<'a> Planner<'a> {
                     vec![]
                 }
             }
-            RelKind::Filter { input, .. } | RelKind::Window { input, .. } => Self::serialized_order(input),
+            RelKind::Filter { input, .. } | RelKind::Window { input, .. } => {
+                Self::serialized_order(input)
+            }
             RelKind::Project { input, exprs } => {
                 let keys = Self::serialized_order(input);
                 let Some(cols) = key_columns(&keys) else {
                     return vec![];
                 };
                 let kept = cols.iter().all(|c| {
-                    rel.schema
-                        .iter()
-                        .zip(exprs)
-                        .any(|(f, e)| f.name == *c && matches!(&e.kind, ScalarKind::Column(src) if src == c))
+                    rel.schema.iter().zip(exprs).any(|(f, e)| {
+                        f.name == *c && matches!(&e.kind, ScalarKind::Column(src) if src == c)
+                    })
                 });
                 if kept { keys } else { vec![] }
             }

@@ -17,7 +17,9 @@ fn elements(text: &str, bag_as_array: bool) -> Vec<String> {
         Ok(serde_json::Value::Array(items)) => items.into_iter().map(|v| v.to_string()).collect(),
         Ok(serde_json::Value::Object(map)) if bag_as_array => map
             .into_iter()
-            .map(|(k, v)| serde_json::Value::Array(vec![serde_json::Value::String(k), v]).to_string())
+            .map(|(k, v)| {
+                serde_json::Value::Array(vec![serde_json::Value::String(k), v]).to_string()
+            })
             .collect(),
         Ok(serde_json::Value::Object(map)) => map
             .into_iter()

@@ -667,7 +667,10 @@ mod tests {
         assert_eq!(format_real(0.1 + 0.2), "0.30000000000000004");
         assert_eq!(format_real(f64::INFINITY), "inf");
         assert_eq!(format_real(1e19), "1E+19");
-        assert_eq!(format_real(-9_223_372_036_854_775_807.0), "-9.223372036854776E+18");
+        assert_eq!(
+            format_real(-9_223_372_036_854_775_807.0),
+            "-9.223372036854776E+18"
+        );
         assert_eq!(format_real(1e-7), "1E-07");
         assert_eq!(format_real(0.0001), "0.0001");
         assert_eq!(format_real(0.00001), "1E-05");

@@ -898,7 +898,10 @@ impl<'a> Binder<'a> {
                 if f.ty == KqlType::String && matches!(v.kind, ExprKind::Literal(Literal::Null)) {
                     return Err(err(
                         codes::TYPE_MISMATCH,
-                        format!("'null' is not a string value (datatable column '{}'); KQL strings are never null", f.name),
+                        format!(
+                            "'null' is not a string value (datatable column '{}'); KQL strings are never null",
+                            f.name
+                        ),
                         v.span,
                     ));
                 }
@@ -2869,7 +2872,8 @@ impl<'a> Binder<'a> {
         let mut item_index = None;
         let mut bag_as_array = false;
         for p in params {
-            if (p.name.name.eq_ignore_ascii_case("kind") || p.name.name.eq_ignore_ascii_case("bagexpansion"))
+            if (p.name.name.eq_ignore_ascii_case("kind")
+                || p.name.name.eq_ignore_ascii_case("bagexpansion"))
                 && let ExprKind::Name(id) = &p.value.kind
             {
                 bag_as_array = id.name.eq_ignore_ascii_case("array");
@@ -3684,7 +3688,11 @@ impl<'a> Binder<'a> {
                             None => 1,
                         };
                         if offset < 1 {
-                            return Err(err(codes::BAD_ARGUMENT, format!("the offset of {fname}() must be at least 1"), span));
+                            return Err(err(
+                                codes::BAD_ARGUMENT,
+                                format!("the offset of {fname}() must be at least 1"),
+                                span,
+                            ));
                         }
                         let default = it.next().map(|d| d.cast_to(expr.ty));
                         if fname == "prev" {
@@ -4110,14 +4118,19 @@ fn rewrite_search(e: &Expr, columns: &[String], case_sensitive: bool) -> Expr {
 }
 
 /// Names KQL reserves: they cannot name a column without brackets (`['first']`).
-const RESERVED_NAMES: &[&str] = &["first", "last", "where", "true", "false", "asc", "desc", "has", "contains", "and", "or"];
+const RESERVED_NAMES: &[&str] = &[
+    "first", "last", "where", "true", "false", "asc", "desc", "has", "contains", "and", "or",
+];
 
 fn check_assignable(names: &[ast::Ident]) -> Result<(), Diagnostic> {
     for n in names {
         if RESERVED_NAMES.contains(&n.name.as_str()) && !n.name.is_empty() {
             return Err(err(
                 codes::UNEXPECTED_TOKEN,
-                format!("'{}' is a keyword; write ['{}'] to use it as a column name", n.name, n.name),
+                format!(
+                    "'{}' is a keyword; write ['{}'] to use it as a column name",
+                    n.name, n.name
+                ),
                 n.span,
             ));
         }

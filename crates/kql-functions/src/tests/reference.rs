@@ -12,12 +12,19 @@ fn ty_of(name: &str) -> Option<KqlType> {
 #[test]
 #[ignore]
 fn dump_arities() {
-    let Ok(path) = std::env::var("KQLF_DUMP") else { return };
+    let Ok(path) = std::env::var("KQLF_DUMP") else {
+        return;
+    };
     let mut out = serde_json::Map::new();
     for (name, kind) in crate::implemented_functions() {
         let mut ok = Vec::new();
         for n in 0..7 {
-            let args: Vec<ArgType> = (0..n).map(|_| ArgType { ty: K::Dynamic, constant: None }).collect();
+            let args: Vec<ArgType> = (0..n)
+                .map(|_| ArgType {
+                    ty: K::Dynamic,
+                    constant: None,
+                })
+                .collect();
             let r = match kind {
                 crate::FnKind::Scalar => crate::scalar_type(name, &args),
                 crate::FnKind::Aggregate => crate::aggregate_type(name, &args),
@@ -37,7 +44,9 @@ fn dump_arities() {
 #[test]
 #[ignore]
 fn compare_reference() {
-    let Ok(path) = std::env::var("KQLF_REF") else { return };
+    let Ok(path) = std::env::var("KQLF_REF") else {
+        return;
+    };
     let text = std::fs::read_to_string(path).unwrap();
     let mut mismatches = 0;
     let mut total = 0;
@@ -45,9 +54,24 @@ fn compare_reference() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         let name = v["name"].as_str().unwrap();
         let kind = v["kind"].as_str().unwrap();
-        let types: Vec<KqlType> = v["types"].as_array().unwrap().iter().map(|t| ty_of(t.as_str().unwrap()).unwrap()).collect();
-        let args: Vec<ArgType> = types.iter().map(|t| ArgType { ty: *t, constant: None }).collect();
-        let mine = if kind == "scalar" { crate::scalar_type(name, &args) } else { crate::aggregate_type(name, &args) };
+        let types: Vec<KqlType> = v["types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| ty_of(t.as_str().unwrap()).unwrap())
+            .collect();
+        let args: Vec<ArgType> = types
+            .iter()
+            .map(|t| ArgType {
+                ty: *t,
+                constant: None,
+            })
+            .collect();
+        let mine = if kind == "scalar" {
+            crate::scalar_type(name, &args)
+        } else {
+            crate::aggregate_type(name, &args)
+        };
         let ref_ok = v["ok"].as_bool().unwrap();
         let ref_ty = v["type"].as_str().unwrap_or("");
         total += 1;
@@ -59,7 +83,10 @@ fn compare_reference() {
             (Err(_), false) => continue,
         };
         mismatches += 1;
-        println!("{name}({}) {verdict}", types.iter().map(|t| t.name()).collect::<Vec<_>>().join(","));
+        println!(
+            "{name}({}) {verdict}",
+            types.iter().map(|t| t.name()).collect::<Vec<_>>().join(",")
+        );
     }
     println!("{mismatches} mismatches of {total}");
 }
