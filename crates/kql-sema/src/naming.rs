@@ -71,11 +71,19 @@ pub fn expr_name_in(expr: &Expr, is_column: &dyn Fn(&str) -> bool) -> Option<Str
     match &expr.kind {
         ExprKind::Name(id) => is_column(&id.name).then(|| id.name.clone()),
         ExprKind::Paren(inner) => expr_name_in(inner, is_column),
-        ExprKind::Member { name, .. } => Some(name.name.clone()),
-        ExprKind::Index { index, .. } => match &index.kind {
-            ExprKind::Literal(Literal::String(s)) => Some(s.clone()),
-            _ => None,
-        },
+        // Paths join with `_`: `d.a.b` → `d_a_b`, `parse_json(s)["k"]` → `s_k`, `d.b[0]` → `d_b_0`.
+        ExprKind::Member { expr, name } => {
+            Some(format!("{}_{}", expr_name_in(expr, is_column)?, name.name))
+        }
+        ExprKind::Index { expr, index } => {
+            let key = match &index.kind {
+                ExprKind::Literal(Literal::String(s)) => s.clone(),
+                ExprKind::Literal(Literal::Long(Some(i))) => i.to_string(),
+                ExprKind::Literal(Literal::Int(Some(i))) => i.to_string(),
+                _ => return None,
+            };
+            Some(format!("{}_{key}", expr_name_in(expr, is_column)?))
+        }
         ExprKind::Call { name, args } if NAME_FROM_FIRST_ARG.contains(&name.name.as_str()) => {
             args.first().and_then(|a| expr_name_in(a, is_column))
         }

@@ -119,8 +119,15 @@ fn let_functions_and_tabular_lets() {
 
 #[test]
 fn member_access_names() {
-    let s = schema_of("datatable(d:dynamic)[] | extend tostring(d.a), d.b.c, d['x']").unwrap();
-    assert_eq!(s, "d:dynamic, a:string, c:dynamic, x:dynamic");
+    // Kusto.Language: paths join with `_`, through name-passing functions like parse_json.
+    let s = schema_of(
+        "datatable(d:dynamic, s:string)[] | extend tostring(d.a), d.b.c, d['x'], parse_json(s).k, d.b[0], todynamic(s).q.r",
+    )
+    .unwrap();
+    assert_eq!(
+        s,
+        "d:dynamic, s:string, d_a:string, d_b_c:dynamic, d_x:dynamic, s_k:dynamic, d_b_0:dynamic, s_q_r:dynamic"
+    );
 }
 
 #[test]
