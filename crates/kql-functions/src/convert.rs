@@ -84,15 +84,30 @@ pub fn to_int(c: &Const) -> Option<i32> {
         Const::Dynamic(Value::Number(n)) if !(n.is_i64() || n.is_u64()) => n.as_f64(),
         _ => None,
     };
-    match real {
-        Some(f) => {
+    let text = match c {
+        Const::String(s) => Some(s.as_str()),
+        Const::Dynamic(Value::String(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    match (real, text) {
+        (Some(f), _) => {
             if f.is_finite() {
                 Some(f as i32)
             } else {
                 None
             }
         }
-        None => to_long(c).map(|v| v as i32),
+        // text must fit an int (`toint("2147483648")` is null); hex wraps to 32 bits
+        (None, Some(t)) => {
+            let v = parse_long(t)?;
+            let t = t.trim();
+            if t.starts_with("0x") || t.starts_with("0X") {
+                u32::try_from(v).ok().map(|u| u as i32)
+            } else {
+                i32::try_from(v).ok()
+            }
+        }
+        (None, None) => to_long(c).map(|v| v as i32),
     }
 }
 

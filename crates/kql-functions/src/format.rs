@@ -137,8 +137,11 @@ pub fn parse_long(s: &str) -> Option<i64> {
         _ => (false, t),
     };
     if let Some(hex) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-        let v = u64::from_str_radix(hex, 16).ok()? as i64;
-        return Some(if neg { v.wrapping_neg() } else { v });
+        // `0xFFFFFFFFFFFFFFFF` is -1; a negative hex literal is not a number
+        if neg {
+            return None;
+        }
+        return Some(u64::from_str_radix(hex, 16).ok()? as i64);
     }
     if body.is_empty() || !body.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -283,8 +286,11 @@ fn parse_time_and_zone(c: &mut Cursor) -> Option<(i64, i64)> {
     let save = c.pos;
     c.skip_spaces();
     let rest = c.rest();
-    if rest.len() >= 2 {
-        let ampm = [rest[0].to_ascii_uppercase(), rest[1].to_ascii_uppercase()];
+    if let Some(pair) = rest.get(..2) {
+        let ampm = [
+            pair.first().map_or(0, u8::to_ascii_uppercase),
+            pair.get(1).map_or(0, u8::to_ascii_uppercase),
+        ];
         if ampm == *b"AM" || ampm == *b"PM" {
             if h == 0 || h > 12 {
                 return None;

@@ -10,6 +10,23 @@
 //! (`has`, `contains`, `=~`, `in~`, `between`, arithmetic with datetime/timespan),
 //! dynamic member/index access, conversions, scalar functions and aggregations.
 //! Arrow representations follow the one mapping in [`kql_syntax::types`].
+//!
+//! Layout:
+//! - `operators`: binary operators, unary minus, `in`, `has_any`/`has_all`, `between`,
+//!   member/index access (constant paths fused into one `dynamic_path` call);
+//! - `convert`: the KQL conversion rules (`tostring`, `tolong`, `todatetime`, ...);
+//!   [`mod@format`]: text forms of datetimes, timespans, reals, guids (and their parsers);
+//! - `scalar::{string, datetime, dynamic, math, logic, encoding, ip}`: the functions,
+//!   each family with its `NAMES`, typing and lowering; `geo`, `series`: geo and series;
+//! - `aggregate`: aggregates (DataFusion built-ins where Kusto agrees, own UDAFs else);
+//! - `udf`: the one generic scalar UDF running vectorised kernels; `strops`: term
+//!   matching and string predicates; `json`: dynamic values; `sig`: argument checks;
+//!   `registry`: real KQL functions that are not implemented (typing says `KQL4001`).
+//!
+//! Typing follows Microsoft's binder (Kusto.Language): accepted argument types, result
+//! types (`int + int` is `long`, `-int` is `long`, `iff` branches unify with dynamic
+//! adopting the other side), and the null rules of the engine (`==` with one null side
+//! is false, `!=` true; strings are never null; integer division by zero is null).
 
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::logical_expr::Expr;
@@ -19,10 +36,12 @@ use kql_syntax::{KqlType, codes};
 mod aggregate;
 mod convert;
 pub mod format;
+pub mod geo;
 mod json;
 mod operators;
 mod registry;
 mod scalar;
+pub mod series;
 mod sig;
 mod strops;
 mod udf;
@@ -135,6 +154,9 @@ pub fn function_kind(name: &str) -> Option<FnKind> {
     {
         return Some(FnKind::Aggregate);
     }
+    if geo::is_geo(name) || series::is_series(name) {
+        return Some(FnKind::Scalar);
+    }
     if scalar::family(name).is_some()
         || registry::UNSUPPORTED_SCALAR.contains(&name)
         || registry::SPECIAL_SCALAR.contains(&name)
@@ -173,6 +195,12 @@ fn not_a_function(name: &str, kind: &str) -> FnError {
 
 /// Result type of scalar function `name` over `args`.
 pub fn scalar_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnError> {
+    if geo::is_geo(name) {
+        return geo::geo_type(name, args);
+    }
+    if series::is_series(name) {
+        return series::series_type(name, args);
+    }
     match scalar::family(name) {
         Some(f) => scalar::return_type(f, name, args),
         None => Err(not_a_function(name, "function")),
@@ -195,6 +223,12 @@ pub fn lower_scalar(
     args: Vec<TypedExpr>,
     ret: KqlType,
 ) -> Result<Expr, FnError> {
+    if geo::is_geo(name) {
+        return geo::geo_lower(ctx, name, args, ret);
+    }
+    if series::is_series(name) {
+        return series::series_lower(ctx, name, args, ret);
+    }
     match scalar::family(name) {
         Some(f) => scalar::lower(f, ctx, name, args, ret),
         None => Err(not_a_function(name, "function")),

@@ -60,7 +60,8 @@ fn arith_type(op: BinaryOp, l: KqlType, r: KqlType) -> Option<KqlType> {
     match (l, r) {
         (K::Dynamic, b) if num(b) => return Some(num_result(K::Long, b)),
         (a, K::Dynamic) if num(a) => return Some(num_result(a, K::Long)),
-        (K::Dynamic, K::Dynamic) => return Some(K::Dynamic),
+        // Kusto rejects arithmetic between two dynamic values.
+        (K::Dynamic, K::Dynamic) => return None,
         _ => {}
     }
     Some(match op {
@@ -223,6 +224,15 @@ fn cmp_domain(l: KqlType, r: KqlType) -> Domain {
         (K::TimeSpan, K::TimeSpan) => Domain::TimeSpan,
         (K::Guid, K::Guid) => Domain::Guid,
         (K::DateTime, K::TimeSpan) | (K::TimeSpan, K::DateTime) => Domain::RawI64,
+        // a string compared with a typed value is converted to that type
+        (K::String, t) | (t, K::String) => match t {
+            K::DateTime => Domain::DateTime,
+            K::TimeSpan => Domain::TimeSpan,
+            K::Bool => Domain::Bool,
+            K::Int | K::Long => Domain::Long,
+            K::Real | K::Decimal => Domain::Real,
+            _ => Domain::Str,
+        },
         _ => Domain::Str,
     }
 }
@@ -890,12 +900,47 @@ pub fn lower_member(expr: TypedExpr, key: &str) -> Result<Expr, FnError> {
             ),
         ));
     }
-    Ok(call(
-        "dynamic_member",
-        dynk::member_kernel,
-        vec![(expr.expr, K::Dynamic), (lit(key), K::String)],
+    Ok(path_step(expr.expr, Value::String(key.to_string())))
+}
+
+/// `source.step` as one `dynamic_path(source, "[steps]")` call: consecutive constant
+/// steps (`d.a.b[0]`) are fused into one path, and `parse_json(text).a` reads the text
+/// directly, so each row's JSON is parsed once per path.
+fn path_step(source: Expr, step: Value) -> Expr {
+    if let Expr::ScalarFunction(sf) = &source {
+        let name = sf.func.name();
+        if name == "dynamic_path"
+            && let [inner, Expr::Literal(ScalarValue::Utf8(Some(p)), _)] = sf.args.as_slice()
+            && let Some(Value::Array(mut steps)) = crate::json::parse(p)
+        {
+            steps.push(step);
+            return path_call(inner.clone(), steps);
+        }
+        if name == "todynamic"
+            && let [inner] = sf.args.as_slice()
+            && matches!(
+                &sf.func.signature().type_signature,
+                datafusion::logical_expr::TypeSignature::Exact(t) if t.as_slice() == [DataType::Utf8]
+            )
+        {
+            // parse_json(text).step: non-JSON text is a dynamic string, which has no
+            // members or elements, so reading the text directly gives the same result
+            return path_call(inner.clone(), vec![step]);
+        }
+    }
+    path_call(source, vec![step])
+}
+
+fn path_call(source: Expr, steps: Vec<Value>) -> Expr {
+    call(
+        "dynamic_path",
+        dynk::path_kernel,
+        vec![
+            (source, K::Dynamic),
+            (lit(crate::json::to_text(&Value::Array(steps))), K::String),
+        ],
         K::Dynamic,
-    ))
+    )
 }
 
 /// `d[i]` (long index, negative from the end) or `d[s]` (string key) on a dynamic value.
@@ -905,6 +950,19 @@ pub fn lower_index(expr: TypedExpr, index: TypedExpr) -> Result<Expr, FnError> {
             codes::TYPE_MISMATCH,
             format!("index access needs a dynamic value, got {}", expr.ty),
         ));
+    }
+    // constant index or key: a fused path step
+    match (&index.constant, &index.expr) {
+        (Some(Const::Long(i)), _) => return Ok(path_step(expr.expr, Value::from(*i))),
+        (Some(Const::Int(i)), _) => return Ok(path_step(expr.expr, Value::from(*i))),
+        (Some(Const::String(k)), _) => return Ok(path_step(expr.expr, Value::String(k.clone()))),
+        (_, Expr::Literal(ScalarValue::Int64(Some(i)), _)) => {
+            return Ok(path_step(expr.expr, Value::from(*i)));
+        }
+        (_, Expr::Literal(ScalarValue::Utf8(Some(k)), _)) if index.ty == K::String => {
+            return Ok(path_step(expr.expr, Value::String(k.clone())));
+        }
+        _ => {}
     }
     match index.ty {
         K::Int | K::Long => Ok(call(

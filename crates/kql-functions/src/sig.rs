@@ -1,9 +1,10 @@
 //! Argument checking shared by the function families: arity and parameter kinds, with
 //! the error codes the binder reports (`WRONG_ARG_COUNT`, `TYPE_MISMATCH`, `BAD_ARGUMENT`).
 //!
-//! The accepted types mirror Kusto's binder: a dynamic argument is accepted wherever a
-//! scalar is expected (it is converted at run time), string parameters accept string or
-//! dynamic, numeric parameters accept int/long/real/decimal (and dynamic).
+//! The accepted types mirror Kusto's binder (checked against Microsoft's Kusto.Language):
+//! string parameters accept string or dynamic, numeric parameters int/long/real/decimal,
+//! datetime/timespan/bool parameters only their type; some functions take any value and
+//! convert it (`tolower(123)`), which their signatures say with `P::Any`.
 
 use kql_syntax::{KqlType, codes};
 
@@ -14,6 +15,8 @@ use crate::{ArgType, Const, FnError};
 pub(crate) enum P {
     /// Anything.
     Any,
+    /// Any scalar type (not dynamic).
+    Scalar,
     /// string or dynamic.
     Str,
     /// int, long, real, decimal or dynamic.
@@ -35,18 +38,16 @@ pub(crate) enum P {
 impl P {
     pub(crate) fn accepts(self, t: KqlType) -> bool {
         use KqlType as K;
-        if t == K::Dynamic {
-            return true;
-        }
         match self {
             P::Any => true,
-            P::Str => matches!(t, K::String),
+            P::Scalar => t != K::Dynamic,
+            P::Str => matches!(t, K::String | K::Dynamic),
             P::Num => t.is_numeric(),
             P::Int => t.is_integer(),
             P::Bool => t == K::Bool,
             P::DateTime => t == K::DateTime,
             P::TimeSpan => t == K::TimeSpan,
-            P::Dyn => false,
+            P::Dyn => t == K::Dynamic,
             P::Orderable => t.is_numeric() || matches!(t, K::DateTime | K::TimeSpan),
         }
     }
@@ -54,6 +55,7 @@ impl P {
     fn describe(self) -> &'static str {
         match self {
             P::Any => "any",
+            P::Scalar => "a scalar (not dynamic)",
             P::Str => "string",
             P::Num => "a number",
             P::Int => "an integer",
@@ -160,6 +162,26 @@ pub(crate) fn const_type(args: &[ArgType], i: usize) -> Option<KqlType> {
 /// The common type of branch values (`iff`, `case`): dynamic branches (and `dynamic(null)`)
 /// adopt the other branches' type; equal types stay; numbers widen
 /// (int < long < real < decimal); anything else mixes to dynamic. Mirrors Kusto's binder.
+/// Kusto does not unify whole numbers with reals in `iff`/`case`/`coalesce` values
+/// (`iff(c, 1, 2.0)` is an error; `int` with `long` is fine).
+pub(crate) fn no_integer_real_mix(name: &str, types: &[KqlType]) -> Result<(), FnError> {
+    let integer = types
+        .iter()
+        .any(|t| matches!(t, KqlType::Int | KqlType::Long));
+    let real = types
+        .iter()
+        .any(|t| matches!(t, KqlType::Real | KqlType::Decimal));
+    if integer && real {
+        return Err(FnError::new(
+            codes::TYPE_MISMATCH,
+            format!(
+                "function '{name}' needs values of one type: got whole numbers and reals (convert with toreal() or tolong())"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn branch_type(types: &[KqlType]) -> KqlType {
     let mut out: Option<KqlType> = None;
     for &t in types {

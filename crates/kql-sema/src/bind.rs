@@ -951,6 +951,7 @@ impl<'a> Binder<'a> {
         let mut fields = Vec::new();
         let mut col = Collector::default();
         for (i, item) in items.iter().enumerate() {
+            check_assignable(&item.names)?;
             let e = self.bind_scalar(&item.expr, env, &Scope::empty(), &mut col)?;
             let name = match item.names.first() {
                 Some(n) => n.name.clone(),
@@ -1096,6 +1097,7 @@ impl<'a> Binder<'a> {
             }
             OperatorKind::Sort { keys, .. } => {
                 let keys = self.bind_sort_keys(&input, keys, env)?;
+                no_dynamic_sort_keys(&keys)?;
                 let s = Arc::clone(&input.schema);
                 Ok(Rel {
                     kind: RelKind::Sort {
@@ -1153,6 +1155,12 @@ impl<'a> Binder<'a> {
                         .collect();
                     self.bind_project(input, &named, env, span)?
                 };
+                if let Some(f) = projected.schema.iter().find(|f| f.ty == KqlType::Dynamic) {
+                    return Err(dynamic_not_allowed(
+                        span,
+                        &format!("a distinct column ('{}')", f.name),
+                    ));
+                }
                 let s = Arc::clone(&projected.schema);
                 Ok(Rel {
                     kind: RelKind::Distinct {
@@ -1427,13 +1435,18 @@ impl<'a> Binder<'a> {
             input
         };
         let mut auto = 0usize;
-        for item in items {
+        // Every item sees the input's columns only, never the ones defined before it in the
+        // same operator (Kusto rejects `extend a = 1, b = a`). An item that replaces an input
+        // column a later item may still read is computed under a temporary name first.
+        let base = Arc::clone(&rel.schema);
+        let mut replaced: Vec<(String, String)> = Vec::new();
+        for (idx, item) in items.iter().enumerate() {
             check_assignable(&item.names)?;
             let mut col = Collector {
                 windows_allowed: true,
                 ..Default::default()
             };
-            let e = self.bind_scalar(&item.expr, env, &Scope::of(&rel.schema), &mut col)?;
+            let e = self.bind_scalar(&item.expr, env, &Scope::of(&base), &mut col)?;
             let names: Vec<String> = if item.names.is_empty() {
                 vec![
                     match expr_name_in(&item.expr, &|n| rel.schema.iter().any(|f| f.name == n)) {
@@ -1459,7 +1472,38 @@ impl<'a> Binder<'a> {
                 require_serialized(&rel, item.span)?;
                 rel = self.add_windows(rel, std::mem::take(&mut col.windows), span);
             }
-            rel = extend_one(rel, &names[0], e, span);
+            if idx + 1 < items.len() && base.iter().any(|f| f.name == names[0]) {
+                let tmp = format!("__kql_x{idx}");
+                rel = extend_one(rel, &tmp, e, span);
+                replaced.push((names[0].clone(), tmp));
+            } else {
+                rel = extend_one(rel, &names[0], e, span);
+            }
+        }
+        if !replaced.is_empty() {
+            let mut fields = Vec::new();
+            let mut exprs = Vec::new();
+            for f in rel.schema.iter() {
+                if replaced.iter().any(|(_, t)| *t == f.name) {
+                    continue;
+                }
+                let source = replaced
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| *n == f.name)
+                    .and_then(|(_, t)| rel.schema.iter().find(|g| g.name == *t))
+                    .unwrap_or(f);
+                fields.push(Field::new(&f.name, source.ty));
+                exprs.push(ScalarExpr::column(&source.name, source.ty, span));
+            }
+            rel = Rel {
+                kind: RelKind::Project {
+                    input: Box::new(rel),
+                    exprs,
+                },
+                schema: schema(fields),
+                span,
+            };
         }
         Ok(drop_hidden(rel, span))
     }
@@ -1568,7 +1612,11 @@ impl<'a> Binder<'a> {
         let mut group_fields: Vec<Field> = Vec::new();
         let mut auto = 0usize;
         for item in by {
+            check_assignable(&item.names)?;
             let e = self.bind_scalar(&item.expr, env, &scope, &mut Collector::default())?;
+            if e.ty == KqlType::Dynamic {
+                return Err(dynamic_not_allowed(item.expr.span, "a summarize group key"));
+            }
             let name = match item.names.first() {
                 Some(n) => n.name.clone(),
                 None => {
@@ -2158,7 +2206,9 @@ impl<'a> Binder<'a> {
                         asc: true,
                         nulls_first: true,
                     }];
-                    k.extend(self.bind_sort_keys(&sub, keys, env)?);
+                    let user_keys = self.bind_sort_keys(&sub, keys, env)?;
+                    no_dynamic_sort_keys(&user_keys)?;
+                    k.extend(user_keys);
                     let s2 = Arc::clone(&sub.schema);
                     Rel {
                         kind: RelKind::Sort {
@@ -2191,7 +2241,19 @@ impl<'a> Binder<'a> {
         span: Span,
     ) -> BResult<Rel> {
         const RID: &str = "__kql_rid";
-        // base = input + row id
+        // base = input + row id. The input is planned twice (the expanded side and the row
+        // side joined back by row id), so the numbering must not depend on the order rows
+        // arrive in: number them in the order of all their columns. Identical rows may swap
+        // ids, which cannot change the result.
+        let order_by: Vec<SortKey> = input
+            .schema
+            .iter()
+            .map(|f| SortKey {
+                expr: ScalarExpr::column(&f.name, f.ty, span),
+                asc: true,
+                nulls_first: true,
+            })
+            .collect();
         let base = self.add_windows(
             input,
             vec![(
@@ -2199,7 +2261,7 @@ impl<'a> Binder<'a> {
                 WindowExpr::RowNumber {
                     start: 1,
                     partition_by: vec![],
-                    order_by: vec![],
+                    order_by,
                 },
             )],
             span,
@@ -2316,7 +2378,11 @@ impl<'a> Binder<'a> {
         let mut fields: Vec<Field> = Vec::new();
         let mut auto = 0usize;
         for item in by {
+            check_assignable(&item.names)?;
             let e = self.bind_scalar(&item.expr, env, &scope, &mut Collector::default())?;
+            if e.ty == KqlType::Dynamic {
+                return Err(dynamic_not_allowed(item.expr.span, "a summarize group key"));
+            }
             let name = match item.names.first() {
                 Some(n) => n.name.clone(),
                 None => expr_name_in(&item.expr, &is_col).unwrap_or_else(|| {
@@ -3009,6 +3075,13 @@ impl<'a> Binder<'a> {
                 ast::ParsePart::Wildcard => pattern.push_str(if regex_mode { ".*" } else { ".*?" }),
                 ast::ParsePart::Column { name, ty } => {
                     check_assignable(std::slice::from_ref(name))?;
+                    if i > 0 && !matches!(parts[i - 1], ast::ParsePart::Literal(_)) {
+                        return Err(err(
+                            codes::BAD_ARGUMENT,
+                            "in a parse pattern, a column name must follow a string literal",
+                            name.span,
+                        ));
+                    }
                     let t = match ty {
                         Some(t) => t.ty.ok_or_else(|| {
                             err(
@@ -4118,13 +4191,99 @@ fn rewrite_search(e: &Expr, columns: &[String], case_sensitive: bool) -> Expr {
 }
 
 /// Names KQL reserves: they cannot name a column without brackets (`['first']`).
+/// The list is Kusto.Language's (checked name by name against the reference binder).
 const RESERVED_NAMES: &[&str] = &[
-    "first", "last", "where", "true", "false", "asc", "desc", "has", "contains", "and", "or",
+    "first",
+    "last",
+    "where",
+    "true",
+    "false",
+    "asc",
+    "desc",
+    "has",
+    "contains",
+    "and",
+    "or",
+    "to",
+    "missing",
+    "by",
+    "of",
+    "in",
+    "kind",
+    "title",
+    "between",
+    "set",
+    "dynamic",
+    "int",
+    "long",
+    "real",
+    "string",
+    "datetime",
+    "timespan",
+    "decimal",
+    "int32",
+    "int64",
+    "uint8",
+    "float",
+    "double",
+    "date",
+    "time",
+    "boolean",
+    "project",
+    "union",
+    "as",
+    "like",
+    "withsource",
+    "with_source",
+    "materialize",
+    "toscalar",
+    "find",
+    "search",
+    "invoke",
+    "sample",
+    "with_itemindex",
+    "isfuzzy",
+    "bagexpansion",
+    "decodeblocks",
+    "datatable",
+    "externaldata",
+    "external_data",
+    "contains_cs",
+    "has_cs",
+    "hasprefix",
+    "hassuffix",
+    "hasprefix_cs",
+    "hassuffix_cs",
+    "has_all",
+    "has_any",
+    "startswith",
+    "endswith",
+    "startswith_cs",
+    "endswith_cs",
+    "notcontains",
+    "notlike",
 ];
+
+fn dynamic_not_allowed(span: Span, what: &str) -> Diagnostic {
+    err(
+        codes::TYPE_MISMATCH,
+        format!("a dynamic value cannot be {what}; convert it first (tostring(), tolong(), ...)"),
+        span,
+    )
+}
+
+fn no_dynamic_sort_keys(keys: &[SortKey]) -> Result<(), Diagnostic> {
+    match keys.iter().find(|k| k.expr.ty == KqlType::Dynamic) {
+        Some(k) => Err(dynamic_not_allowed(k.expr.span, "a sort key")),
+        None => Ok(()),
+    }
+}
 
 fn check_assignable(names: &[ast::Ident]) -> Result<(), Diagnostic> {
     for n in names {
-        if RESERVED_NAMES.contains(&n.name.as_str()) && !n.name.is_empty() {
+        // `['time']` is written with brackets: its span is longer than the name.
+        let bracketed = n.span.end.saturating_sub(n.span.start) != n.name.len();
+        if !bracketed && RESERVED_NAMES.contains(&n.name.as_str()) {
             return Err(err(
                 codes::UNEXPECTED_TOKEN,
                 format!(

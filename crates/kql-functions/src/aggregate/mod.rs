@@ -107,19 +107,28 @@ pub(crate) fn return_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnErr
     let t0 = args.first().map(|a| a.ty).unwrap_or(K::Long);
     Ok(match name {
         "count" => {
-            check(name, args, 0, &[P::Any])?;
+            // `count()`; `count(pred)` is accepted by Kusto and counts the rows where true.
+            check(name, args, 0, &[P::Bool])?;
             K::Long
         }
         "countif" => {
             check(name, args, 1, &[P::Bool])?;
             K::Long
         }
-        "dcount" | "count_distinct" => {
-            check(name, args, 1, &[P::Any, P::Int])?;
+        "dcount" => {
+            check(name, args, 1, &[P::Any, P::Scalar])?;
             K::Long
         }
-        "dcountif" | "count_distinctif" => {
-            check(name, args, 2, &[P::Any, P::Bool, P::Int])?;
+        "count_distinct" => {
+            check(name, args, 1, &[P::Scalar])?;
+            K::Long
+        }
+        "dcountif" => {
+            check(name, args, 2, &[P::Any, P::Bool, P::Scalar])?;
+            K::Long
+        }
+        "count_distinctif" => {
+            check(name, args, 2, &[P::Scalar, P::Bool])?;
             K::Long
         }
         "sum" | "sumif" => {
@@ -170,7 +179,11 @@ pub(crate) fn return_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnErr
             check(name, args, 2, &[P::Num, P::Bool])?;
             K::Real
         }
-        "make_set" | "makeset" | "make_list" | "makelist" | "make_list_with_nulls" | "make_bag" => {
+        "make_list_with_nulls" => {
+            check(name, args, 1, &[P::Any])?;
+            K::Dynamic
+        }
+        "make_set" | "makeset" | "make_list" | "makelist" | "make_bag" => {
             check(name, args, 1, &[P::Any, P::Int])?;
             check_size(name, args, 1)?;
             if name == "make_bag" && t0 != K::Dynamic {
@@ -282,7 +295,7 @@ pub(crate) fn lower(
     Ok(match name {
         "count" => match it.next() {
             None => agg(count_udaf(), vec![lit(1i64)], false, None),
-            Some(x) => agg(count_udaf(), vec![x.expr], false, None),
+            Some(p) => agg(count_udaf(), vec![lit(1i64)], false, Some(pred(p))),
         },
         "countif" => {
             let p = pred(take(&mut it, name)?);

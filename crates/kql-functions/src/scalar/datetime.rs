@@ -39,8 +39,6 @@ pub(crate) const NAMES: &[&str] = &[
     "dayofmonth",
     "dayofyear",
     "hourofday",
-    "minuteofhour",
-    "secondofminute",
     "weekofyear",
     "week_of_year",
     "dayofweek",
@@ -61,6 +59,9 @@ pub(crate) const NAMES: &[&str] = &[
     "format_datetime",
     "format_timespan",
     "ingestion_time",
+    "datetime_utc_to_local",
+    "datetime_local_to_utc",
+    "datetime_list_timezones",
 ];
 
 pub(crate) fn return_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnError> {
@@ -107,7 +108,7 @@ pub(crate) fn return_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnErr
                 name,
                 args,
                 3,
-                &[P::Int, P::Int, P::Int, P::Int, P::Int, P::Num],
+                &[P::Num, P::Num, P::Num, P::Num, P::Num, P::Num],
             )?;
             K::DateTime
         }
@@ -124,15 +125,29 @@ pub(crate) fn return_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnErr
         }
         "format_datetime" => {
             check(name, args, 2, &[P::DateTime, P::Str])?;
+            if let Some(f) = sig::const_str(args, 1) {
+                validate_format(name, f, false)?;
+            }
             K::String
         }
         "format_timespan" => {
             check(name, args, 2, &[P::TimeSpan, P::Str])?;
+            if let Some(f) = sig::const_str(args, 1) {
+                validate_format(name, f, true)?;
+            }
             K::String
         }
         "ingestion_time" => {
             check(name, args, 0, &[])?;
             K::DateTime
+        }
+        "datetime_utc_to_local" | "datetime_local_to_utc" => {
+            check(name, args, 2, &[P::DateTime, P::Str])?;
+            K::DateTime
+        }
+        "datetime_list_timezones" => {
+            check(name, args, 0, &[])?;
+            K::Dynamic
         }
         _ => return Err(FnError::unsupported(format!("function {name}()"))),
     })
@@ -387,6 +402,23 @@ pub(crate) fn lower(
             )
         }
         "ingestion_time" => lit(ScalarValue::TimestampNanosecond(None, None)),
+        "datetime_utc_to_local" | "datetime_local_to_utc" => {
+            let t = dt(take(&mut it, name)?);
+            let tz = (as_str(take(&mut it, name)?), K::String);
+            let k: crate::udf::Kernel = if name == "datetime_utc_to_local" {
+                tz_kernel::<true>
+            } else {
+                tz_kernel::<false>
+            };
+            call(name_of(name), k, vec![t, tz], K::DateTime)
+        }
+        "datetime_list_timezones" => {
+            let names: Vec<serde_json::Value> = chrono_tz::TZ_VARIANTS
+                .iter()
+                .map(|z| serde_json::Value::String(z.name().to_string()))
+                .collect();
+            lit(crate::json::to_text(&serde_json::Value::Array(names)))
+        }
         _ => return Err(FnError::unsupported(format!("function {name}()"))),
     })
 }
@@ -406,7 +438,7 @@ fn date_ns(d: NaiveDate) -> Option<i64> {
 }
 
 fn add_months(d: NaiveDateTime, months: i64) -> Option<NaiveDateTime> {
-    let total = i64::from(d.year()) * 12 + i64::from(d.month0()) + months;
+    let total = (i64::from(d.year()) * 12 + i64::from(d.month0())).checked_add(months)?;
     let year = i32::try_from(total.div_euclid(12)).ok()?;
     let month = u32::try_from(total.rem_euclid(12)).ok()? + 1;
     let mut day = d.day();
@@ -468,7 +500,11 @@ fn startof_kernel<const UNIT: u8, const END: bool>(a: &Args) -> Result<ArrayRef>
                 k,
             )?
             .date(),
-            _ => NaiveDate::from_ymd_opt(i32::try_from(i64::from(d.year()) + k).ok()?, 1, 1)?,
+            _ => NaiveDate::from_ymd_opt(
+                i32::try_from(i64::from(d.year()).checked_add(k)?).ok()?,
+                1,
+                1,
+            )?,
         };
         let s = date_ns(start)?;
         if !END {
@@ -478,7 +514,7 @@ fn startof_kernel<const UNIT: u8, const END: bool>(a: &Args) -> Result<ArrayRef>
             0 => start.checked_add_signed(Duration::days(1))?,
             1 => start.checked_add_signed(Duration::days(7))?,
             2 => add_months(start.and_hms_opt(0, 0, 0)?, 1)?.date(),
-            _ => NaiveDate::from_ymd_opt(start.year() + 1, 1, 1)?,
+            _ => NaiveDate::from_ymd_opt(start.year().checked_add(1)?, 1, 1)?,
         };
         date_ns(next)?.checked_sub(NANOS_PER_TICK)
     }))
@@ -624,6 +660,46 @@ fn unixtime_kernel(a: &Args) -> Result<ArrayRef> {
     }))
 }
 
+/// UTC → local time in a time zone (`TO_LOCAL`), or local → UTC. A local time in a
+/// daylight-saving gap takes the offset after the transition; an ambiguous one the
+/// earlier instant. Unknown zones give null.
+fn convert_tz(ns: i64, zone: &str, to_local: bool) -> Option<i64> {
+    use chrono::{LocalResult, Offset, TimeZone};
+    let tz: chrono_tz::Tz = zone.trim().parse().ok()?;
+    let sub = ns.rem_euclid(NANOS_PER_SEC);
+    let naive_secs = naive(ns - sub);
+    let offset_secs = if to_local {
+        i64::from(
+            tz.offset_from_utc_datetime(&naive_secs)
+                .fix()
+                .local_minus_utc(),
+        )
+    } else {
+        let off = match tz.offset_from_local_datetime(&naive_secs) {
+            LocalResult::Single(o) => o.fix(),
+            LocalResult::Ambiguous(a, b) => {
+                let (fa, fb) = (a.fix(), b.fix());
+                if fa.local_minus_utc() >= fb.local_minus_utc() {
+                    fa
+                } else {
+                    fb
+                }
+            }
+            LocalResult::None => tz.offset_from_utc_datetime(&naive_secs).fix(),
+        };
+        -i64::from(off.local_minus_utc())
+    };
+    ns.checked_add(offset_secs.checked_mul(NANOS_PER_SEC)?)
+}
+
+fn tz_kernel<const TO_LOCAL: bool>(a: &Args) -> Result<ArrayRef> {
+    let t = a.ts(0)?;
+    let z = a.str(1)?;
+    Ok(build_ts(a.rows, |i| {
+        convert_tz(t.get(i)?, z.get(i), TO_LOCAL)
+    }))
+}
+
 /// Splits a format into runs of one repeated letter (or a literal).
 fn format_tokens(fmt: &str) -> Vec<(char, usize)> {
     let mut out: Vec<(char, usize)> = Vec::new();
@@ -755,6 +831,29 @@ fn format_timespan_kernel(a: &Args) -> Result<ArrayRef> {
             None => String::new(),
         }))
     }))
+}
+
+/// Checks a constant `format_datetime`/`format_timespan` format: only the documented
+/// element letters (`d f F h H m M s y t` for datetimes, `d f F h H m s` for timespans; longer
+/// runs split into elements, as Kusto does: `dddd` is `dd` twice) and delimiters
+/// (`space / - : , . _ [ ]`). Anything else (`T`, `%`, `c`, quotes, backslashes) is an error.
+fn validate_format(name: &str, format: &str, timespan: bool) -> Result<(), FnError> {
+    for c in format.chars() {
+        let ok = match c {
+            ' ' | '/' | '-' | ':' | ',' | '.' | '_' | '[' | ']' => true,
+            'd' | 'f' | 'F' | 'h' | 'H' | 'm' | 's' => true,
+            'M' | 'y' | 't' => !timespan,
+            _ => false,
+        };
+        if !ok {
+            return Err(sig::bad_arg(
+                name,
+                1,
+                format!("'{c}' is not a supported format element or delimiter"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

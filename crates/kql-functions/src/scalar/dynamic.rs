@@ -28,7 +28,6 @@ pub(crate) const NAMES: &[&str] = &[
     "parse_json",
     "parsejson",
     "todynamic",
-    "todynamic_value",
     "array_length",
     "array_concat",
     "array_slice",
@@ -70,8 +69,8 @@ pub(crate) const NAMES: &[&str] = &[
 
 pub(crate) fn return_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnError> {
     Ok(match name {
-        "parse_json" | "parsejson" | "todynamic" | "todynamic_value" => {
-            check(name, args, 1, &[P::Any])?;
+        "parse_json" | "parsejson" | "todynamic" => {
+            check(name, args, 1, &[P::Str])?;
             K::Dynamic
         }
         "array_length" => {
@@ -130,7 +129,7 @@ pub(crate) fn return_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnErr
             K::Bool
         }
         "pack" | "bag_pack" | "pack_dictionary" => {
-            if !args.len().is_multiple_of(2) {
+            if args.is_empty() || !args.len().is_multiple_of(2) {
                 return Err(FnError::new(
                     kql_syntax::codes::WRONG_ARG_COUNT,
                     format!(
@@ -179,7 +178,7 @@ pub(crate) fn return_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnErr
             K::Dynamic
         }
         "strcat_array" | "array_strcat" => {
-            check(name, args, 2, &[P::Dyn, P::Str])?;
+            check(name, args, 2, &[P::Dyn, P::Any])?;
             K::String
         }
         "extract_json" | "extractjson" => {
@@ -192,11 +191,18 @@ pub(crate) fn return_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnErr
             }
         }
         "dynamic_to_json" => {
-            check(name, args, 1, &[P::Dyn])?;
+            check(name, args, 1, &[P::Any])?;
             K::String
         }
         "repeat" => {
             check(name, args, 2, &[P::Any, P::Int])?;
+            if args[0].ty == K::Dynamic {
+                return Err(sig::bad_arg(
+                    name,
+                    0,
+                    "expected a scalar value, got dynamic",
+                ));
+            }
             K::Dynamic
         }
         "jaccard_index" => {
@@ -237,7 +243,6 @@ pub(crate) fn lower(
             let a = nth(&mut it, name)?;
             typed_to(a, K::Dynamic)
         }
-        "todynamic_value" => to_dynamic_value(nth(&mut it, name)?),
         "array_length" => call(
             name_of(name),
             array_length_kernel,
@@ -538,6 +543,39 @@ fn as_array(v: Option<Value>) -> Option<Vec<Value>> {
 
 // ---- operator kernels --------------------------------------------------------------
 
+/// `dynamic_path(source, steps)`: follows a JSON array of steps (strings are keys, numbers
+/// are indexes, negative from the end). The source may also be the text given to
+/// `parse_json`: text that is not JSON is a dynamic string, which has no members.
+pub(crate) fn path_kernel(a: &Args) -> Result<ArrayRef> {
+    let d = a.str(0)?;
+    let p = a.str(1)?;
+    let fixed: Option<Vec<Value>> = if a.is_const(1) {
+        as_array(parse_at(&p, 0))
+    } else {
+        None
+    };
+    Ok(build_str(a.rows, |i| {
+        let owned;
+        let steps: &Vec<Value> = match &fixed {
+            Some(f) => f,
+            None => {
+                owned = as_array(parse_at(&p, i))?;
+                &owned
+            }
+        };
+        let root = parse_at(&d, i)?;
+        let mut cur = &root;
+        for st in steps {
+            cur = match st {
+                Value::String(k) => json::member(cur, k)?,
+                Value::Number(n) => json::index(cur, n.as_i64()?)?,
+                _ => return None,
+            };
+        }
+        out(Some(cur.clone()))
+    }))
+}
+
 /// `d.key` / `d["key"]`.
 pub(crate) fn member_kernel(a: &Args) -> Result<ArrayRef> {
     let d = a.str(0)?;
@@ -764,7 +802,7 @@ fn array_index_of_kernel(a: &Args) -> Result<ArrayRef> {
         let end = if length < 0 {
             len
         } else {
-            (start + length).min(len)
+            start.saturating_add(length).min(len)
         };
         let occurrence = oc.get(i).unwrap_or(1).max(1);
         let mut found = 0;
@@ -873,10 +911,10 @@ fn array_shift_kernel<const OP: u8>(a: &Args) -> Result<ArrayRef> {
         let result: Vec<Value> = match OP {
             0 | 1 => {
                 // shift left by k (negative k shifts right)
-                let shift = if OP == 0 { k } else { -k };
+                let shift = if OP == 0 { k } else { k.checked_neg()? };
                 (0..len as i64)
                     .map(|p| {
-                        let src = p + shift;
+                        let src = p.saturating_add(shift);
                         if src >= 0 && src < len as i64 {
                             arr.get(src as usize).cloned().unwrap_or(Value::Null)
                         } else {
@@ -886,7 +924,7 @@ fn array_shift_kernel<const OP: u8>(a: &Args) -> Result<ArrayRef> {
                     .collect()
             }
             _ => {
-                let shift = if OP == 2 { k } else { -k };
+                let shift = if OP == 2 { k } else { k.checked_neg()? };
                 let m = shift.rem_euclid(len as i64) as usize;
                 arr.iter().cycle().skip(m).take(len).cloned().collect()
             }

@@ -73,7 +73,8 @@ pub(crate) fn return_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnErr
         | "parseurl"
         | "parse_urlquery"
         | "parse_path"
-        | "parse_csv" => {
+        | "parse_csv"
+        | "parse_xml" => {
             check(name, args, 1, &[P::Str])?;
             K::Dynamic
         }
@@ -87,14 +88,20 @@ pub(crate) fn return_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnErr
         }
         "base64_encode_fromguid" => {
             check(name, args, 1, &[P::Any])?;
+            if let Some(a) = args.first()
+                && a.ty != K::Guid
+                && a.ty != K::String
+            {
+                return Err(sig::type_error(name, 0, "guid", a.ty));
+            }
             K::String
         }
         "hash_md5" | "hash_sha1" | "hash_sha256" => {
-            check(name, args, 1, &[P::Any])?;
+            check(name, args, 1, &[P::Scalar])?;
             K::String
         }
         "hash" | "hash_xxhash64" => {
-            check(name, args, 1, &[P::Any, P::Int])?;
+            check(name, args, 1, &[P::Scalar, P::Int])?;
             K::Long
         }
         "format_bytes" => {
@@ -102,7 +109,7 @@ pub(crate) fn return_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnErr
             K::String
         }
         "parse_command_line" => {
-            check(name, args, 2, &[P::Str, P::Str])?;
+            check(name, args, 2, &[P::Any, P::Str])?;
             if let Some(kind) = sig::const_str(args, 1)
                 && !kind.eq_ignore_ascii_case("windows")
             {

@@ -73,7 +73,7 @@ pub(crate) fn return_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnErr
         | "ipv6_is_in_any_range"
         | "has_any_ipv4"
         | "has_any_ipv4_prefix" => {
-            check_variadic(name, args, 2, None, P::Any)?;
+            check_variadic(name, args, 2, None, P::Str)?;
             K::Bool
         }
         "ipv4_is_match" | "ipv6_is_match" => {

@@ -58,6 +58,7 @@ pub(crate) fn return_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnErr
         "iff" | "iif" => {
             check(name, args, 3, &[P::Bool, P::Any, P::Any])?;
             let types: Vec<KqlType> = args.iter().skip(1).map(|a| a.ty).collect();
+            sig::no_integer_real_mix(name, &types)?;
             sig::branch_type(&types)
         }
         "case" => {
@@ -81,11 +82,13 @@ pub(crate) fn return_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnErr
                     values.push(a.ty);
                 }
             }
+            sig::no_integer_real_mix(name, &values)?;
             sig::branch_type(&values)
         }
         "coalesce" => {
             check_variadic(name, args, 2, Some(64), P::Any)?;
             let types: Vec<KqlType> = args.iter().map(|a| a.ty).collect();
+            sig::no_integer_real_mix(name, &types)?;
             sig::strict_common_type(&types).ok_or_else(|| {
                 FnError::new(
                     codes::TYPE_MISMATCH,
@@ -116,7 +119,15 @@ pub(crate) fn return_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnErr
         "tobool" | "toboolean" => conv(name, args, K::Bool)?,
         "todatetime" => conv(name, args, K::DateTime)?,
         "totimespan" => conv(name, args, K::TimeSpan)?,
-        "toguid" => conv(name, args, K::Guid)?,
+        "toguid" => {
+            check(name, args, 1, &[P::Any])?;
+            if let Some(a) = args.first()
+                && !matches!(a.ty, K::String | K::Dynamic | K::Guid)
+            {
+                return Err(sig::type_error(name, 0, "string", a.ty));
+            }
+            K::Guid
+        }
         "new_guid" => {
             check(name, args, 0, &[])?;
             K::Guid

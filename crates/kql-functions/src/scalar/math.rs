@@ -127,7 +127,7 @@ pub(crate) fn return_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnErr
             K::Bool
         }
         "rand" => {
-            check(name, args, 0, &[P::Num])?;
+            check(name, args, 0, &[P::Int])?;
             K::Real
         }
         "binary_and" | "binary_or" | "binary_xor" | "binary_shift_left" | "binary_shift_right" => {
@@ -140,10 +140,13 @@ pub(crate) fn return_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnErr
         }
         "tohex" => {
             check(name, args, 1, &[P::Int, P::Int])?;
+            if args.first().is_some_and(|a| a.ty == K::Dynamic) {
+                return Err(sig::type_error(name, 0, "an integer", K::Dynamic));
+            }
             K::String
         }
         "min_of" | "max_of" => {
-            check_variadic(name, args, 1, Some(64), P::Any)?;
+            check_variadic(name, args, 2, Some(64), P::Scalar)?;
             let types: Vec<KqlType> = args
                 .iter()
                 .map(|a| a.ty)
@@ -176,7 +179,12 @@ pub(crate) fn return_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnErr
                     }
                     K::DateTime
                 }
-                Some(K::TimeSpan) => K::TimeSpan,
+                Some(K::TimeSpan) => {
+                    if size != K::TimeSpan {
+                        return Err(sig::type_error(name, 1, "timespan", size));
+                    }
+                    K::TimeSpan
+                }
                 Some(K::Dynamic) => {
                     return Err(sig::type_error(
                         name,
@@ -189,9 +197,13 @@ pub(crate) fn return_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnErr
                     if !(size.is_numeric() || size == K::Dynamic) {
                         return Err(sig::type_error(name, 1, "a number", size));
                     }
+                    let fixed = args.get(2).map(|a| a.ty).unwrap_or(K::Long);
+                    if !fixed.is_numeric() {
+                        return Err(sig::type_error(name, 2, "a number", fixed));
+                    }
                     num_result(
-                        if t == K::Int { K::Long } else { t },
-                        if size == K::Dynamic { K::Long } else { size },
+                        num_result(if t == K::Int { K::Long } else { t }, size),
+                        fixed,
                     )
                 }
                 None => K::Long,
@@ -565,6 +577,13 @@ fn f64_pred<const OP: u8>(a: &Args) -> Result<ArrayRef> {
 
 fn i64_unary<const OP: u8>(a: &Args) -> Result<ArrayRef> {
     let x = a.i64(0)?;
+    // Kusto (.NET `Math.Abs`) fails the query on abs(long.MinValue) rather than wrap.
+    if OP == 0 && (0..a.rows).any(|i| x.get(i) == Some(i64::MIN)) {
+        return Err(datafusion::error::DataFusionError::Execution(
+            "abs(): arithmetic overflow (the absolute value of -9223372036854775808 is not a long)"
+                .into(),
+        ));
+    }
     Ok(build_i64(a.rows, |i| {
         let v = x.get(i)?;
         Some(match OP {
@@ -644,7 +663,7 @@ fn round_i64_kernel(a: &Args) -> Result<ArrayRef> {
         if digits >= 0 {
             return Some(v);
         }
-        let p = 10i64.checked_pow(u32::try_from(-digits).ok()?)?;
+        let p = 10i64.checked_pow(u32::try_from(digits.checked_neg()?).ok()?)?;
         let q = v / p;
         let r = v % p;
         let q = if r.abs() * 2 >= p { q + v.signum() } else { q };

@@ -40,7 +40,6 @@ pub(crate) const NAMES: &[&str] = &[
     "strcat_delim",
     "substring",
     "indexof",
-    "indexof_regex",
     "trim",
     "trim_start",
     "trim_end",
@@ -78,7 +77,7 @@ pub(crate) fn return_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnErr
             K::String
         }
         "strcat_delim" => {
-            check_variadic(name, args, 2, Some(65), P::Any)?;
+            check_variadic(name, args, 3, Some(65), P::Any)?;
             K::String
         }
         "substring" => {
@@ -89,12 +88,8 @@ pub(crate) fn return_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnErr
             check(name, args, 2, &[P::Any, P::Any, P::Int, P::Int, P::Int])?;
             K::Long
         }
-        "indexof_regex" => {
-            check(name, args, 2, &[P::Str, P::Str, P::Int, P::Int, P::Int])?;
-            K::Long
-        }
         "trim" | "trim_start" | "trim_end" => {
-            check(name, args, 2, &[P::Str, P::Any])?;
+            check(name, args, 2, &[P::Str, P::Str])?;
             K::String
         }
         "replace_string" | "replace_regex" | "replace" => {
@@ -102,7 +97,7 @@ pub(crate) fn return_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnErr
             K::String
         }
         "extract" => {
-            check(name, args, 3, &[P::Str, P::Int, P::Any, P::Any])?;
+            check(name, args, 3, &[P::Str, P::Int, P::Str, P::Any])?;
             if args.len() == 4 {
                 sig::const_type(args, 3)
                     .ok_or_else(|| sig::bad_arg(name, 3, "expected typeof(T)"))?
@@ -115,6 +110,16 @@ pub(crate) fn return_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnErr
                 check(name, args, 3, &[P::Str, P::Dyn, P::Str])?;
             } else {
                 check(name, args, 2, &[P::Str, P::Str])?;
+            }
+            if let Some(pattern) = sig::const_str(args, 0)
+                && let Ok(re) = Regex::new(pattern)
+                && !(2..=17).contains(&re.captures_len())
+            {
+                return Err(sig::bad_arg(
+                    name,
+                    0,
+                    "the regular expression must have between 1 and 16 capture groups",
+                ));
             }
             K::Dynamic
         }
@@ -133,28 +138,38 @@ pub(crate) fn return_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnErr
             K::Long
         }
         "split" => {
-            check(name, args, 2, &[P::Str, P::Str, P::Int])?;
+            check(name, args, 2, &[P::Any, P::Str, P::Int])?;
             K::Dynamic
         }
         "strrep" => {
-            check(name, args, 2, &[P::Any, P::Int, P::Str])?;
+            check(name, args, 2, &[P::Any, P::Int, P::Any])?;
             K::String
         }
         "isascii" | "isutf8" => {
-            check(name, args, 1, &[P::Str])?;
+            check(name, args, 1, &[P::Any])?;
             K::Bool
         }
         "to_utf8" | "unicode_codepoints_from_string" => {
-            check(name, args, 1, &[P::Str])?;
+            check(name, args, 1, &[P::Any])?;
             K::Dynamic
         }
         "unicode_codepoints_to_string" => {
-            check_variadic(name, args, 1, None, P::Num)?;
+            check_variadic(name, args, 1, None, P::Any)?;
+            for (i, a) in args.iter().enumerate() {
+                if !(a.ty.is_integer() || a.ty == K::Dynamic) {
+                    return Err(sig::type_error(
+                        name,
+                        i,
+                        "an integer or a dynamic array",
+                        a.ty,
+                    ));
+                }
+            }
             K::String
         }
         "strcmp" => {
-            check(name, args, 2, &[P::Str, P::Str])?;
-            K::Int
+            check(name, args, 2, &[P::Any, P::Any])?;
+            K::Long
         }
         _ => return Err(FnError::unsupported(format!("function {name}()"))),
     })
@@ -233,7 +248,7 @@ pub(crate) fn lower(
             };
             call("substring", substring_kernel, vec![a, st, len], K::String)
         }
-        "indexof" | "indexof_regex" => {
+        "indexof" => {
             let mut v = vec![s(take(&mut it, name)?), s(take(&mut it, name)?)];
             for x in it {
                 v.push(l(x));
@@ -243,12 +258,7 @@ pub(crate) fn lower(
                 let d = defaults.get(v.len() - 2).copied().unwrap_or(0);
                 v.push((lit(d), K::Long));
             }
-            let k: crate::udf::Kernel = if name == "indexof" {
-                indexof_kernel::<false>
-            } else {
-                indexof_kernel::<true>
-            };
-            call(name_of(name), k, v, K::Long)
+            call("indexof", indexof_kernel, v, K::Long)
         }
         "trim" | "trim_start" | "trim_end" => {
             let re = s(take(&mut it, name)?);
@@ -387,11 +397,7 @@ pub(crate) fn lower(
         "strcmp" => {
             let a = s(take(&mut it, name)?);
             let b = s(take(&mut it, name)?);
-            convert::to_type(
-                call("strcmp", strcmp_kernel, vec![a, b], K::Long),
-                K::Long,
-                K::Int,
-            )
+            call("strcmp", strcmp_kernel, vec![a, b], K::Long)
         }
         _ => return Err(FnError::unsupported(format!("function {name}()"))),
     })
@@ -511,13 +517,12 @@ fn substring_kernel(a: &Args) -> Result<ArrayRef> {
     }))
 }
 
-fn indexof_kernel<const RE: bool>(a: &Args) -> Result<ArrayRef> {
+fn indexof_kernel(a: &Args) -> Result<ArrayRef> {
     let x = a.str(0)?;
     let look = a.str(1)?;
     let st = a.i64(2)?;
     let ln = a.i64(3)?;
     let oc = a.i64(4)?;
-    let mut cache = RegexCache::default();
     Ok(build_i64(a.rows, |i| {
         let v = x.get(i);
         let needle = look.get(i);
@@ -551,19 +556,14 @@ fn indexof_kernel<const RE: bool>(a: &Args) -> Result<ArrayRef> {
             let end = if length == -1 {
                 count
             } else {
-                (from + length).min(count)
+                from.saturating_add(length).min(count)
             };
             if from > end {
                 return Some(-1);
             }
             let (b0, b1) = (char_byte(v, from as usize), char_byte(v, end as usize));
             let window = v.get(b0..b1)?;
-            let pos = if RE {
-                let re = cache.get(needle)?;
-                re.find(window).map(|m| m.start())
-            } else {
-                window.find(needle)
-            };
+            let pos = window.find(needle);
             let Some(p) = pos else {
                 return Some(-1);
             };

@@ -450,7 +450,7 @@ fn names_and_kinds() {
     );
     assert_eq!(function_kind("ToString"), None);
     assert_eq!(function_kind("no_such_function"), None);
-    let e = crate::scalar_type("series_fir", &[]).unwrap_err();
+    let e = crate::scalar_type("parse_user_agent", &[]).unwrap_err();
     assert_eq!(e.code, kql_syntax::codes::UNSUPPORTED);
     let e = crate::aggregate_type("hll", &[]).unwrap_err();
     assert_eq!(e.code, kql_syntax::codes::UNSUPPORTED);

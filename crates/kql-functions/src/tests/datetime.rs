@@ -336,4 +336,40 @@ fn constructors_and_formats() {
         "-1.02:00"
     );
     assert_eq!(call("ingestion_time", vec![]), "null");
+    assert_eq!(
+        call(
+            "datetime_utc_to_local",
+            vec![dt("2015-12-31 23:59:59.9"), s("US/Eastern")]
+        ),
+        "2015-12-31T18:59:59.9000000Z"
+    );
+    assert_eq!(
+        call(
+            "datetime_local_to_utc",
+            vec![dt("2020-02-02 20:02:20"), s("US/Pacific")]
+        ),
+        "2020-02-03T04:02:20.0000000Z"
+    );
+    for (local, utc) in [
+        ("2022-03-27 01:00", "2022-03-27T00:00:00.0000000Z"),
+        ("2022-03-27 02:00", "2022-03-27T00:00:00.0000000Z"),
+        ("2022-03-27 03:00", "2022-03-27T01:00:00.0000000Z"),
+    ] {
+        assert_eq!(
+            call(
+                "datetime_local_to_utc",
+                vec![dt(local), s("Europe/Brussels")]
+            ),
+            utc,
+            "{local}"
+        );
+    }
+    assert_eq!(
+        call(
+            "datetime_utc_to_local",
+            vec![dt("2020-01-01"), s("Not/AZone")]
+        ),
+        "null"
+    );
+    assert!(call("datetime_list_timezones", vec![]).contains("\"Europe/Paris\""));
 }

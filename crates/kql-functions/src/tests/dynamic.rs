@@ -1,4 +1,5 @@
 use super::*;
+use datafusion::logical_expr::Expr;
 
 #[test]
 fn arrays() {
@@ -287,4 +288,51 @@ fn json_paths_and_types() {
         call_rows(&bt, "bag_keys", vec![c("d", K::Dynamic)]),
         vec![r#"["k"]"#, "null", "null"]
     );
+}
+
+#[test]
+fn fused_paths() {
+    use crate::{lower_index, lower_member};
+    let te = |e: Expr| TypedExpr {
+        expr: e,
+        ty: K::Dynamic,
+        constant: None,
+    };
+    let bt = batch(vec![(
+        "s",
+        strs(&[
+            Some(r#"{"a":{"b":[1,{"c":"x"}]}}"#),
+            Some("not json"),
+            None,
+            Some("[5,6]"),
+        ]),
+    )]);
+    // parse_json(s).a.b[-1].c
+    let pj =
+        crate::lower_scalar(&ctx(), "parse_json", vec![c("s", K::String)], K::Dynamic).unwrap();
+    let e = lower_member(te(pj), "a").unwrap();
+    let e = lower_member(te(e), "b").unwrap();
+    let e = lower_index(te(e), i64l(-1)).unwrap();
+    let e = lower_member(te(e), "c").unwrap();
+    let shown = format!("{e}");
+    assert!(shown.matches("dynamic_path").count() == 1, "{shown}");
+    assert!(!shown.contains("todynamic"), "{shown}");
+    assert_eq!(
+        eval_rows(&bt, e, K::Dynamic),
+        vec![r#""x""#, "null", "null", "null"]
+    );
+    let pj =
+        crate::lower_scalar(&ctx(), "parse_json", vec![c("s", K::String)], K::Dynamic).unwrap();
+    let e = lower_index(te(pj), i32l(1)).unwrap();
+    assert_eq!(
+        eval_rows(&bt, e, K::Dynamic),
+        vec!["null", "null", "null", "6"]
+    );
+    // a runtime key is not fused
+    let bt2 = batch(vec![
+        ("d", strs(&[Some(r#"{"k":1}"#)])),
+        ("k", strs(&[Some("k")])),
+    ]);
+    let e = lower_index(c("d", K::Dynamic), c("k", K::String)).unwrap();
+    assert_eq!(eval_rows(&bt2, e, K::Dynamic), vec!["1"]);
 }

@@ -89,7 +89,6 @@ fn substring_and_indexof() {
     );
     assert_eq!(call("indexof", vec![s("abc"), s("")]), "null");
     assert_eq!(call("indexof", vec![s("café"), s("é")]), "3");
-    assert_eq!(call("indexof_regex", vec![s("abc123"), s(r"\d")]), "3");
     let bt = batch(vec![
         ("s", strs(&[Some("abcdef"), Some("xy"), Some("")])),
         ("n", ints(&[Some(2), Some(-1), Some(3)])),

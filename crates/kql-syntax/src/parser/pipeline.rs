@@ -138,6 +138,20 @@ impl Parser<'_> {
         self.expect(&TokenKind::LBracket)?;
         let mut values = Vec::new();
         while !self.at(&TokenKind::RBracket) {
+            // A datatable value may be the smallest long (`-9223372036854775808`), which in
+            // an expression would negate an out-of-range literal.
+            if matches!(self.kind(), TokenKind::Minus)
+                && matches!(self.nth_kind(1), TokenKind::Int { value, hex: false } if *value == 1u64 << 63)
+            {
+                let start = self.start();
+                if let Some(literal) = self.signed_number_at()? {
+                    values.push(Expr::new(ExprKind::Literal(literal), self.span_from(start)));
+                    if !self.eat(&TokenKind::Comma) {
+                        break;
+                    }
+                    continue;
+                }
+            }
             values.push(self.parse_expr()?);
             if !self.eat(&TokenKind::Comma) {
                 break;
