@@ -148,23 +148,105 @@ impl Engine {
         &self.catalog
     }
 
-    /// Parses, binds and plans `query`.
+    /// Parses, binds and plans `query` without reading data: the columns of `bag_unpack`
+    /// and `pivot` are the ones later operators name (see [`kql_sema::bind`]).
     pub fn plan(&self, query: &str, now_nanos: i64) -> Result<Planned, Vec<Diagnostic>> {
-        let parsed = kql_syntax::parse(query);
-        let errors: Vec<Diagnostic> = parsed
-            .diagnostics
-            .into_iter()
-            .filter(|d| d.severity == kql_syntax::Severity::Error)
-            .collect();
-        if !errors.is_empty() {
-            return Err(errors);
-        }
+        let script = parse_clean(query)?;
         let bound = kql_sema::bind(
-            &parsed.script,
+            &script,
             self.catalog.as_ref(),
             kql_sema::BindOptions { now_nanos },
         )
         .map_err(|d| vec![d])?;
+        self.plan_bound(bound, now_nanos)
+    }
+
+    /// Parses, binds and plans `query` over the data: operators whose columns depend on the
+    /// data (`bag_unpack`, `pivot`) first run a probe over their input.
+    pub async fn plan_over_data(
+        &self,
+        query: &str,
+        now_nanos: i64,
+    ) -> Result<Planned, Vec<Diagnostic>> {
+        let script = parse_clean(query)?;
+        let mut answers = kql_sema::ProbeAnswers::new();
+        for _ in 0..MAX_PROBES {
+            match kql_sema::bind_with_probes(
+                &script,
+                self.catalog.as_ref(),
+                kql_sema::BindOptions { now_nanos },
+                &answers,
+            ) {
+                Ok(bound) => return self.plan_bound(bound, now_nanos),
+                Err(kql_sema::BindFailure::Error(d)) => return Err(vec![d]),
+                Err(kql_sema::BindFailure::Probe(req)) => {
+                    if answers.contains_key(&req.key) {
+                        return Err(vec![Diagnostic::internal(
+                            "a probe was asked for twice",
+                            req.input.span,
+                        )]);
+                    }
+                    let answer = self.run_probe(&req, now_nanos).await?;
+                    answers.insert(req.key.clone(), answer);
+                }
+            }
+        }
+        Err(vec![Diagnostic::error(
+            codes::LIMIT,
+            format!(
+                "the query has more than {MAX_PROBES} data-dependent operators (bag_unpack, pivot)"
+            ),
+            Span::default(),
+        )])
+    }
+
+    /// Runs a probe: the distinct values of its one column, read as bag keys or as names.
+    async fn run_probe(
+        &self,
+        req: &kql_sema::ProbeRequest,
+        now_nanos: i64,
+    ) -> Result<Vec<(String, KqlType)>, Vec<Diagnostic>> {
+        let tables = Tables {
+            data: self.data.as_ref(),
+        };
+        let mut planner = plan::Planner::new(kql_functions::LowerContext { now_nanos }, &tables);
+        let plan = planner.plan(&req.input).map_err(|d| vec![d])?;
+        let plan = LogicalPlanBuilder::from(plan)
+            .distinct()
+            .and_then(|b| b.build())
+            .map_err(|e| vec![Diagnostic::internal(e.to_string(), req.input.span)])?;
+        let batches = self.execute(plan).await?;
+        let mut values: Vec<String> = Vec::new();
+        for b in &batches {
+            let Some(col) = b.columns().first() else {
+                continue;
+            };
+            let Some(arr) = col
+                .as_any()
+                .downcast_ref::<datafusion::arrow::array::StringArray>()
+            else {
+                return Err(vec![Diagnostic::internal(
+                    "a probe's column is not text",
+                    req.input.span,
+                )]);
+            };
+            values.extend(arr.iter().flatten().map(String::from));
+        }
+        Ok(match req.kind {
+            kql_sema::ProbeKind::DistinctValues => {
+                values.sort();
+                values.dedup();
+                values.into_iter().map(|v| (v, KqlType::String)).collect()
+            }
+            kql_sema::ProbeKind::BagKeys => bag_key_types(&values),
+        })
+    }
+
+    fn plan_bound(
+        &self,
+        bound: kql_sema::ir::BoundQuery,
+        now_nanos: i64,
+    ) -> Result<Planned, Vec<Diagnostic>> {
         let tables = Tables {
             data: self.data.as_ref(),
         };
@@ -228,33 +310,89 @@ impl Engine {
         options: &QueryOptions,
     ) -> Result<QueryResult, Vec<Diagnostic>> {
         let now = options.now_nanos.unwrap_or_else(now_nanos);
-        let planned = self.plan(query, now)?;
+        let planned = self.plan_over_data(query, now).await?;
         let plan = LogicalPlanBuilder::from(planned.plan)
             .limit(0, Some(options.max_rows))
             .and_then(|b| b.build())
             .map_err(|e| vec![Diagnostic::internal(e.to_string(), Span::default())])?;
-        let session = self.session.clone();
-        // Run on its own task so a panic inside DataFusion becomes an internal error.
-        let handle = tokio::spawn(async move {
-            let df = session.execute_logical_plan(plan).await?;
-            df.collect().await
-        });
-        let batches = match handle.await {
-            Ok(Ok(b)) => b,
-            Ok(Err(e)) => return Err(vec![runtime_error(e)]),
-            Err(_) => {
-                return Err(vec![Diagnostic::internal(
-                    "query execution panicked",
-                    Span::default(),
-                )]);
-            }
-        };
+        let batches = self.execute(plan).await?;
         Ok(QueryResult {
             columns: planned.columns,
             batches,
             visualization: planned.visualization,
         })
     }
+
+    /// Executes a plan and collects its batches.
+    async fn execute(&self, plan: LogicalPlan) -> Result<Vec<RecordBatch>, Vec<Diagnostic>> {
+        let session = self.session.clone();
+        // Run on its own task so a panic inside DataFusion becomes an internal error.
+        let handle = tokio::spawn(async move {
+            let df = session.execute_logical_plan(plan).await?;
+            df.collect().await
+        });
+        match handle.await {
+            Ok(Ok(b)) => Ok(b),
+            Ok(Err(e)) => Err(vec![runtime_error(e)]),
+            Err(_) => Err(vec![Diagnostic::internal(
+                "query execution panicked",
+                Span::default(),
+            )]),
+        }
+    }
+}
+
+/// At most this many data-dependent operators (`bag_unpack`, `pivot`) in one query.
+const MAX_PROBES: usize = 64;
+
+/// Parses `query`; its syntax errors, if any.
+fn parse_clean(query: &str) -> Result<kql_syntax::ast::Script, Vec<Diagnostic>> {
+    let parsed = kql_syntax::parse(query);
+    let errors: Vec<Diagnostic> = parsed
+        .diagnostics
+        .into_iter()
+        .filter(|d| d.severity == kql_syntax::Severity::Error)
+        .collect();
+    if errors.is_empty() {
+        Ok(parsed.script)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The keys of JSON bags (as text) with the type of their values, sorted by key: one type
+/// for all non-null values (`long`, `real`, `bool`, `string`; whole numbers and reals make
+/// `real`), else `dynamic`.
+fn bag_key_types(bags: &[String]) -> Vec<(String, KqlType)> {
+    let mut keys: std::collections::BTreeMap<String, Option<KqlType>> = Default::default();
+    for text in bags {
+        let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(text)
+        else {
+            continue;
+        };
+        for (k, v) in map {
+            let t = match &v {
+                serde_json::Value::Null => None,
+                serde_json::Value::Bool(_) => Some(KqlType::Bool),
+                serde_json::Value::Number(n) if n.is_i64() => Some(KqlType::Long),
+                serde_json::Value::Number(_) => Some(KqlType::Real),
+                serde_json::Value::String(_) => Some(KqlType::String),
+                _ => Some(KqlType::Dynamic),
+            };
+            let slot = keys.entry(k).or_insert(None);
+            *slot = match (*slot, t) {
+                (s, None) => s,
+                (None, t) => t,
+                (Some(a), Some(b)) if a == b => Some(a),
+                (Some(KqlType::Long), Some(KqlType::Real))
+                | (Some(KqlType::Real), Some(KqlType::Long)) => Some(KqlType::Real),
+                _ => Some(KqlType::Dynamic),
+            };
+        }
+    }
+    keys.into_iter()
+        .map(|(k, t)| (k, t.unwrap_or(KqlType::Dynamic)))
+        .collect()
 }
 
 /// Classifies an execution error: resource and data errors are the user's; the rest is ours.

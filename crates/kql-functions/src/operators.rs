@@ -153,8 +153,20 @@ pub(crate) fn nn_str(e: Expr) -> Expr {
     match &e {
         Expr::Literal(ScalarValue::Utf8(Some(_)), _) => e,
         Expr::Literal(ScalarValue::Utf8(None), _) => lit(""),
-        _ => datafusion::functions::core::expr_fn::coalesce(vec![e, lit("")]),
+        // A UDF rather than `coalesce(e, '')`: DataFusion derives coalesce's type and
+        // nullability from its arguments separately, which is exponential in the nesting
+        // depth of string functions (`replace_string(replace_string(...))`).
+        _ => call("nn_str", nn_str_kernel, vec![(e, K::String)], K::String),
     }
+}
+
+fn nn_str_kernel(
+    a: &crate::udf::Args,
+) -> datafusion::common::Result<datafusion::arrow::array::ArrayRef> {
+    let s = a.str(0)?;
+    Ok(crate::udf::build_str(a.rows, |i| {
+        Some(std::borrow::Cow::Borrowed(s.get(i)))
+    }))
 }
 
 /// `e` as a string (tostring rules), never null.

@@ -23,6 +23,64 @@ pub struct BindOptions {
     pub now_nanos: i64,
 }
 
+/// Operators whose output columns depend on the data (`evaluate bag_unpack`, `evaluate
+/// pivot` without a declared schema) are bound in two steps: the binder asks for a *probe*
+/// (a query over the operator's input), the engine runs it, and the query is bound again
+/// with the answer. Without data (`check`), the columns a later operator names are assumed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ProbeKey {
+    /// The operator's span.
+    pub start: usize,
+    pub end: usize,
+    /// A fingerprint of the operator's bound input (a `let` function may run it on several).
+    pub input: u64,
+}
+
+/// What a probe must find out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeKind {
+    /// The keys of the bags in the probe's only (dynamic) column, with their value types.
+    BagKeys,
+    /// The distinct values of the probe's only (string) column.
+    DistinctValues,
+}
+
+/// A probe the binder needs answered before it can bind the query.
+#[derive(Debug, Clone)]
+pub struct ProbeRequest {
+    pub key: ProbeKey,
+    pub kind: ProbeKind,
+    /// The query to run: one column.
+    pub input: Rel,
+}
+
+/// Answers to probes: names (bag keys or distinct values) with their types, in output order.
+pub type ProbeAnswers = HashMap<ProbeKey, Vec<(String, KqlType)>>;
+
+/// Why binding stopped.
+#[derive(Debug)]
+pub enum BindFailure {
+    Error(Diagnostic),
+    Probe(Box<ProbeRequest>),
+}
+
+/// Binds with the data's answers to probes; asks for the next probe when one is missing.
+pub fn bind_with_probes(
+    script: &ast::Script,
+    catalog: &dyn Catalog,
+    options: BindOptions,
+    answers: &ProbeAnswers,
+) -> Result<BoundQuery, BindFailure> {
+    let mut binder = Binder::new(catalog, options, Probing::Data(answers));
+    match binder.bind_script(script) {
+        Ok(q) => Ok(q),
+        Err(d) => match binder.pending_probe.take() {
+            Some(req) => Err(BindFailure::Probe(Box::new(req))),
+            None => Err(BindFailure::Error(d)),
+        },
+    }
+}
+
 type BResult<T> = Result<T, Diagnostic>;
 
 const MAX_DEPTH: usize = 2000;
@@ -120,14 +178,45 @@ pub fn bind(
     catalog: &dyn Catalog,
     options: BindOptions,
 ) -> BResult<BoundQuery> {
-    HIDDEN_COUNTER.with(|c| c.set(1));
-    let mut binder = Binder {
-        catalog,
-        options,
-        depth: 0,
-        render: None,
-    };
-    binder.bind_script(script)
+    // Without data, the columns of `bag_unpack`/`pivot` are the names later operators use:
+    // each unknown name after such an operator is assumed to be one of its columns.
+    let mut assumed: HashMap<(usize, usize), Vec<String>> = HashMap::new();
+    for _ in 0..256 {
+        let mut binder = Binder::new(catalog, options, Probing::Assume(&assumed));
+        match binder.bind_script(script) {
+            Ok(q) => return Ok(q),
+            Err(d) => {
+                let unknown = binder.unknown.borrow().clone();
+                let open = binder.open_ops.clone();
+                let Some((name, at)) = unknown.filter(|_| d.code == codes::UNKNOWN_COLUMN) else {
+                    return Err(d);
+                };
+                let Some(op) = open
+                    .iter()
+                    .filter(|o| o.start < at.start)
+                    .max_by_key(|o| o.start)
+                else {
+                    return Err(d);
+                };
+                let names = assumed.entry((op.start, op.end)).or_default();
+                if names.contains(&name) {
+                    return Err(d);
+                }
+                names.push(name);
+            }
+        }
+    }
+    Err(Diagnostic::unsupported(
+        "more than 256 columns assumed from bag_unpack/pivot",
+        Span::default(),
+    ))
+}
+
+enum Probing<'p> {
+    /// Columns come from the data's answers.
+    Data(&'p ProbeAnswers),
+    /// Columns are the names later operators use (per operator span).
+    Assume(&'p HashMap<(usize, usize), Vec<String>>),
 }
 
 struct Binder<'a> {
@@ -135,6 +224,28 @@ struct Binder<'a> {
     options: BindOptions,
     depth: usize,
     render: Option<Render>,
+    probing: Probing<'a>,
+    pending_probe: Option<ProbeRequest>,
+    /// Spans of data-dependent operators bound so far.
+    open_ops: Vec<Span>,
+    /// The last unknown column name reported.
+    unknown: std::cell::RefCell<Option<(String, Span)>>,
+}
+
+impl<'a> Binder<'a> {
+    fn new(catalog: &'a dyn Catalog, options: BindOptions, probing: Probing<'a>) -> Self {
+        HIDDEN_COUNTER.with(|c| c.set(1));
+        Binder {
+            catalog,
+            options,
+            depth: 0,
+            render: None,
+            probing,
+            pending_probe: None,
+            open_ops: Vec::new(),
+            unknown: std::cell::RefCell::new(None),
+        }
+    }
 }
 
 fn err(code: &'static str, msg: impl Into<String>, span: Span) -> Diagnostic {
@@ -1320,11 +1431,32 @@ impl<'a> Binder<'a> {
                 }
                 Ok(out)
             }
-            OperatorKind::Evaluate { plugin, .. } => {
+            OperatorKind::Evaluate {
+                plugin,
+                schema: declared,
+                ..
+            } => {
                 let name = match &plugin.kind {
                     ExprKind::Call { name, .. } => name.name.clone(),
                     _ => "?".into(),
                 };
+                if let ExprKind::Call { args, .. } = &plugin.kind {
+                    match name.as_str() {
+                        "bag_unpack" => {
+                            return self.bind_bag_unpack(
+                                input,
+                                args,
+                                declared.as_deref(),
+                                env,
+                                span,
+                            );
+                        }
+                        "pivot" => {
+                            return self.bind_pivot(input, args, declared.as_deref(), env, span);
+                        }
+                        _ => {}
+                    }
+                }
                 Err(Diagnostic::unsupported(
                     format!("the '{name}' plugin (evaluate)"),
                     span,
@@ -1337,7 +1469,475 @@ impl<'a> Binder<'a> {
         }
     }
 
+    // ------------------------------------------------------- data-dependent schemas
+
+    /// The names (and types) a data-dependent operator produces: from the data's answer,
+    /// or (without data) the names later operators use. `true` when assumed.
+    fn probe(
+        &mut self,
+        kind: ProbeKind,
+        input: Rel,
+        span: Span,
+    ) -> BResult<(Vec<(String, KqlType)>, bool)> {
+        match &self.probing {
+            Probing::Data(answers) => {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                format!("{input:?}").hash(&mut h);
+                let key = ProbeKey {
+                    start: span.start,
+                    end: span.end,
+                    input: h.finish(),
+                };
+                if let Some(a) = answers.get(&key) {
+                    return Ok((a.clone(), false));
+                }
+                self.pending_probe = Some(ProbeRequest { key, kind, input });
+                Err(Diagnostic::internal(
+                    "this operator's columns depend on the data, which was not probed",
+                    span,
+                ))
+            }
+            Probing::Assume(assumed) => {
+                let names = assumed
+                    .get(&(span.start, span.end))
+                    .map(|v| v.iter().map(|n| (n.clone(), KqlType::Dynamic)).collect())
+                    .unwrap_or_default();
+                self.open_ops.push(span);
+                Ok((names, true))
+            }
+        }
+    }
+
+    fn const_arg_string(&mut self, e: &Expr, env: &Env, what: &str) -> BResult<String> {
+        let v = self.bind_scalar_simple(e, env)?;
+        const_string(&v).ok_or_else(|| {
+            err(
+                codes::NOT_CONSTANT,
+                format!("{what} must be a constant string"),
+                e.span,
+            )
+        })
+    }
+
+    /// `evaluate bag_unpack(bag [, prefix] [, columnsConflict] [, ignoredProperties]) [: schema]`
+    fn bind_bag_unpack(
+        &mut self,
+        input: Rel,
+        args: &[Expr],
+        declared: Option<&[ast::ColumnDecl]>,
+        env: &Env,
+        span: Span,
+    ) -> BResult<Rel> {
+        let mut positional: Vec<&Expr> = Vec::new();
+        let mut named: HashMap<String, &Expr> = HashMap::new();
+        for a in args {
+            match &a.kind {
+                ExprKind::NamedArg { name, value } => {
+                    named.insert(name.name.to_ascii_lowercase(), value.as_ref());
+                }
+                _ => positional.push(a),
+            }
+        }
+        let Some(bag_ast) = positional.first().copied() else {
+            return Err(err(
+                codes::WRONG_ARG_COUNT,
+                "bag_unpack expects the column to unpack",
+                span,
+            ));
+        };
+        let arg = |i: usize, key: &str| positional.get(i).copied().or(named.get(key).copied());
+        let (prefix_e, conflict_e, ignored_e) = (
+            arg(1, "outputcolumnprefix"),
+            arg(2, "columnsconflict"),
+            arg(3, "ignoredproperties"),
+        );
+        let fields = Arc::clone(&input.schema);
+        let bag = self.bind_scalar(bag_ast, env, &Scope::of(&fields), &mut Collector::default())?;
+        if bag.ty != KqlType::Dynamic {
+            return Err(err(
+                codes::TYPE_MISMATCH,
+                format!("bag_unpack expects a dynamic column, got {}", bag.ty),
+                bag_ast.span,
+            ));
+        }
+        let source = match &bag_ast.kind {
+            ExprKind::Name(id) if fields.iter().any(|f| f.name == id.name) => Some(id.name.clone()),
+            _ => None,
+        };
+        let prefix = match prefix_e {
+            Some(e) => self.const_arg_string(e, env, "the bag_unpack column prefix")?,
+            None => String::new(),
+        };
+        let conflict = match conflict_e {
+            Some(e) => self.const_arg_string(e, env, "columnsConflict")?,
+            None => "error".to_string(),
+        };
+        if !matches!(
+            conflict.as_str(),
+            "error" | "replace_source" | "keep_source"
+        ) {
+            return Err(err(
+                codes::BAD_ARGUMENT,
+                format!(
+                    "columnsConflict must be 'error', 'replace_source' or 'keep_source', got '{conflict}'"
+                ),
+                conflict_e.map_or(span, |e| e.span),
+            ));
+        }
+        let mut ignored: Vec<String> = Vec::new();
+        if let Some(e) = ignored_e {
+            let v = self.bind_scalar_simple(e, env)?;
+            match v.constant() {
+                Some(Const::Dynamic(serde_json::Value::Array(items))) => {
+                    ignored.extend(items.iter().filter_map(|i| i.as_str().map(String::from)));
+                }
+                Some(Const::Null) | None if v.ty != KqlType::Dynamic => {
+                    return Err(err(
+                        codes::BAD_ARGUMENT,
+                        "ignoredProperties must be a constant dynamic array of names",
+                        e.span,
+                    ));
+                }
+                _ => {}
+            }
+        }
+        let scope_fields = Arc::clone(&fields);
+        let extract = |me: &mut Self, key: &str, ty: KqlType| -> BResult<ScalarExpr> {
+            let ast_index = Expr::new(
+                ExprKind::Index {
+                    expr: Box::new(bag_ast.clone()),
+                    index: Box::new(Expr::new(
+                        ExprKind::Literal(Literal::String(key.to_string())),
+                        bag_ast.span,
+                    )),
+                },
+                bag_ast.span,
+            );
+            let e = me.bind_scalar(
+                &ast_index,
+                env,
+                &Scope::of(&scope_fields),
+                &mut Collector::default(),
+            )?;
+            Ok(e.cast_to(ty))
+        };
+        let mut out_fields: Vec<Field> = Vec::new();
+        let mut exprs: Vec<ScalarExpr> = Vec::new();
+        if let Some(decl) = declared {
+            for d in decl {
+                let ty = d.ty.ty.ok_or_else(|| {
+                    err(
+                        codes::UNKNOWN_TYPE,
+                        format!("unknown type '{}'", d.ty.name),
+                        d.ty.span,
+                    )
+                })?;
+                let from_input = fields
+                    .iter()
+                    .find(|f| f.name == d.name.name && Some(&f.name) != source.as_ref());
+                let e = match from_input {
+                    Some(f) => ScalarExpr::column(&f.name, f.ty, span).cast_to(ty),
+                    None => {
+                        let key = d
+                            .name
+                            .name
+                            .strip_prefix(prefix.as_str())
+                            .unwrap_or(&d.name.name);
+                        extract(self, key, ty)?
+                    }
+                };
+                out_fields.push(Field::new(&d.name.name, ty));
+                exprs.push(e);
+            }
+        } else {
+            let probe_input = Rel {
+                kind: RelKind::Project {
+                    input: Box::new(input.clone()),
+                    exprs: vec![bag.clone()],
+                },
+                schema: schema(vec![Field::new("bag", KqlType::Dynamic)]),
+                span,
+            };
+            let (keys, _) = self.probe(ProbeKind::BagKeys, probe_input, span)?;
+            let mut source_at = None;
+            for f in fields.iter() {
+                if Some(&f.name) == source.as_ref() {
+                    source_at = Some(out_fields.len());
+                    continue;
+                }
+                out_fields.push(f.clone());
+                exprs.push(ScalarExpr::column(&f.name, f.ty, span));
+            }
+            let mut in_place: Option<(Field, ScalarExpr)> = None;
+            for (key, ty) in keys {
+                if ignored.contains(&key) {
+                    continue;
+                }
+                let name = format!("{prefix}{key}");
+                let e = extract(self, &key, ty)?;
+                if Some(&name) == source.as_ref() {
+                    in_place = Some((Field::new(&name, ty), e));
+                } else if let Some(i) = out_fields.iter().position(|f| f.name == name) {
+                    match conflict.as_str() {
+                        "replace_source" => {
+                            out_fields[i] = Field::new(&name, ty);
+                            exprs[i] = e;
+                        }
+                        "keep_source" => {}
+                        _ => {
+                            return Err(err(
+                                codes::DUPLICATE_COLUMN,
+                                format!(
+                                    "bag_unpack: the bag key '{key}' would make a second column '{name}'; use columnsConflict='replace_source' or 'keep_source', or a prefix"
+                                ),
+                                span,
+                            ));
+                        }
+                    }
+                } else {
+                    out_fields.push(Field::new(&name, ty));
+                    exprs.push(e);
+                }
+            }
+            if let (Some(at), Some((f, e))) = (source_at, in_place) {
+                out_fields.insert(at, f);
+                exprs.insert(at, e);
+            }
+        }
+        Ok(Rel {
+            kind: RelKind::Project {
+                input: Box::new(input),
+                exprs,
+            },
+            schema: schema(out_fields),
+            span,
+        })
+    }
+
+    /// `evaluate pivot(column [, aggregation [, column1, ...]]) [: schema]`: one row per
+    /// group, one column per distinct value of `column` holding the aggregation of its rows.
+    fn bind_pivot(
+        &mut self,
+        input: Rel,
+        args: &[Expr],
+        declared: Option<&[ast::ColumnDecl]>,
+        env: &Env,
+        span: Span,
+    ) -> BResult<Rel> {
+        let Some(ExprKind::Name(pivot)) = args.first().map(|a| &a.kind) else {
+            return Err(err(
+                codes::BAD_ARGUMENT,
+                "pivot expects a column name as its first argument",
+                args.first().map_or(span, |a| a.span),
+            ));
+        };
+        if !input.schema.iter().any(|f| f.name == pivot.name) {
+            return Err(self.unknown_column(&pivot.name, &input.schema, pivot.span));
+        }
+        let sp = pivot.span;
+        let name_expr = |n: &str| {
+            Expr::new(
+                ExprKind::Name(ast::Ident {
+                    name: n.to_string(),
+                    span: sp,
+                }),
+                sp,
+            )
+        };
+        let call = |n: &str, args: Vec<Expr>| {
+            Expr::new(
+                ExprKind::Call {
+                    name: ast::Ident {
+                        name: n.to_string(),
+                        span: sp,
+                    },
+                    args,
+                },
+                sp,
+            )
+        };
+        // Generated names are given zero-width spans: they are not written by the user.
+        let ident = |n: &str| ast::Ident {
+            name: n.to_string(),
+            span: Span::new(sp.start, sp.start),
+        };
+        let agg = args
+            .get(1)
+            .cloned()
+            .unwrap_or_else(|| call("count", vec![]));
+        let group: Vec<String> = if args.len() > 2 {
+            let mut g = Vec::new();
+            for a in &args[2..] {
+                match &a.kind {
+                    ExprKind::Name(id) => g.push(id.name.clone()),
+                    _ => {
+                        return Err(err(
+                            codes::BAD_ARGUMENT,
+                            "pivot's group columns must be column names",
+                            a.span,
+                        ));
+                    }
+                }
+            }
+            g
+        } else {
+            let mut used = Vec::new();
+            collect_names(&agg, &mut used);
+            input
+                .schema
+                .iter()
+                .filter(|f| f.name != pivot.name && !used.contains(&f.name))
+                .map(|f| f.name.clone())
+                .collect()
+        };
+        let group_by = |extra: Option<ast::NamedExpr>| {
+            let mut v: Vec<ast::NamedExpr> = group
+                .iter()
+                .map(|g| ast::NamedExpr {
+                    names: vec![],
+                    expr: name_expr(g),
+                    span: sp,
+                })
+                .collect();
+            v.extend(extra);
+            v
+        };
+        const KEY: &str = "__kql_pk";
+        const VALUE: &str = "__kql_pv";
+        let key_item = ast::NamedExpr {
+            names: vec![ident(KEY)],
+            expr: call("tostring", vec![name_expr(&pivot.name)]),
+            span: sp,
+        };
+        let stage1 = self.bind_summarize(
+            input.clone(),
+            &[ast::NamedExpr {
+                names: vec![ident(VALUE)],
+                expr: agg.clone(),
+                span: agg.span,
+            }],
+            &group_by(Some(key_item)),
+            env,
+            span,
+        )?;
+        let value_ty = stage1
+            .schema
+            .iter()
+            .find(|f| f.name == VALUE)
+            .map_or(KqlType::Dynamic, |f| f.ty);
+        let values: Vec<(String, KqlType)> = match declared {
+            Some(decl) => {
+                let mut v = Vec::new();
+                for d in decl {
+                    if group.contains(&d.name.name) {
+                        continue;
+                    }
+                    let ty = d.ty.ty.ok_or_else(|| {
+                        err(
+                            codes::UNKNOWN_TYPE,
+                            format!("unknown type '{}'", d.ty.name),
+                            d.ty.span,
+                        )
+                    })?;
+                    v.push((d.name.name.clone(), ty));
+                }
+                v
+            }
+            None => {
+                let key_scalar = self.bind_scalar(
+                    &call("tostring", vec![name_expr(&pivot.name)]),
+                    env,
+                    &Scope::of(&input.schema),
+                    &mut Collector::default(),
+                )?;
+                let probe_input = Rel {
+                    kind: RelKind::Project {
+                        input: Box::new(input),
+                        exprs: vec![key_scalar],
+                    },
+                    schema: schema(vec![Field::new("value", KqlType::String)]),
+                    span,
+                };
+                let (names, _) = self.probe(ProbeKind::DistinctValues, probe_input, span)?;
+                names.into_iter().map(|(n, _)| (n, value_ty)).collect()
+            }
+        };
+        let count_like = matches!(
+            &agg.kind,
+            ExprKind::Call { name, .. }
+                if matches!(name.name.as_str(), "count" | "countif" | "dcount" | "dcountif")
+        );
+        let mut aggs2 = Vec::new();
+        for (i, (v, _)) in values.iter().enumerate() {
+            let column = if v.is_empty() {
+                format!("Column{}", i + 1)
+            } else {
+                v.clone()
+            };
+            let pick = call(
+                "take_anyif",
+                vec![
+                    name_expr(VALUE),
+                    Expr::new(
+                        ExprKind::Binary {
+                            op: ast::BinaryOp::Eq,
+                            left: Box::new(name_expr(KEY)),
+                            right: Box::new(Expr::new(
+                                ExprKind::Literal(Literal::String(v.clone())),
+                                sp,
+                            )),
+                        },
+                        sp,
+                    ),
+                ],
+            );
+            let expr = if count_like {
+                call(
+                    "coalesce",
+                    vec![
+                        pick,
+                        Expr::new(ExprKind::Literal(Literal::Long(Some(0))), sp),
+                    ],
+                )
+            } else {
+                pick
+            };
+            aggs2.push(ast::NamedExpr {
+                names: vec![ident(&column)],
+                expr,
+                span: sp,
+            });
+        }
+        let stage2 = self.bind_summarize(stage1, &aggs2, &group_by(None), env, span)?;
+        if declared.is_none() {
+            return Ok(stage2);
+        }
+        // A declared schema fixes the order and the types.
+        let mut out_fields = Vec::new();
+        let mut exprs = Vec::new();
+        for d in declared.unwrap_or_default() {
+            let ty = d.ty.ty.unwrap_or(KqlType::Dynamic);
+            let f = stage2
+                .schema
+                .iter()
+                .find(|f| f.name == d.name.name)
+                .ok_or_else(|| self.unknown_column(&d.name.name, &stage2.schema, d.name.span))?;
+            exprs.push(ScalarExpr::column(&f.name, f.ty, span).cast_to(ty));
+            out_fields.push(Field::new(&d.name.name, ty));
+        }
+        Ok(Rel {
+            kind: RelKind::Project {
+                input: Box::new(stage2),
+                exprs,
+            },
+            schema: schema(out_fields),
+            span,
+        })
+    }
+
     fn unknown_column(&self, name: &str, fields: &[Field], span: Span) -> Diagnostic {
+        *self.unknown.borrow_mut() = Some((name.to_string(), span));
         let mut d = err(
             codes::UNKNOWN_COLUMN,
             format!("unknown column '{name}'"),
@@ -2853,10 +3453,18 @@ impl<'a> Binder<'a> {
         }
         // Output columns.
         // Columns by first appearance of their name; the types of one name stay together.
+        // As Kusto's binder does, a name that two inputs already agree on keeps its type:
+        // a later input's column of that name and another type is left out.
         let mut names: Vec<(String, KqlType)> = Vec::new();
+        let mut agreed: HashMap<String, usize> = HashMap::new();
         for (_, r) in &inputs {
             for f in r.schema.iter() {
                 if names.iter().any(|(n, t)| *n == f.name && *t == f.ty) {
+                    *agreed.entry(f.name.clone()).or_default() += 1;
+                    continue;
+                }
+                let same_name = names.iter().filter(|(n, _)| *n == f.name).count();
+                if same_name == 1 && agreed.get(&f.name).is_some_and(|c| *c >= 1) {
                     continue;
                 }
                 match names.iter().rposition(|(n, _)| *n == f.name) {
@@ -3158,6 +3766,10 @@ impl<'a> Binder<'a> {
                 ty,
                 span,
             );
+            // A parsed column never replaces an existing one (which later parsed columns
+            // may still read): like Kusto's binder, it gets the next free name (`Issuer1`).
+            let taken: Vec<String> = rel.schema.iter().map(|f| f.name.clone()).collect();
+            let name = unique_name(&name, &taken);
             rel = extend_one(rel, &name, e, span);
         }
         Ok(rel)
@@ -3594,6 +4206,7 @@ impl<'a> Binder<'a> {
                 id.span,
             ));
         }
+        *self.unknown.borrow_mut() = Some((id.name.clone(), id.span));
         let mut d = err(
             codes::UNKNOWN_COLUMN,
             format!("unknown column or variable '{}'", id.name),
@@ -4263,6 +4876,25 @@ const RESERVED_NAMES: &[&str] = &[
     "notcontains",
     "notlike",
 ];
+
+/// Every name an expression mentions.
+fn collect_names(e: &Expr, out: &mut Vec<String>) {
+    match &e.kind {
+        ExprKind::Name(id) => out.push(id.name.clone()),
+        ExprKind::Call { args, .. } => args.iter().for_each(|a| collect_names(a, out)),
+        ExprKind::Binary { left, right, .. } => {
+            collect_names(left, out);
+            collect_names(right, out);
+        }
+        ExprKind::Paren(inner) => collect_names(inner, out),
+        ExprKind::Member { expr, .. } => collect_names(expr, out),
+        ExprKind::Index { expr, index } => {
+            collect_names(expr, out);
+            collect_names(index, out);
+        }
+        _ => {}
+    }
+}
 
 fn dynamic_not_allowed(span: Span, what: &str) -> Diagnostic {
     err(

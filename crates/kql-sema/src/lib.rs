@@ -15,5 +15,8 @@ pub mod datetime;
 pub mod ir;
 pub mod naming;
 
-pub use bind::{BindOptions, bind};
+pub use bind::{
+    BindFailure, BindOptions, ProbeAnswers, ProbeKey, ProbeKind, ProbeRequest, bind,
+    bind_with_probes,
+};
 pub use catalog::{Catalog, ColumnSchema, MemoryCatalog, TableSchema};

@@ -216,3 +216,57 @@ fn newer_operators_schemas_match_kusto() {
         assert_eq!(schema_of(q).unwrap_or_else(|e| e), want, "query: {q}");
     }
 }
+
+#[test]
+fn bag_unpack_without_data_assumes_the_names_used_later() {
+    // Kusto.Language: the input's columns without the bag, then the names used later
+    // (their type is unknown to it; dynamic here).
+    let s = schema_of(
+        "EmailEvents | project NetworkMessageId, AR = parse_json(AuthenticationDetails) \
+         | evaluate bag_unpack(AR) | where SPF == 'fail' or DKIM == 'fail' | project NetworkMessageId, SPF, DKIM",
+    )
+    .unwrap();
+    assert_eq!(s, "NetworkMessageId:string, SPF:dynamic, DKIM:dynamic");
+    // A declared schema is used as written.
+    let s = schema_of("print d = dynamic({'a': 1}) | evaluate bag_unpack(d) : (a:long, b:string)")
+        .unwrap();
+    assert_eq!(s, "a:long, b:string");
+    // Names nobody uses after the operator are still unknown before it.
+    assert_eq!(
+        code_of("print d = dynamic({'a': 1}) | where nope == 1 | evaluate bag_unpack(d)"),
+        "KQL2002"
+    );
+}
+
+#[test]
+fn pivot_without_data_keeps_the_group_columns() {
+    // Kusto.Language: DeviceName (the values of ActionType become columns at run time).
+    let s = schema_of("DeviceEvents | project DeviceName, ActionType | evaluate pivot(ActionType)")
+        .unwrap();
+    assert_eq!(s, "DeviceName:string");
+    let s = schema_of(
+        "DeviceEvents | project DeviceName, ActionType | evaluate pivot(ActionType) : (DeviceName:string, A:long)",
+    )
+    .unwrap();
+    assert_eq!(s, "DeviceName:string, A:long");
+}
+
+#[test]
+fn union_name_types_follow_kusto() {
+    // Kusto.Language: differing types give name_type columns...
+    let s = schema_of("union (datatable(x:string)['a']), (datatable(x:long)[1])").unwrap();
+    assert_eq!(s, "x_string:string, x_long:long");
+    // ... unless two inputs already agreed on the type, which then stays.
+    let s = schema_of(
+        "union (datatable(x:string)['a']), (datatable(x:string)['b']), (datatable(x:long)[1])",
+    )
+    .unwrap();
+    assert_eq!(s, "x:string");
+}
+
+#[test]
+fn parse_never_replaces_a_column() {
+    // Kusto.Language: s:dynamic, s1:string.
+    let s = schema_of("print s = dynamic('a://b') | parse s with * '://' s:string").unwrap();
+    assert_eq!(s, "s:dynamic, s1:string");
+}
