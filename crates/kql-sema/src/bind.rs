@@ -3218,8 +3218,9 @@ impl<'a> Binder<'a> {
                 ty: by.ty,
             },
         )];
-        let mut taken: Vec<String> = group_fields.iter().map(|f| f.name.clone()).collect();
-        taken.push(by_name.clone());
+        // Names are made unique here among this call's outputs; the summarize's projection
+        // then numbers them against the group keys and the other outputs (`g1`, `g2`).
+        let mut taken: Vec<String> = vec![by_name.clone()];
         for a in &args[1..] {
             if matches!(a.kind, ExprKind::Star) {
                 for f in scope.fields {
@@ -3429,9 +3430,12 @@ impl<'a> Binder<'a> {
                 }
                 ExprKind::Name(id) => match self.bind_table_name(id, env) {
                     Ok(rel) => {
-                        // withsource names catalog tables; anything else is `union_argN`.
-                        let label = if env.get(&id.name).is_none()
-                            && self.catalog.table(&id.name).is_some()
+                        // withsource names catalog tables and views; anything else is
+                        // `union_argN`.
+                        let is_view = matches!(env.get(&id.name), Some(Binding::Function(f)) if f.lambda.view);
+                        let label = if is_view
+                            || (env.get(&id.name).is_none()
+                                && self.catalog.table(&id.name).is_some())
                         {
                             id.name.clone()
                         } else {
@@ -3491,8 +3495,20 @@ impl<'a> Binder<'a> {
         if let Some(ws) = &withsource {
             fields.push(Field::new(ws, KqlType::String));
         }
+        // A `name_type` that is already some input's column name gets a number (`x_long1`).
+        let plain: Vec<String> = names
+            .iter()
+            .filter(|(n, _)| names.iter().filter(|(m, _)| m == n).count() == 1)
+            .map(|(n, _)| n.clone())
+            .collect();
         for (n, t) in &names {
-            fields.push(Field::new(out_name(n, *t, &names), *t));
+            let mut name = out_name(n, *t, &names);
+            if name != *n {
+                let mut taken: Vec<String> = fields.iter().map(|f| f.name.clone()).collect();
+                taken.extend(plain.iter().cloned());
+                name = unique_name(&name, &taken);
+            }
+            fields.push(Field::new(name, *t));
         }
         let mut projected = Vec::new();
         for (tname, r) in inputs {

@@ -123,7 +123,7 @@ pub fn aggregate_name(func: &str, args: &[Expr]) -> String {
                 .replace('.', "_");
             format!("percentile_{a}_{p}")
         }
-        ("count" | "countif", _) => format!("{prefix}_"),
+        ("count", _) => format!("{prefix}_"),
         ("take_any", Some(a)) => a,
         (_, Some(a)) => format!("{prefix}_{a}"),
         (_, None) => format!("{prefix}_"),

@@ -107,8 +107,9 @@ pub(crate) fn return_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnErr
     let t0 = args.first().map(|a| a.ty).unwrap_or(K::Long);
     Ok(match name {
         "count" => {
-            // `count()`; `count(pred)` is accepted by Kusto and counts the rows where true.
-            check(name, args, 0, &[P::Bool])?;
+            // `count()`; `count(pred)` counts the rows where true; `count(x)` of any other
+            // type counts every row, nulls included (as Kusto does).
+            check(name, args, 0, &[P::Any])?;
             K::Long
         }
         "countif" => {
@@ -295,7 +296,8 @@ pub(crate) fn lower(
     Ok(match name {
         "count" => match it.next() {
             None => agg(count_udaf(), vec![lit(1i64)], false, None),
-            Some(p) => agg(count_udaf(), vec![lit(1i64)], false, Some(pred(p))),
+            Some(p) if p.ty == K::Bool => agg(count_udaf(), vec![lit(1i64)], false, Some(pred(p))),
+            Some(_) => agg(count_udaf(), vec![lit(1i64)], false, None),
         },
         "countif" => {
             let p = pred(take(&mut it, name)?);
