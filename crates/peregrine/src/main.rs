@@ -1,7 +1,8 @@
 //! `peregrine`: run KQL queries and measure the engine against the corpora.
 //!
 //! ```text
-//! peregrine query [--data DIR] [--format table|json|csv] [QUERY | -f FILE | -]
+//! peregrine query [--data DIR] [--tenant T] [--format table|json|csv] [QUERY | -f FILE | -]
+//! peregrine ingest --data DIR [--tenant T] (--table TABLE | --envelope) [FILE | -]
 //! peregrine check [--json] FILE.jsonl
 //! peregrine conformance FILE.jsonl
 //! ```
@@ -17,7 +18,7 @@ use kql_engine::{Engine, QueryOptions};
 use kql_testkit::check::{self, CheckCase};
 use kql_testkit::conformance::{self, Case, RunOptions, Summary, Verdict};
 use kql_testkit::jsonl;
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -41,6 +42,32 @@ enum Command {
     Check(CheckArgs),
     /// Run each case of a conformance JSONL file and compare with its expected rows.
     Conformance(ConformanceArgs),
+    /// Ingest events (NDJSON, a JSON array, or a streaming-export envelope) into the store.
+    Ingest(IngestArgs),
+}
+
+#[derive(clap::Args)]
+struct IngestArgs {
+    /// Directory of the event store (created if missing).
+    #[arg(long, value_name = "DIR")]
+    data: PathBuf,
+    /// Tenant whose tables receive the events.
+    #[arg(long, default_value = "default")]
+    tenant: String,
+    /// The hunting table of every record (NDJSON or a JSON array of objects).
+    #[arg(
+        long,
+        conflicts_with = "envelope",
+        required_unless_present = "envelope"
+    )]
+    table: Option<String>,
+    /// The input is a Defender streaming-export envelope ({"records":[...]}); each record
+    /// goes to the table its "category" names.
+    #[arg(long)]
+    envelope: bool,
+    /// Input file, or `-` (the default) for standard input.
+    #[arg(value_name = "FILE", default_value = "-")]
+    file: String,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -55,9 +82,12 @@ enum Format {
 
 #[derive(clap::Args)]
 struct QueryArgs {
-    /// Directory of the event store (not available yet: tables are empty).
+    /// Directory of the event store; without it every table is empty.
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
+    /// Tenant whose tables the query reads.
+    #[arg(long, default_value = "default")]
+    tenant: String,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
@@ -101,6 +131,7 @@ fn main() -> ExitCode {
         Command::Query(args) => query(args),
         Command::Check(args) => check_cmd(args),
         Command::Conformance(args) => conformance_cmd(args),
+        Command::Ingest(args) => ingest_cmd(args),
     }
 }
 
@@ -127,15 +158,21 @@ fn query(args: QueryArgs) -> ExitCode {
         Ok(t) => t,
         Err(e) => return usage_error(e),
     };
-    if let Some(dir) = &args.data {
-        if !dir.is_dir() {
-            return usage_error(format!("--data {}: not a directory", dir.display()));
+    let engine = match &args.data {
+        Some(dir) => {
+            if !dir.is_dir() {
+                return usage_error(format!("--data {}: not a directory", dir.display()));
+            }
+            match open_store(dir) {
+                Ok(store) => {
+                    let catalog = Arc::clone(store.catalog());
+                    Engine::new(catalog, Arc::new(store.data_source(&args.tenant)))
+                }
+                Err(e) => return usage_error(e),
+            }
         }
-        eprintln!(
-            "peregrine: note: the event store is not available yet; --data {} is ignored and every table is empty",
-            dir.display()
-        );
-    }
+        None => Engine::defender(),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -143,7 +180,6 @@ fn query(args: QueryArgs) -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return usage_error(format!("cannot start the runtime: {e}")),
     };
-    let engine = Engine::defender();
     let result = runtime.block_on(engine.run(&text, &QueryOptions::default()));
     match result {
         Ok(result) => {
@@ -251,4 +287,113 @@ fn conformance_cmd(args: ConformanceArgs) -> ExitCode {
     }
     let _ = writeln!(out, "{}", s.line());
     ExitCode::SUCCESS
+}
+
+fn open_store(dir: &Path) -> Result<Arc<peregrine_store::Store>, String> {
+    let catalog: Arc<dyn kql_sema::Catalog> = Arc::new(kql_sema::MemoryCatalog::defender());
+    peregrine_store::Store::open(dir, catalog, peregrine_store::StoreConfig::default())
+        .map(Arc::new)
+        .map_err(|e| format!("--data {}: {e}", dir.display()))
+}
+
+fn ingest_cmd(args: IngestArgs) -> ExitCode {
+    let store = match open_store(&args.data) {
+        Ok(s) => s,
+        Err(e) => return usage_error(e),
+    };
+    let (reader, total): (Box<dyn BufRead>, Option<u64>) = if args.file == "-" {
+        (Box::new(std::io::BufReader::new(std::io::stdin())), None)
+    } else {
+        match std::fs::File::open(&args.file) {
+            Ok(f) => {
+                let len = f.metadata().map(|m| m.len()).ok();
+                (Box::new(std::io::BufReader::new(f)), len)
+            }
+            Err(e) => return usage_error(format!("cannot read {}: {e}", args.file)),
+        }
+    };
+    let bar = match total {
+        Some(n) => indicatif::ProgressBar::new(n),
+        None => indicatif::ProgressBar::new_spinner(),
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {bytes}/{total_bytes} {msg} [{elapsed_precise}]",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let result = match &args.table {
+        Some(table) => {
+            let mut reader = reader;
+            // A JSON array is read whole; NDJSON streams in chunks.
+            let peek = reader
+                .fill_buf()
+                .map(|b| b.iter().find(|c| !c.is_ascii_whitespace()).copied());
+            match peek {
+                Ok(Some(b'[')) => {
+                    let mut text = String::new();
+                    match reader.read_to_string(&mut text) {
+                        Ok(_) => peregrine_store::parse_records(&text)
+                            .and_then(|records| store.ingest(&args.tenant, table, &records)),
+                        Err(e) => return usage_error(format!("cannot read input: {e}")),
+                    }
+                }
+                Ok(_) => store.ingest_ndjson(&args.tenant, table, reader, 64 * 1024, |bytes, n| {
+                    bar.set_position(bytes);
+                    bar.set_message(format!("{n} records"));
+                }),
+                Err(e) => return usage_error(format!("cannot read input: {e}")),
+            }
+        }
+        None => {
+            let mut text = String::new();
+            let mut reader = reader;
+            if let Err(e) = reader.read_to_string(&mut text) {
+                return usage_error(format!("cannot read input: {e}"));
+            }
+            match serde_json::from_str::<serde_json::Value>(&text) {
+                Ok(body) => store.ingest_envelope(&args.tenant, &body),
+                Err(e) => Err(peregrine_store::IngestError::new(
+                    "InvalidJson",
+                    format!("invalid JSON: {e}"),
+                )),
+            }
+        }
+    };
+    bar.finish_and_clear();
+    match result {
+        Ok(report) => {
+            let secs = started.elapsed().as_secs_f64();
+            let n = report.events();
+            let tables: Vec<String> = report
+                .tables
+                .iter()
+                .map(|(t, c)| format!("{t}: {c}"))
+                .collect();
+            eprintln!(
+                "ingested {n} events ({}) in {secs:.2} s ({:.0} events/s), {} files",
+                tables.join(", "),
+                n as f64 / secs.max(1e-9),
+                report.files
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("peregrine: ingest failed: {e}");
+            for le in &e.errors {
+                match &le.column {
+                    Some(c) => eprintln!(
+                        "  line {}, column {c}: {}: {}",
+                        le.line, le.code, le.message
+                    ),
+                    None => eprintln!("  line {}: {}: {}", le.line, le.code, le.message),
+                }
+            }
+            if e.error_count > e.errors.len() {
+                eprintln!("  ... and {} more", e.error_count - e.errors.len());
+            }
+            ExitCode::from(if e.is_internal() { 1 } else { 2 })
+        }
+    }
 }

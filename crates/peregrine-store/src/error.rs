@@ -1,0 +1,101 @@
+//! Ingestion errors: a stable code, a message, and for record problems the line and column.
+
+use serde::Serialize;
+
+/// One problem with one input record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LineError {
+    /// 1-based line (NDJSON) or record index (JSON array / envelope).
+    pub line: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl LineError {
+    pub fn new(
+        line: usize,
+        column: Option<String>,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        LineError {
+            line,
+            column,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// Why an ingest request was refused (nothing of it was stored) or failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IngestError {
+    /// `UnknownTable`, `InvalidJson`, `InvalidRecords`, `BodyTooLarge`, `EmptyRequest`,
+    /// or `InternalError` (the store's fault; no detail of the input is lost).
+    pub code: &'static str,
+    pub message: String,
+    /// Per-record problems (for `InvalidRecords` and `InvalidJson`), at most
+    /// [`MAX_REPORTED`] of them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<LineError>,
+    /// How many record problems there were in all.
+    pub error_count: usize,
+}
+
+/// At most this many record problems are listed in one error.
+pub const MAX_REPORTED: usize = 100;
+
+impl IngestError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        IngestError {
+            code,
+            message: message.into(),
+            errors: Vec::new(),
+            error_count: 0,
+        }
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        IngestError::new("InternalError", message)
+    }
+
+    pub fn records(mut errors: Vec<LineError>) -> Self {
+        let count = errors.len();
+        errors.truncate(MAX_REPORTED);
+        let first = errors
+            .first()
+            .map(|e| format!(" (first: line {}: {})", e.line, e.message))
+            .unwrap_or_default();
+        let code = if errors.iter().all(|e| e.code == "InvalidJson") {
+            "InvalidJson"
+        } else {
+            "InvalidRecords"
+        };
+        IngestError {
+            code,
+            message: format!("{count} record problem(s); nothing was stored{first}"),
+            errors,
+            error_count: count,
+        }
+    }
+
+    pub fn is_internal(&self) -> bool {
+        self.code == "InternalError"
+    }
+}
+
+impl std::fmt::Display for IngestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for IngestError {}
+
+impl From<std::io::Error> for IngestError {
+    fn from(e: std::io::Error) -> Self {
+        IngestError::internal(format!("storage: {e}"))
+    }
+}

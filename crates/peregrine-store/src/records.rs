@@ -1,0 +1,244 @@
+//! JSON records → Arrow batches in a hunting table's exact schema, with a per-line report
+//! of every value that does not fit (line, column, expected type).
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    ArrayRef, BooleanBuilder, DurationNanosecondBuilder, Float64Builder, Int32Builder,
+    Int64Builder, StringBuilder, TimestampNanosecondBuilder,
+};
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use kql_sema::TableSchema;
+use kql_syntax::KqlType;
+use serde_json::Value;
+
+use crate::error::{IngestError, LineError};
+
+/// The Arrow schema of a hunting table (types as in `kql_syntax::types`).
+pub fn arrow_schema(table: &TableSchema) -> SchemaRef {
+    Arc::new(Schema::new(
+        table
+            .columns
+            .iter()
+            .map(|c| Field::new(&c.name, kql_functions::arrow_type(c.ty), true))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// Builds one column of a batch.
+enum Builder {
+    Str(StringBuilder),
+    Bool(BooleanBuilder),
+    Int(Int32Builder),
+    Long(Int64Builder),
+    Real(Float64Builder),
+    Time(TimestampNanosecondBuilder),
+    Span(DurationNanosecondBuilder),
+}
+
+impl Builder {
+    fn new(ty: KqlType) -> Self {
+        match ty {
+            KqlType::Bool => Builder::Bool(BooleanBuilder::new()),
+            KqlType::Int => Builder::Int(Int32Builder::new()),
+            KqlType::Long => Builder::Long(Int64Builder::new()),
+            KqlType::Real | KqlType::Decimal => Builder::Real(Float64Builder::new()),
+            KqlType::DateTime => Builder::Time(TimestampNanosecondBuilder::new()),
+            KqlType::TimeSpan => Builder::Span(DurationNanosecondBuilder::new()),
+            _ => Builder::Str(StringBuilder::new()),
+        }
+    }
+
+    fn finish(self) -> ArrayRef {
+        match self {
+            Builder::Str(mut b) => Arc::new(b.finish()),
+            Builder::Bool(mut b) => Arc::new(b.finish()),
+            Builder::Int(mut b) => Arc::new(b.finish()),
+            Builder::Long(mut b) => Arc::new(b.finish()),
+            Builder::Real(mut b) => Arc::new(b.finish()),
+            Builder::Time(mut b) => Arc::new(b.finish()),
+            Builder::Span(mut b) => Arc::new(b.finish()),
+        }
+    }
+}
+
+/// A converted cell.
+enum Cell {
+    Null,
+    Str(String),
+    Bool(bool),
+    Int(i32),
+    Long(i64),
+    Real(f64),
+    Time(i64),
+    Span(i64),
+}
+
+/// Converts a JSON value to a column of KQL type `ty`; `None` when it does not fit.
+fn convert(v: &Value, ty: KqlType) -> Option<Cell> {
+    if v.is_null() {
+        return Some(Cell::Null);
+    }
+    Some(match ty {
+        KqlType::String | KqlType::Guid => match v {
+            Value::String(s) => Cell::Str(s.clone()),
+            Value::Number(n) => Cell::Str(n.to_string()),
+            Value::Bool(b) => Cell::Str(b.to_string()),
+            _ => return None,
+        },
+        KqlType::Dynamic => match v {
+            // A JSON text (as the streaming export sends `AdditionalFields`) is stored parsed.
+            Value::String(s) => match serde_json::from_str::<Value>(s) {
+                Ok(parsed @ (Value::Object(_) | Value::Array(_))) => Cell::Str(parsed.to_string()),
+                _ => Cell::Str(v.to_string()),
+            },
+            other => Cell::Str(other.to_string()),
+        },
+        KqlType::Bool => match v {
+            Value::Bool(b) => Cell::Bool(*b),
+            Value::String(s) if s.eq_ignore_ascii_case("true") => Cell::Bool(true),
+            Value::String(s) if s.eq_ignore_ascii_case("false") => Cell::Bool(false),
+            Value::Number(n) if n.as_i64() == Some(0) => Cell::Bool(false),
+            Value::Number(n) if n.as_i64() == Some(1) => Cell::Bool(true),
+            _ => return None,
+        },
+        KqlType::Int => Cell::Int(i32::try_from(integer(v)?).ok()?),
+        KqlType::Long => Cell::Long(integer(v)?),
+        KqlType::Real | KqlType::Decimal => match v {
+            Value::Number(n) => Cell::Real(n.as_f64()?),
+            Value::String(s) => Cell::Real(s.trim().parse().ok()?),
+            _ => return None,
+        },
+        KqlType::DateTime => match v {
+            Value::String(s) => Cell::Time(kql_sema::datetime::parse_datetime(s)?),
+            _ => return None,
+        },
+        KqlType::TimeSpan => match v {
+            Value::Number(n) => Cell::Span(n.as_i64()?.checked_mul(100)?),
+            _ => return None,
+        },
+    })
+}
+
+fn integer(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn push(b: &mut Builder, c: Cell) {
+    match (b, c) {
+        (Builder::Str(b), Cell::Str(s)) => b.append_value(s),
+        (Builder::Bool(b), Cell::Bool(v)) => b.append_value(v),
+        (Builder::Int(b), Cell::Int(v)) => b.append_value(v),
+        (Builder::Long(b), Cell::Long(v)) => b.append_value(v),
+        (Builder::Real(b), Cell::Real(v)) => b.append_value(v),
+        (Builder::Time(b), Cell::Time(v)) => b.append_value(v),
+        (Builder::Span(b), Cell::Span(v)) => b.append_value(v),
+        (Builder::Str(b), _) => b.append_null(),
+        (Builder::Bool(b), _) => b.append_null(),
+        (Builder::Int(b), _) => b.append_null(),
+        (Builder::Long(b), _) => b.append_null(),
+        (Builder::Real(b), _) => b.append_null(),
+        (Builder::Time(b), _) => b.append_null(),
+        (Builder::Span(b), _) => b.append_null(),
+    }
+}
+
+/// Collects the records of one table.
+pub struct TableBatchBuilder {
+    table: TableSchema,
+    builders: Vec<Builder>,
+    rows: usize,
+}
+
+impl TableBatchBuilder {
+    pub fn new(table: &TableSchema) -> Self {
+        TableBatchBuilder {
+            table: table.clone(),
+            builders: table.columns.iter().map(|c| Builder::new(c.ty)).collect(),
+            rows: 0,
+        }
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Adds one record (a JSON object). Nothing is added when a value does not fit; every
+    /// problem of the record is reported.
+    pub fn add(&mut self, line: usize, record: &Value) -> Result<(), Vec<LineError>> {
+        let Value::Object(map) = record else {
+            return Err(vec![LineError::new(
+                line,
+                None,
+                "InvalidRecord",
+                "a record must be a JSON object",
+            )]);
+        };
+        let mut errors = Vec::new();
+        for key in map.keys() {
+            if !self.table.columns.iter().any(|c| c.name == *key) {
+                errors.push(LineError::new(
+                    line,
+                    Some(key.clone()),
+                    "UnknownColumn",
+                    format!("table {} has no column '{key}'", self.table.name),
+                ));
+            }
+        }
+        let mut cells = Vec::with_capacity(self.table.columns.len());
+        for c in &self.table.columns {
+            let v = map.get(&c.name).unwrap_or(&Value::Null);
+            match convert(v, c.ty) {
+                Some(cell) => cells.push(cell),
+                None => errors.push(LineError::new(
+                    line,
+                    Some(c.name.clone()),
+                    "TypeMismatch",
+                    format!("expected a {} value, got {}", c.ty, short(v)),
+                )),
+            }
+        }
+        if let Some(i) = self
+            .table
+            .columns
+            .iter()
+            .position(|c| c.name == "Timestamp")
+            && matches!(cells.get(i), Some(Cell::Null))
+        {
+            errors.push(LineError::new(
+                line,
+                Some("Timestamp".into()),
+                "MissingTimestamp",
+                "every event needs a Timestamp",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        for (b, cell) in self.builders.iter_mut().zip(cells) {
+            push(b, cell);
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    pub fn finish(self) -> Result<RecordBatch, IngestError> {
+        let schema = arrow_schema(&self.table);
+        let columns: Vec<ArrayRef> = self.builders.into_iter().map(Builder::finish).collect();
+        RecordBatch::try_new(schema, columns).map_err(|e| IngestError::internal(e.to_string()))
+    }
+}
+
+fn short(v: &Value) -> String {
+    let t = v.to_string();
+    if t.chars().count() > 40 {
+        format!("{}…", t.chars().take(40).collect::<String>())
+    } else {
+        t
+    }
+}

@@ -1,0 +1,234 @@
+//! The store end to end: ingest, then query through the KQL engine.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use kql_engine::{Engine, QueryOptions};
+use peregrine_store::{Store, StoreConfig, parse_records};
+use serde_json::json;
+
+fn open(dir: &Path) -> Arc<Store> {
+    let catalog: Arc<dyn kql_sema::Catalog> = Arc::new(kql_sema::MemoryCatalog::defender());
+    Arc::new(Store::open(dir, catalog, StoreConfig::default()).unwrap())
+}
+
+fn iso(days_ago: i64, hour: u32) -> String {
+    let t = chrono::Utc::now() - chrono::Duration::days(days_ago);
+    format!("{}T{hour:02}:00:00Z", t.format("%Y-%m-%d"))
+}
+
+async fn rows(store: &Arc<Store>, query: &str) -> Vec<Vec<String>> {
+    let engine = Engine::new(
+        Arc::clone(store.catalog()),
+        Arc::new(store.data_source("default")),
+    );
+    let result = engine
+        .run(query, &QueryOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("{query}: {e:?}"));
+    let mut out = Vec::new();
+    for b in &result.batches {
+        for r in 0..b.num_rows() {
+            out.push(
+                (0..b.num_columns())
+                    .map(|c| {
+                        datafusion::arrow::util::display::array_value_to_string(b.column(c), r)
+                            .unwrap()
+                    })
+                    .collect(),
+            );
+        }
+    }
+    out
+}
+
+fn parquet_files(dir: &Path) -> usize {
+    let mut n = 0;
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                n += parquet_files(&p);
+            } else if p.extension().is_some_and(|x| x == "parquet") {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+#[tokio::test]
+async fn ingested_events_are_queryable_per_day_partition() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let text = [
+        json!({"Timestamp": iso(1, 10), "DeviceName": "ws1", "FileName": "cmd.exe", "ProcessId": 10}),
+        json!({"Timestamp": iso(1, 11), "DeviceName": "ws1", "FileName": "powershell.exe", "ProcessId": "11"}),
+        json!({"Timestamp": iso(2, 9), "DeviceName": "ws2", "FileName": "cmd.exe", "AdditionalFields": "{\"a\":1}"}),
+    ]
+    .iter()
+    .map(|v| v.to_string())
+    .collect::<Vec<_>>()
+    .join("\n");
+    let records = parse_records(&text).unwrap();
+    let report = store
+        .ingest("default", "DeviceProcessEvents", &records)
+        .unwrap();
+    assert_eq!(report.events(), 3);
+    assert_eq!(report.files, 2, "one file per day");
+    let table = store.table_dir("default", "DeviceProcessEvents").unwrap();
+    assert_eq!(parquet_files(&table), 2);
+    assert_eq!(
+        rows(
+            &store,
+            "DeviceProcessEvents | summarize n = count() by FileName | sort by FileName asc"
+        )
+        .await,
+        vec![vec!["cmd.exe", "2"], vec!["powershell.exe", "1"]]
+    );
+    // Strings given for longs are converted.
+    assert_eq!(
+        rows(
+            &store,
+            "DeviceProcessEvents | where isnotempty(AdditionalFields) | project a = toint(parse_json(AdditionalFields).a), DeviceName"
+        )
+        .await,
+        vec![vec!["1", "ws2"]]
+    );
+    assert_eq!(
+        rows(
+            &store,
+            "DeviceProcessEvents | where ProcessId == 11 | project FileName"
+        )
+        .await,
+        vec![vec!["powershell.exe"]]
+    );
+}
+
+#[tokio::test]
+async fn bad_records_are_reported_and_nothing_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let good = json!({"Timestamp": iso(1, 1), "DeviceName": "ws1"});
+    let bad_type = json!({"Timestamp": iso(1, 1), "ProcessId": "not a number"});
+    let unknown = json!({"Timestamp": iso(1, 1), "NoSuchColumn": 1});
+    let no_time = json!({"DeviceName": "ws1"});
+    let records = vec![(1, good), (2, bad_type), (3, unknown), (4, no_time)];
+    let e = store
+        .ingest("default", "DeviceProcessEvents", &records)
+        .unwrap_err();
+    assert_eq!(e.code, "InvalidRecords");
+    let found: Vec<(usize, Option<&str>, &str)> = e
+        .errors
+        .iter()
+        .map(|l| (l.line, l.column.as_deref(), l.code))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (2, Some("ProcessId"), "TypeMismatch"),
+            (3, Some("NoSuchColumn"), "UnknownColumn"),
+            (4, Some("Timestamp"), "MissingTimestamp"),
+        ]
+    );
+    assert_eq!(parquet_files(dir.path()), 0);
+    let e = store
+        .ingest("default", "NoSuchTable", &[(1, json!({}))])
+        .unwrap_err();
+    assert_eq!(e.code, "UnknownTable");
+    let e = parse_records("{\"Timestamp\": 1}\n{not json").unwrap_err();
+    assert_eq!(e.code, "InvalidJson");
+    assert_eq!(e.errors[0].line, 2);
+    assert_eq!(
+        rows(&store, "DeviceProcessEvents | count").await,
+        vec![vec!["0"]]
+    );
+}
+
+#[tokio::test]
+async fn only_the_window_is_visible_and_retention_drops_old_days() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog: Arc<dyn kql_sema::Catalog> = Arc::new(kql_sema::MemoryCatalog::defender());
+    let config = StoreConfig {
+        window_days: 30,
+        retention_days: 40,
+        ..StoreConfig::default()
+    };
+    let store = Arc::new(Store::open(dir.path(), catalog, config).unwrap());
+    let records: Vec<_> = [1, 29, 31, 45]
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            (
+                i + 1,
+                json!({"Timestamp": iso(*d, 12), "DeviceName": format!("d{d}")}),
+            )
+        })
+        .collect();
+    store.ingest("default", "DeviceInfo", &records).unwrap();
+    assert_eq!(
+        rows(
+            &store,
+            "DeviceInfo | project DeviceName | sort by DeviceName asc"
+        )
+        .await,
+        vec![vec!["d1"], vec!["d29"]]
+    );
+    let now = chrono::Utc::now().timestamp_nanos_opt().unwrap();
+    assert_eq!(store.enforce_retention("default", now).unwrap(), 1);
+    assert_eq!(
+        parquet_files(&store.table_dir("default", "DeviceInfo").unwrap()),
+        3
+    );
+}
+
+#[tokio::test]
+async fn the_streaming_envelope_routes_records_by_category() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let body = json!({"records": [
+        {"time": iso(1, 3), "tenantId": "t", "operationName": "Publish", "category": "AdvancedHunting-DeviceInfo",
+         "properties": {"Timestamp": iso(1, 3), "DeviceName": "ws1"}},
+        {"time": iso(1, 3), "tenantId": "t", "operationName": "Publish", "category": "AdvancedHunting-EmailEvents",
+         "properties": {"Timestamp": iso(1, 3), "Subject": "hello"}},
+    ]});
+    let report = store.ingest_envelope("default", &body).unwrap();
+    assert_eq!(report.events(), 2);
+    assert_eq!(
+        rows(&store, "EmailEvents | project Subject").await,
+        vec![vec!["hello"]]
+    );
+    // One bad record refuses the whole request.
+    let bad = json!({"records": [
+        {"category": "AdvancedHunting-DeviceInfo", "properties": {"Timestamp": iso(1, 3), "DeviceName": "ws2"}},
+        {"category": "AdvancedHunting-NoSuchTable", "properties": {}},
+    ]});
+    let e = store.ingest_envelope("default", &bad).unwrap_err();
+    assert_eq!(e.errors[0].code, "UnknownTable");
+    assert_eq!(rows(&store, "DeviceInfo | count").await, vec![vec!["1"]]);
+}
+
+#[test]
+fn an_unfinished_ingest_leaves_nothing_and_reopening_cleans_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let schema = kql_sema::Catalog::table(store.catalog().as_ref(), "DeviceInfo").unwrap();
+    let mut b = peregrine_store::records::TableBatchBuilder::new(&schema);
+    b.add(1, &json!({"Timestamp": iso(1, 1), "DeviceName": "x"}))
+        .unwrap();
+    let batch = b.finish().unwrap();
+    // Staged but never committed (as if the process died): a leftover staging directory.
+    let mut tx = store.begin("default").unwrap();
+    tx.stage("DeviceInfo", &batch).unwrap();
+    std::mem::forget(tx);
+    assert_eq!(
+        parquet_files(&dir.path().join("default").join("_staging")),
+        1
+    );
+    drop(store);
+    let _store = open(dir.path());
+    assert!(!dir.path().join("default").join("_staging").exists());
+    assert_eq!(parquet_files(dir.path()), 0);
+}
