@@ -94,6 +94,9 @@ pub struct CheckResult {
     pub columns: Vec<ColumnOut>,
     /// `null` when ok.
     pub error: Option<ErrorOut>,
+    /// With `--run`: the result's row count (absent when the query was not run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<usize>,
 }
 
 /// How a result relates to the reference verdict.
@@ -129,6 +132,7 @@ pub fn check_one(engine: &Engine, id: &str, query: &str) -> CheckResult {
                 })
                 .collect(),
             error: None,
+            rows: None,
         },
         Err(diags) => {
             let error = match diags.first() {
@@ -155,6 +159,7 @@ pub fn check_one(engine: &Engine, id: &str, query: &str) -> CheckResult {
                 ok: false,
                 columns: Vec::new(),
                 error: Some(error),
+                rows: None,
             }
         }
     }
@@ -180,6 +185,7 @@ fn aborted(id: String, e: &JobError, timeout: Duration) -> CheckResult {
             column: 1,
             utf16_start: None,
         }),
+        rows: None,
     }
 }
 
@@ -321,11 +327,62 @@ impl CheckSummary {
 }
 
 /// Checks every query (in parallel; panics and hangs become errors). Results in input order.
+/// Checks `query`, then (if it binds) runs it and records its row count; a failure to run
+/// makes the result not ok, with the run's error.
+pub fn check_and_run(engine: &Engine, id: &str, query: &str) -> CheckResult {
+    let checked = check_one(engine, id, query);
+    if !checked.ok {
+        return checked;
+    }
+    let fail = |code: &str, message: String, line: usize, column: usize| CheckResult {
+        id: id.to_string(),
+        ok: false,
+        columns: Vec::new(),
+        error: Some(ErrorOut {
+            code: code.to_string(),
+            message,
+            line,
+            column,
+            utf16_start: None,
+        }),
+        rows: None,
+    };
+    let rt = match pool::job_runtime() {
+        Ok(rt) => rt,
+        Err(e) => return fail("KQL9001", format!("runtime: {e}"), 1, 1),
+    };
+    match rt.block_on(engine.run(query, &kql_engine::QueryOptions::default())) {
+        Ok(result) => CheckResult {
+            rows: Some(result.row_count()),
+            ..checked
+        },
+        Err(diags) => match diags.first() {
+            Some(d) => {
+                let (line, column) = d.line_col(query);
+                fail(d.code, d.message.clone(), line, column)
+            }
+            None => fail("KQL9001", "error without a diagnostic".into(), 1, 1),
+        },
+    }
+}
+
 pub fn check_all(
     engine: Arc<Engine>,
     cases: &[CheckCase],
     parallelism: usize,
     timeout: Duration,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Vec<CheckResult> {
+    check_all_with(engine, cases, parallelism, timeout, false, progress)
+}
+
+/// [`check_all`], and with `run` each accepted query is also executed.
+pub fn check_all_with(
+    engine: Arc<Engine>,
+    cases: &[CheckCase],
+    parallelism: usize,
+    timeout: Duration,
+    run: bool,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Vec<CheckResult> {
     let items: Vec<(String, String)> = cases
@@ -337,7 +394,13 @@ pub fn check_all(
         items,
         parallelism,
         timeout,
-        move |(id, query): (String, String)| check_one(&engine, &id, &query),
+        move |(id, query): (String, String)| {
+            if run {
+                check_and_run(&engine, &id, &query)
+            } else {
+                check_one(&engine, &id, &query)
+            }
+        },
         progress,
     );
     results
@@ -388,10 +451,20 @@ mod tests {
             ok: true,
             columns: vec![c("a", "long")],
             error: None,
+            rows: None,
         };
         assert_eq!(
             serde_json::to_string(&ok).unwrap_or_default(),
             r#"{"id":"q1","ok":true,"columns":[{"name":"a","type":"long"}],"error":null}"#
+        );
+        // With --run, the row count.
+        let ran = CheckResult {
+            rows: Some(3),
+            ..ok
+        };
+        assert_eq!(
+            serde_json::to_string(&ran).unwrap_or_default(),
+            r#"{"id":"q1","ok":true,"columns":[{"name":"a","type":"long"}],"error":null,"rows":3}"#
         );
     }
 }

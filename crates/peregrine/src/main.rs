@@ -3,7 +3,7 @@
 //! ```text
 //! peregrine query [--data DIR] [--tenant T] [--format table|json|csv] [QUERY | -f FILE | -]
 //! peregrine ingest --data DIR [--tenant T] (--table TABLE | --envelope) [FILE | -]
-//! peregrine check [--json] FILE.jsonl
+//! peregrine check [--json] [--run [--data DIR] [--tenant T]] FILE.jsonl
 //! peregrine conformance FILE.jsonl
 //! ```
 //!
@@ -65,6 +65,11 @@ struct IngestArgs {
     /// goes to the table its "category" names.
     #[arg(long)]
     envelope: bool,
+    /// Commit every N records as its own request (NDJSON with --table), printing
+    /// `{"acknowledged":TOTAL}` on standard output after each durable commit. Without it the
+    /// whole input is one all-or-nothing request.
+    #[arg(long, value_name = "N", conflicts_with = "envelope")]
+    batch_size: Option<usize>,
     /// Input file, or `-` (the default) for standard input.
     #[arg(value_name = "FILE", default_value = "-")]
     file: String,
@@ -106,9 +111,18 @@ struct QueryArgs {
 
 #[derive(clap::Args)]
 struct CheckArgs {
-    /// Print one JSON object per query: {"id","ok","columns","error"}.
+    /// Print one JSON object per query: {"id","ok","columns","error"} (and "rows" with --run).
     #[arg(long)]
     json: bool,
+    /// Also run each accepted query (over --data when given) and report its row count.
+    #[arg(long)]
+    run: bool,
+    /// Directory of the event store the queries run over (with --run).
+    #[arg(long, value_name = "DIR", requires = "run")]
+    data: Option<PathBuf>,
+    /// Tenant whose tables the queries read (with --data).
+    #[arg(long, default_value = "default")]
+    tenant: String,
     /// JSONL file of {"id","query"} lines (a "reference" per line is compared when present).
     file: PathBuf,
 }
@@ -216,13 +230,23 @@ fn check_cmd(args: CheckArgs) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let engine = Arc::new(Engine::defender());
+    let engine = match &args.data {
+        Some(dir) => match open_store(dir) {
+            Ok(store) => Arc::new(Engine::new(
+                Arc::clone(store.catalog()),
+                Arc::new(store.data_source(&args.tenant)),
+            )),
+            Err(e) => return usage_error(e),
+        },
+        None => Arc::new(Engine::defender()),
+    };
     let mut progress = output::Progress::new("check");
-    let results = check::check_all(
+    let results = check::check_all_with(
         engine,
         &cases,
         kql_testkit::pool::default_parallelism(),
         kql_testkit::CASE_TIMEOUT,
+        args.run,
         &mut |d, t| progress.update(d, t),
     );
     progress.finish();
@@ -245,6 +269,19 @@ fn check_cmd(args: CheckArgs) -> ExitCode {
     let summary = check::CheckSummary::of(&cases, &results);
     for l in summary.reference_lines() {
         let _ = writeln!(out, "{l}");
+    }
+    if args.run {
+        let ran = results.iter().filter(|r| r.rows.is_some()).count();
+        let with_rows = results
+            .iter()
+            .filter(|r| r.rows.is_some_and(|n| n > 0))
+            .count();
+        let _ = writeln!(
+            out,
+            "run: {ran} of {} queries ran without error ({:.1} %), {with_rows} returned rows",
+            results.len(),
+            100.0 * ran as f64 / results.len().max(1) as f64
+        );
     }
     let _ = writeln!(out, "{}", summary.line());
     ExitCode::SUCCESS
@@ -323,6 +360,10 @@ fn ingest_cmd(args: IngestArgs) -> ExitCode {
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let started = std::time::Instant::now();
+    if let (Some(n), Some(table)) = (args.batch_size, &args.table) {
+        bar.finish_and_clear();
+        return ingest_batches(&store, &args.tenant, table, reader, n.max(1));
+    }
     let result = match &args.table {
         Some(table) => {
             let mut reader = reader;
@@ -379,21 +420,85 @@ fn ingest_cmd(args: IngestArgs) -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("peregrine: ingest failed: {e}");
-            for le in &e.errors {
-                match &le.column {
-                    Some(c) => eprintln!(
-                        "  line {}, column {c}: {}: {}",
-                        le.line, le.code, le.message
+        Err(e) => report_ingest_error(&e),
+    }
+}
+
+/// `--batch-size`: each batch is its own request, acknowledged on stdout once durable.
+fn ingest_batches(
+    store: &peregrine_store::Store,
+    tenant: &str,
+    table: &str,
+    reader: Box<dyn BufRead>,
+    batch: usize,
+) -> ExitCode {
+    let mut acknowledged = 0usize;
+    let mut pending: Vec<(usize, serde_json::Value)> = Vec::with_capacity(batch);
+    let mut stdout = std::io::stdout();
+    let mut flush = |pending: &mut Vec<(usize, serde_json::Value)>| -> Result<(), ExitCode> {
+        if pending.is_empty() {
+            return Ok(());
+        }
+        match store.ingest(tenant, table, pending) {
+            Ok(report) => {
+                acknowledged += report.events();
+                pending.clear();
+                let _ = writeln!(stdout, "{{\"acknowledged\":{acknowledged}}}");
+                let _ = stdout.flush();
+                Ok(())
+            }
+            Err(e) => Err(report_ingest_error(&e)),
+        }
+    };
+    for (i, line) in reader.lines().enumerate() {
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => return usage_error(format!("cannot read input: {e}")),
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str(&line) {
+            Ok(v) => pending.push((i + 1, v)),
+            Err(e) => {
+                return report_ingest_error(&peregrine_store::IngestError::records(vec![
+                    peregrine_store::LineError::new(
+                        i + 1,
+                        None,
+                        "InvalidJson",
+                        format!("invalid JSON: {e}"),
                     ),
-                    None => eprintln!("  line {}: {}: {}", le.line, le.code, le.message),
-                }
+                ]));
             }
-            if e.error_count > e.errors.len() {
-                eprintln!("  ... and {} more", e.error_count - e.errors.len());
-            }
-            ExitCode::from(if e.is_internal() { 1 } else { 2 })
+        }
+        if pending.len() >= batch
+            && let Err(code) = flush(&mut pending)
+        {
+            return code;
         }
     }
+    match flush(&mut pending) {
+        Ok(()) => {
+            eprintln!("ingested {acknowledged} events");
+            ExitCode::SUCCESS
+        }
+        Err(code) => code,
+    }
+}
+
+fn report_ingest_error(e: &peregrine_store::IngestError) -> ExitCode {
+    eprintln!("peregrine: ingest failed: {e}");
+    for le in &e.errors {
+        match &le.column {
+            Some(c) => eprintln!(
+                "  line {}, column {c}: {}: {}",
+                le.line, le.code, le.message
+            ),
+            None => eprintln!("  line {}: {}: {}", le.line, le.code, le.message),
+        }
+    }
+    if e.error_count > e.errors.len() {
+        eprintln!("  ... and {} more", e.error_count - e.errors.len());
+    }
+    ExitCode::from(if e.is_internal() { 1 } else { 2 })
 }

@@ -1,0 +1,211 @@
+//! The store through the CLI: SIGKILL durability (every acknowledged event is there after a
+//! restart, none twice), malformed input, and `check --run`.
+//!
+//! Durability: SIGKILL the ingesting process mid-stream; after a restart every acknowledged
+//! event is queryable and none is there twice.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn peregrine() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_peregrine"))
+}
+
+fn count(data: &std::path::Path, query: &str) -> u64 {
+    let out = peregrine()
+        .args(["query", "--format", "csv", "--data"])
+        .arg(data)
+        .arg(query)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.lines().nth(1).unwrap().trim().parse().unwrap()
+}
+
+/// Streams events with ReportId `first..` into `data` until `kill_after` are acknowledged,
+/// then SIGKILLs the process; returns how many were acknowledged.
+fn ingest_then_kill(data: &std::path::Path, first: u64, kill_after: u64) -> u64 {
+    let mut child = peregrine()
+        .args([
+            "ingest",
+            "--table",
+            "DeviceProcessEvents",
+            "--batch-size",
+            "500",
+            "--data",
+        ])
+        .arg(data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    // Feed events from a thread until the pipe breaks (the process is killed).
+    let writer = std::thread::spawn(move || {
+        let day = chrono::Utc::now() - chrono::Duration::hours(2);
+        for i in first.. {
+            let line = format!(
+                "{{\"Timestamp\":\"{}\",\"DeviceName\":\"ws{}\",\"ReportId\":{i},\"FileName\":\"f{i}.exe\"}}\n",
+                day.format("%Y-%m-%dT%H:%M:%SZ"),
+                i % 7
+            );
+            if stdin.write_all(line.as_bytes()).is_err() {
+                return;
+            }
+        }
+    });
+    let mut acked = 0u64;
+    let started = Instant::now();
+    let mut lines = BufReader::new(stdout).lines();
+    while let Some(Ok(line)) = lines.next() {
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        acked = v["acknowledged"].as_u64().unwrap();
+        if acked >= kill_after || started.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+    }
+    child.kill().unwrap(); // SIGKILL, while the next batch is being written
+    child.wait().unwrap();
+    drop(lines);
+    writer.join().unwrap();
+    assert!(acked >= kill_after, "only {acked} events acknowledged");
+    acked
+}
+
+#[test]
+fn sigkill_mid_stream_loses_no_acknowledged_event_and_duplicates_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut acked = 0;
+    let mut stored = 0;
+    for kill_after in [3000, 1000, 2500, 500] {
+        acked += ingest_then_kill(&data, stored, kill_after);
+        // Restart: every acknowledged event is there (a batch committed just before the
+        // kill may be there too), each exactly once, batches whole.
+        let total = count(&data, "DeviceProcessEvents | count");
+        let twice = count(
+            &data,
+            "DeviceProcessEvents | summarize c = count() by ReportId | where c > 1 | count",
+        );
+        assert!(total >= acked, "{total} stored < {acked} acknowledged");
+        assert_eq!(total % 500, 0, "batches are all or nothing");
+        assert_eq!(twice, 0, "no event twice");
+        assert!(!data.join("default").join("_staging").exists());
+        acked = total;
+        stored = total;
+    }
+}
+
+#[test]
+fn malformed_input_gets_a_coded_error_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let run = |table: &str, input: &str| {
+        let mut child = peregrine()
+            .args(["ingest", "--table", table, "--data"])
+            .arg(&data)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
+    let good = format!(r#"{{"Timestamp":"{now}","DeviceName":"a"}}"#);
+    let good = good.as_str();
+    let (code, err) = run("DeviceInfo", &format!("{good}\n{{not json\n"));
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("InvalidJson") && err.contains("line 2"),
+        "{err}"
+    );
+    let (code, err) = run("DeviceInfo", &format!("{good}\n{{\"Timestamp\":\"x\"}}\n"));
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("line 2, column Timestamp: TypeMismatch"),
+        "{err}"
+    );
+    let (code, err) = run("NoSuchTable", good);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("UnknownTable"), "{err}");
+    assert_eq!(count(&data, "DeviceInfo | count"), 0);
+    // The same good line alone is stored.
+    assert_eq!(run("DeviceInfo", good).0, Some(0));
+    assert_eq!(count(&data, "DeviceInfo | count"), 1);
+}
+
+#[test]
+fn check_run_executes_each_accepted_query_over_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
+    let mut child = peregrine()
+        .args(["ingest", "--table", "DeviceInfo", "--data"])
+        .arg(&data)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let input = format!(
+        "{{\"Timestamp\":\"{now}\",\"DeviceName\":\"a\"}}\n{{\"Timestamp\":\"{now}\",\"DeviceName\":\"b\"}}\n"
+    );
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let queries = dir.path().join("q.jsonl");
+    std::fs::write(
+        &queries,
+        concat!(
+            "{\"id\":\"all\",\"query\":\"DeviceInfo | project DeviceName\"}\n",
+            "{\"id\":\"none\",\"query\":\"DeviceInfo | where DeviceName == 'zzz'\"}\n",
+            "{\"id\":\"bad\",\"query\":\"DeviceInfo | where NoSuchColumn == 1\"}\n",
+        ),
+    )
+    .unwrap();
+    let out = peregrine()
+        .args(["check", "--json", "--run", "--data"])
+        .arg(&data)
+        .arg(&queries)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["rows"], 2);
+    assert_eq!(lines[1]["rows"], 0);
+    assert_eq!(lines[2]["ok"], false);
+    assert!(lines[2].get("rows").is_none());
+    assert!(
+        text.contains("run: 2 of 3 queries ran without error (66.7 %), 1 returned rows"),
+        "{text}"
+    );
+}
