@@ -456,14 +456,19 @@ impl<'a> Planner<'a> {
                     datafusion::functions_window::expr_fn::lead(arg, Some(*offset), def)
                 }
             }
-            WindowExpr::RowCumSum { expr } => {
+            WindowExpr::RowCumSum { expr, partition_by } => {
                 let arg = self.scalar(expr)?;
+                let mut parts = Vec::new();
+                for p in partition_by {
+                    parts.push(self.scalar(p)?);
+                }
                 Expr::from(datafusion::logical_expr::expr::WindowFunction::new(
                     datafusion::logical_expr::WindowFunctionDefinition::AggregateUDF(
                         datafusion::functions_aggregate::sum::sum_udaf(),
                     ),
                     vec![arg],
                 ))
+                .partition_by(parts)
                 .window_frame(WindowFrame::new_bounds(
                     WindowFrameUnits::Rows,
                     WindowFrameBound::Preceding(ScalarValue::UInt64(None)),

@@ -2110,19 +2110,38 @@ impl<'a> Binder<'a> {
 
     fn add_windows(&mut self, input: Rel, windows: Vec<(String, WindowExpr)>, span: Span) -> Rel {
         let mut fields = input.schema.to_vec();
-        let mut exprs = Vec::new();
+        let mut input_len = fields.len();
+        let mut rel = input;
+        let mut exprs: Vec<WindowExpr> = Vec::new();
         for (name, w) in windows {
             let ty = match &w {
                 WindowExpr::RowNumber { .. } => KqlType::Long,
                 WindowExpr::Prev { expr, .. } | WindowExpr::Next { expr, .. } => expr.ty,
-                WindowExpr::RowCumSum { expr } => expr.ty,
+                WindowExpr::RowCumSum { expr, .. } => expr.ty,
             };
+            // A window over another window's result (`row_number(0, g != prev(g))`) goes
+            // in a node of its own above the one that computes it.
+            let needs_layer = exprs.iter().zip(fields.iter().skip(input_len)).any(
+                |(_, f): (&WindowExpr, &Field)| format!("{w:?}").contains(&format!("{:?}", f.name)),
+            );
+            if needs_layer {
+                let layer = Rel {
+                    kind: RelKind::Window {
+                        input: Box::new(rel),
+                        exprs: std::mem::take(&mut exprs),
+                    },
+                    schema: schema(fields.clone()),
+                    span,
+                };
+                input_len = fields.len();
+                rel = layer;
+            }
             fields.push(Field::new(name, ty));
             exprs.push(w);
         }
         Rel {
             kind: RelKind::Window {
-                input: Box::new(input),
+                input: Box::new(rel),
                 exprs,
             },
             schema: schema(fields),
@@ -4355,17 +4374,59 @@ impl<'a> Binder<'a> {
                         span,
                     ));
                 }
+                // Arguments may use windows themselves (`prev()` in a restart condition):
+                // those are computed first, in a node below.
                 let mut bound = Vec::new();
                 for a in args {
-                    bound.push(self.bind_scalar(a, env, scope, &mut Collector::default())?);
+                    bound.push(self.bind_scalar(a, env, scope, col)?);
+                }
+                // `row_number(start, restart)` / `row_cumsum(x, restart)`: rows are grouped
+                // by the running count of restarts, and numbering/summing restarts per group.
+                let restart_group = |col: &mut Collector, restart: Option<&ScalarExpr>| {
+                    let r = restart?;
+                    let flag = ScalarExpr::new(
+                        ScalarKind::Call {
+                            name: "iff".into(),
+                            args: vec![
+                                r.clone(),
+                                ScalarExpr::literal(Const::Long(1), KqlType::Long, span),
+                                ScalarExpr::literal(Const::Long(0), KqlType::Long, span),
+                            ],
+                        },
+                        KqlType::Long,
+                        span,
+                    );
+                    let g = col.hidden();
+                    col.windows.push((
+                        g.clone(),
+                        WindowExpr::RowCumSum {
+                            expr: flag,
+                            partition_by: vec![],
+                        },
+                    ));
+                    Some(vec![ScalarExpr::column(&g, KqlType::Long, span)])
+                };
+                if let Some(r) = bound.get(1)
+                    && matches!(fname, "row_number" | "row_cumsum")
+                    && r.ty != KqlType::Bool
+                {
+                    return Err(err(
+                        codes::TYPE_MISMATCH,
+                        format!(
+                            "the restart argument of {fname}() must be bool, got {}",
+                            r.ty
+                        ),
+                        r.span,
+                    ));
                 }
                 let w = match fname {
                     "row_number" => WindowExpr::RowNumber {
                         start: bound.first().and_then(const_long).unwrap_or(1),
-                        partition_by: vec![],
+                        partition_by: restart_group(col, bound.get(1)).unwrap_or_default(),
                         order_by: vec![],
                     },
                     "row_cumsum" => WindowExpr::RowCumSum {
+                        partition_by: restart_group(col, bound.get(1)).unwrap_or_default(),
                         expr: bound.into_iter().next().ok_or_else(|| {
                             err(
                                 codes::WRONG_ARG_COUNT,
@@ -4416,7 +4477,7 @@ impl<'a> Binder<'a> {
                     WindowExpr::RowNumber { .. } => KqlType::Long,
                     WindowExpr::Prev { expr, .. }
                     | WindowExpr::Next { expr, .. }
-                    | WindowExpr::RowCumSum { expr } => expr.ty,
+                    | WindowExpr::RowCumSum { expr, .. } => expr.ty,
                 };
                 let hidden = col.hidden();
                 col.windows.push((hidden.clone(), w));

@@ -208,6 +208,8 @@ pub enum WindowExpr {
     },
     RowCumSum {
         expr: ScalarExpr,
+        /// Restart the sum per group (`row_cumsum(x, restart)` numbers restart groups).
+        partition_by: Vec<ScalarExpr>,
     },
 }
 
