@@ -115,6 +115,8 @@ impl Store {
                 && valid_tenant(name)
             {
                 store.recover(name)?;
+                let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
+                store.enforce_retention(name, now)?;
             }
         }
         Ok(store)
@@ -513,6 +515,11 @@ impl Transaction<'_> {
         fs::remove_file(&record_path)?;
         let _ = fs::remove_dir(&self.staging);
         self.report.files = self.moves.len();
+        // Day partitions past the retention go as soon as new data arrives.
+        let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
+        if let Some(tenant) = self.tenant_dir.file_name().and_then(|t| t.to_str()) {
+            self.store.enforce_retention(tenant, now)?;
+        }
         Ok(std::mem::take(&mut self.report))
     }
 }

@@ -176,11 +176,19 @@ async fn only_the_window_is_visible_and_retention_drops_old_days() {
         .await,
         vec![vec!["d1"], vec!["d29"]]
     );
-    let now = chrono::Utc::now().timestamp_nanos_opt().unwrap();
-    assert_eq!(store.enforce_retention("default", now).unwrap(), 1);
+    // The 45-day-old partition was dropped as soon as the ingest committed.
     assert_eq!(
         parquet_files(&store.table_dir("default", "DeviceInfo").unwrap()),
         3
+    );
+    let now = chrono::Utc::now().timestamp_nanos_opt().unwrap();
+    assert_eq!(store.enforce_retention("default", now).unwrap(), 0);
+    // Ten days later, the 31-day-old partition is past the retention too.
+    let later = now + 10 * 86_400_000_000_000;
+    assert_eq!(store.enforce_retention("default", later).unwrap(), 1);
+    assert_eq!(
+        parquet_files(&store.table_dir("default", "DeviceInfo").unwrap()),
+        2
     );
 }
 

@@ -380,10 +380,12 @@ fn ingest_cmd(args: IngestArgs) -> ExitCode {
                         Err(e) => return usage_error(format!("cannot read input: {e}")),
                     }
                 }
-                Ok(_) => store.ingest_ndjson(&args.tenant, table, reader, 64 * 1024, |bytes, n| {
-                    bar.set_position(bytes);
-                    bar.set_message(format!("{n} records"));
-                }),
+                Ok(_) => {
+                    store.ingest_ndjson(&args.tenant, table, reader, 256 * 1024, |bytes, n| {
+                        bar.set_position(bytes);
+                        bar.set_message(format!("{n} records"));
+                    })
+                }
                 Err(e) => return usage_error(format!("cannot read input: {e}")),
             }
         }
