@@ -657,8 +657,26 @@ pub(crate) fn has_any_kernel<const ALL: bool>(a: &Args) -> Result<ArrayRef> {
     } else {
         None
     };
+    // Many constant terms (`has_any (dirtyWordList)`): one Aho-Corasick pass finds which
+    // terms occur as substrings at all; only those are checked for whole-term matches.
+    let prefilter = match &fixed {
+        Some(f) if !ALL && f.len() > 4 => aho_corasick::AhoCorasick::new(f).ok(),
+        _ => None,
+    };
+    let mut hits: Vec<usize> = Vec::new();
     let mut buf = String::new();
     Ok(build_bool(a.rows, |i| {
+        if let (Some(ac), Some(f)) = (&prefilter, &fixed) {
+            let h = strops::lower_into(hay.get(i), &mut buf);
+            hits.clear();
+            hits.extend(ac.find_overlapping_iter(h).map(|m| m.pattern().as_usize()));
+            hits.sort_unstable();
+            hits.dedup();
+            return Some(hits.iter().any(|&p| {
+                f.get(p)
+                    .is_some_and(|n| strops::term_match(h, n, Match::Has))
+            }));
+        }
         let owned;
         let needles: &Vec<String> = match &fixed {
             Some(f) => f,
