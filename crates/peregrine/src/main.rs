@@ -44,6 +44,30 @@ enum Command {
     Conformance(ConformanceArgs),
     /// Ingest events (NDJSON, a JSON array, or a streaming-export envelope) into the store.
     Ingest(IngestArgs),
+    /// Write a deterministic demo tenant (Contoso, with attack stories) into the store.
+    Demo(DemoArgs),
+}
+
+#[derive(clap::Args)]
+struct DemoArgs {
+    /// Directory of the event store (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "peregrine-data")]
+    data: PathBuf,
+    /// Tenant to write.
+    #[arg(long, default_value = "default")]
+    tenant: String,
+    /// Devices (about 8% servers, the rest workstations with one user each); 4 to 60,000.
+    #[arg(long, default_value_t = 50)]
+    devices: usize,
+    /// Days of activity ending now (1 to 3,650; the query window shows the last 30).
+    #[arg(long, default_value_t = 7)]
+    days: i64,
+    /// Seed: the same seed, options and end time give the same rows.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// End of the data (RFC 3339, e.g. 2026-11-27T12:00:00Z) instead of the current minute.
+    #[arg(long, value_name = "TIME")]
+    now: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -146,6 +170,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check_cmd(args),
         Command::Conformance(args) => conformance_cmd(args),
         Command::Ingest(args) => ingest_cmd(args),
+        Command::Demo(args) => demo_cmd(args),
     }
 }
 
@@ -331,6 +356,81 @@ fn open_store(dir: &Path) -> Result<Arc<peregrine_store::Store>, String> {
     peregrine_store::Store::open(dir, catalog, peregrine_store::StoreConfig::default())
         .map(Arc::new)
         .map_err(|e| format!("--data {}: {e}", dir.display()))
+}
+
+fn demo_cmd(args: DemoArgs) -> ExitCode {
+    let now_nanos = match &args.now {
+        Some(text) => match chrono::DateTime::parse_from_rfc3339(text) {
+            Ok(t) => t.timestamp_nanos_opt().unwrap_or(0),
+            Err(e) => return usage_error(format!("--now {text}: {e}")),
+        },
+        None => {
+            let t = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
+            t - t.rem_euclid(60_000_000_000)
+        }
+    };
+    if !(4..=60_000).contains(&args.devices) {
+        return usage_error(format!("--devices {}: expected 4 to 60000", args.devices));
+    }
+    if !(1..=3650).contains(&args.days) {
+        return usage_error(format!("--days {}: expected 1 to 3650", args.days));
+    }
+    let store = match open_store(&args.data) {
+        Ok(s) => s,
+        Err(e) => return usage_error(e),
+    };
+    let opts = peregrine_demo::DemoOptions {
+        devices: args.devices,
+        days: args.days,
+        seed: args.seed,
+        now_nanos,
+    };
+    let multi = indicatif::MultiProgress::new();
+    let style = indicatif::ProgressStyle::with_template(
+        "{prefix:>24} {bar:30} {human_pos:>12}/{human_len:12} rows [{elapsed_precise}]",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    let mut bars: std::collections::BTreeMap<String, indicatif::ProgressBar> =
+        std::collections::BTreeMap::new();
+    let started = std::time::Instant::now();
+    let result = peregrine_demo::generate(&store, &args.tenant, &opts, |p| {
+        let bar = bars.entry(p.table.clone()).or_insert_with(|| {
+            let b = multi.add(indicatif::ProgressBar::new(p.rows_total));
+            b.set_style(style.clone());
+            b.set_prefix(p.table.clone());
+            b
+        });
+        bar.set_length(p.rows_total);
+        bar.set_position(p.rows_done);
+        if p.rows_done >= p.rows_total {
+            bar.finish();
+        }
+    });
+    for b in bars.values() {
+        b.finish();
+    }
+    drop(multi);
+    match result {
+        Ok(report) => {
+            let secs = started.elapsed().as_secs_f64();
+            let total: u64 = report.rows.values().sum();
+            eprintln!(
+                "demo tenant '{}' written to {}: {total} rows in {secs:.1} s ({:.0} rows/s)",
+                args.tenant,
+                args.data.display(),
+                total as f64 / secs.max(1e-9)
+            );
+            for (t, n) in &report.rows {
+                eprintln!("  {t:<24} {n:>12}");
+            }
+            eprintln!("attack stories to hunt for:");
+            for s in &report.stories {
+                eprintln!("  - {s}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => report_ingest_error(&e),
+    }
 }
 
 fn ingest_cmd(args: IngestArgs) -> ExitCode {

@@ -209,3 +209,52 @@ fn check_run_executes_each_accepted_query_over_the_store() {
         "{text}"
     );
 }
+
+/// The README's first steps: `peregrine demo`, then the top process names.
+#[test]
+fn demo_then_query_from_the_readme() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = peregrine()
+        .args(["demo", "--devices", "6", "--days", "2", "--seed", "3", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("RDP brute force to ransomware"), "{err}");
+    let out = peregrine()
+        .args(["query", "--format", "csv", "--data"])
+        .arg(&data)
+        .arg("DeviceProcessEvents | summarize count() by FileName | top 5 by count_")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "FileName,count_");
+    assert_eq!(lines.len(), 6, "{text}");
+    let counts: Vec<u64> = lines[1..]
+        .iter()
+        .map(|l| l.rsplit(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
+    assert!(counts[4] > 100, "{counts:?}");
+    // Every story table has rows, and the phishing victim's process tree is there.
+    assert!(count(&data, "EmailEvents | where ThreatTypes has 'Phish' | count") > 0);
+    assert!(
+        count(
+            &data,
+            "DeviceProcessEvents | where InitiatingProcessFileName =~ 'winword.exe' and ProcessCommandLine has '-EncodedCommand' | count"
+        ) > 0
+    );
+    // Bad options are usage errors that write nothing.
+    let bad = dir.path().join("bad");
+    let out = peregrine()
+        .args(["demo", "--devices", "2", "--data"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!bad.exists());
+}

@@ -1,0 +1,398 @@
+//! The demo tenant end to end: generated into a store, then hunted with KQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use kql_engine::{Engine, QueryOptions};
+use peregrine_demo::{DemoOptions, DemoReport, TABLES, generate};
+use peregrine_store::{Store, StoreConfig};
+
+fn open(dir: &Path) -> Arc<Store> {
+    let catalog: Arc<dyn kql_sema::Catalog> = Arc::new(kql_sema::MemoryCatalog::defender());
+    Arc::new(Store::open(dir, catalog, StoreConfig::default()).unwrap())
+}
+
+/// The current time rounded down to the minute: both runs of a test use the same instant,
+/// and the data stays inside the store's query window (which follows the wall clock).
+fn now() -> i64 {
+    let t = chrono::Utc::now().timestamp_nanos_opt().unwrap();
+    t - t.rem_euclid(60_000_000_000)
+}
+
+fn small(seed: u64, now: i64) -> DemoOptions {
+    DemoOptions {
+        devices: 5,
+        days: 2,
+        seed,
+        now_nanos: now,
+    }
+}
+
+fn run(store: &Store, opts: &DemoOptions) -> DemoReport {
+    let mut calls = 0usize;
+    let report = generate(store, "default", opts, |p| {
+        calls += 1;
+        assert!(p.rows_done <= p.rows_total, "{p:?}");
+    })
+    .unwrap();
+    assert!(calls > 0);
+    report
+}
+
+async fn rows(store: &Arc<Store>, query: &str) -> Vec<Vec<String>> {
+    let engine = Engine::new(
+        Arc::clone(store.catalog()),
+        Arc::new(store.data_source("default")),
+    );
+    let result = engine
+        .run(query, &QueryOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("{query}: {e:?}"));
+    let mut out = Vec::new();
+    for b in &result.batches {
+        for r in 0..b.num_rows() {
+            out.push(
+                (0..b.num_columns())
+                    .map(|c| {
+                        datafusion::arrow::util::display::array_value_to_string(b.column(c), r)
+                            .unwrap()
+                    })
+                    .collect(),
+            );
+        }
+    }
+    out
+}
+
+async fn count(store: &Arc<Store>, query: &str) -> u64 {
+    let r = rows(store, &format!("{query} | count")).await;
+    r[0][0].parse().unwrap()
+}
+
+/// Per table: row count and an order-independent hash of every row (all columns).
+async fn fingerprint(store: &Arc<Store>) -> Vec<(String, Vec<Vec<String>>)> {
+    let mut out = Vec::new();
+    for t in TABLES {
+        let schema = store.catalog().table(t).unwrap();
+        // strcat takes at most 64 arguments: groups of 16 columns.
+        let cells = schema
+            .columns
+            .chunks(16)
+            .map(|group| {
+                let inner = group
+                    .iter()
+                    .map(|c| format!("tostring(['{}'])", c.name))
+                    .collect::<Vec<_>>()
+                    .join(", '|', ");
+                format!("strcat({inner})")
+            })
+            .collect::<Vec<_>>()
+            .join(", '|', ");
+        let q = format!(
+            "{t} | extend row_text = strcat({cells}) | summarize n = count(), h = sum(hash(row_text, 1000000007)), first = min(Timestamp), last = max(Timestamp)"
+        );
+        out.push((t.to_string(), rows(store, &q).await));
+    }
+    out
+}
+
+#[tokio::test]
+async fn same_options_give_identical_data() {
+    let now = now();
+    let opts = |seed| DemoOptions {
+        devices: 4,
+        days: 1,
+        seed,
+        now_nanos: now,
+    };
+    let (d1, d2, d3) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let (s1, s2, s3) = (open(d1.path()), open(d2.path()), open(d3.path()));
+    let r1 = run(&s1, &opts(7));
+    let r2 = run(&s2, &opts(7));
+    let r3 = run(&s3, &opts(8));
+    assert_eq!(r1, r2);
+    assert_ne!(r1, r3, "another seed gives other data");
+    let (f1, f2) = (fingerprint(&s1).await, fingerprint(&s2).await);
+    assert_eq!(f1, f2);
+    // The report counts what the store holds.
+    for (table, fp) in &f1 {
+        assert_eq!(fp[0][0], r1.rows[table].to_string(), "{table}");
+    }
+}
+
+#[tokio::test]
+async fn every_table_has_rows_in_the_window() {
+    let now = now();
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let opts = small(1, now);
+    let report = run(&store, &opts);
+    assert_eq!(report.rows.len(), TABLES.len());
+    for t in TABLES {
+        let n = report.rows[t];
+        assert!(n > 0, "{t} is empty");
+        assert_eq!(count(&store, t).await, n, "{t}");
+        let outside = count(
+            &store,
+            &format!(
+                "{t} | where Timestamp < datetime_add('day', -2, unixtime_nanoseconds_todatetime({now})) or Timestamp >= unixtime_nanoseconds_todatetime({now})"
+            ),
+        )
+        .await;
+        assert_eq!(outside, 0, "{t} has rows outside the window");
+    }
+    // Background volumes: about 2,000 process creations per device and day, network ~3x.
+    let per_device_day = report.rows["DeviceProcessEvents"] as f64 / 10.0;
+    assert!(
+        (1_200.0..3_000.0).contains(&per_device_day),
+        "{per_device_day}"
+    );
+    let ratio =
+        report.rows["DeviceNetworkEvents"] as f64 / report.rows["DeviceProcessEvents"] as f64;
+    assert!((2.5..3.5).contains(&ratio), "{ratio}");
+    assert_eq!(report.stories.len(), 2);
+}
+
+#[tokio::test]
+async fn entities_are_consistent() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    run(&store, &small(3, now()));
+    // DeviceId is 40 hex digits and maps to one DeviceName everywhere.
+    let ids = rows(
+        &store,
+        "union DeviceProcessEvents, DeviceNetworkEvents, DeviceInfo | summarize names = dcount(DeviceName) by DeviceId | extend ok = DeviceId matches regex '^[0-9a-f]{40}$'",
+    )
+    .await;
+    assert_eq!(ids.len(), 5);
+    for r in &ids {
+        assert_eq!(r[1], "1");
+        assert_eq!(r[2], "true");
+    }
+    // Hashes have the right lengths; one file name has one SHA256.
+    let bad = count(
+        &store,
+        "DeviceProcessEvents | where strlen(SHA1) != 40 or strlen(SHA256) != 64 or strlen(MD5) != 32",
+    )
+    .await;
+    assert_eq!(bad, 0);
+    let multi = count(
+        &store,
+        "DeviceFileEvents | where isnotempty(SHA256) | summarize h = dcount(SHA256) by FileName | where h > 1",
+    )
+    .await;
+    assert_eq!(multi, 0);
+    // Process trees: svchost.exe comes from services.exe, chrome renderers from chrome.exe.
+    let svchost_parents = rows(
+        &store,
+        "DeviceProcessEvents | where FileName == 'svchost.exe' | distinct InitiatingProcessFileName",
+    )
+    .await;
+    assert_eq!(svchost_parents, vec![vec!["services.exe".to_string()]]);
+    let unique_ids = rows(
+        &store,
+        "DeviceProcessEvents | summarize n = count(), ids = dcount(ReportId)",
+    )
+    .await;
+    assert_eq!(unique_ids[0][0], unique_ids[0][1], "ReportId is unique");
+    // An initiating process runs before its events; its parent before it.
+    let early = count(
+        &store,
+        "union DeviceProcessEvents, DeviceNetworkEvents, DeviceFileEvents, DeviceRegistryEvents, DeviceImageLoadEvents, DeviceEvents, DeviceLogonEvents | where InitiatingProcessCreationTime > Timestamp or InitiatingProcessParentCreationTime > InitiatingProcessCreationTime",
+    )
+    .await;
+    assert_eq!(early, 0);
+    // People work in office hours.
+    let by_hour = rows(
+        &store,
+        "DeviceProcessEvents | where AccountDomain == 'contoso' | summarize office = countif(hourofday(Timestamp) between (7 .. 19)), all = count()",
+    )
+    .await;
+    let (office, all): (f64, f64) = (
+        by_hour[0][0].parse().unwrap(),
+        by_hour[0][1].parse().unwrap(),
+    );
+    assert!(office / all > 0.95, "{office} of {all}");
+    // Every account in the process events is a known identity or a built-in one.
+    let unknown = count(
+        &store,
+        "DeviceProcessEvents | where AccountDomain == 'contoso' | distinct AccountSid | join kind=leftanti (IdentityInfo | distinct OnPremSid) on $left.AccountSid == $right.OnPremSid",
+    )
+    .await;
+    assert_eq!(unknown, 0);
+}
+
+#[tokio::test]
+async fn phishing_story_is_found_by_hunting_queries() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let report = run(&store, &small(5, now()));
+    assert!(
+        report.stories[0].contains("WINWORD.EXE"),
+        "{:?}",
+        report.stories
+    );
+
+    let mail = rows(
+        &store,
+        "EmailEvents | where ThreatTypes has 'Phish' and DeliveryAction == 'Delivered' | project SenderFromAddress, RecipientEmailAddress, NetworkMessageId",
+    )
+    .await;
+    assert!(!mail.is_empty());
+    assert!(mail.iter().all(|r| r[0] == "payroll@contoso-hr.net"));
+    let victim = mail[0][1].clone();
+    let nmid = mail[0][2].clone();
+
+    let clicks = rows(
+        &store,
+        &format!(
+            "UrlClickEvents | where NetworkMessageId == '{nmid}' and ActionType == 'ClickAllowed' | project AccountUpn, Url"
+        ),
+    )
+    .await;
+    assert_eq!(clicks.len(), 1);
+    assert_eq!(clicks[0][0], victim);
+
+    let spawn = rows(
+        &store,
+        "DeviceProcessEvents | where ProcessCommandLine has '-EncodedCommand' and InitiatingProcessFileName =~ 'winword.exe' | project DeviceName, AccountUpn, FileName, InitiatingProcessParentFileName",
+    )
+    .await;
+    assert_eq!(spawn.len(), 1, "{spawn:?}");
+    assert_eq!(spawn[0][1], victim);
+    assert_eq!(spawn[0][2], "powershell.exe");
+    assert_eq!(spawn[0][3], "explorer.exe");
+    let device = spawn[0][0].clone();
+
+    // Beaconing to a rare external address.
+    let beacons = rows(
+        &store,
+        "DeviceNetworkEvents | where RemoteIPType == 'Public' | summarize devices = dcount(DeviceId), n = count() by RemoteIP | where devices == 1 and n > 100",
+    )
+    .await;
+    assert_eq!(beacons.len(), 1, "{beacons:?}");
+    assert_eq!(beacons[0][0], "198.51.100.23");
+
+    let dump = rows(
+        &store,
+        "DeviceEvents | where ActionType == 'OpenProcessApiCall' and FileName =~ 'lsass.exe' and InitiatingProcessFileName =~ 'rundll32.exe' | project DeviceName, InitiatingProcessCommandLine, ProcessId",
+    )
+    .await;
+    assert_eq!(dump.len(), 1);
+    assert_eq!(dump[0][0], device);
+    assert!(dump[0][1].contains(&format!("MiniDump {} ", dump[0][2])));
+
+    // The dumped process is the device's lsass.
+    let lsass = rows(
+        &store,
+        &format!(
+            "DeviceNetworkEvents | where DeviceName == '{device}' and InitiatingProcessFileName == 'lsass.exe' | distinct InitiatingProcessId"
+        ),
+    )
+    .await;
+    if !lsass.is_empty() {
+        assert_eq!(lsass, vec![vec![dump[0][2].clone()]]);
+    }
+
+    let lateral = rows(
+        &store,
+        &format!(
+            "DeviceLogonEvents | where LogonType == 'RemoteInteractive' and RemoteDeviceName =~ '{}' and AccountName startswith 'adm-' and DeviceName != '{device}' | project DeviceName",
+            device.split('.').next().unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(lateral, vec![vec!["srv-file-01.contoso.com".to_string()]]);
+
+    let exfil = count(
+        &store,
+        "CloudAppEvents | where ActionType == 'FileDownloaded' and IPAddress == '198.51.100.23'",
+    )
+    .await;
+    assert_eq!(exfil, 80);
+    let alerts = rows(
+        &store,
+        "AlertInfo | where Title in ('Suspicious PowerShell command line', 'Possible credential dumping from LSASS memory') | join kind=inner (AlertEvidence | where EntityType == 'Machine') on AlertId | distinct DeviceName",
+    )
+    .await;
+    assert_eq!(alerts, vec![vec![device]]);
+}
+
+#[tokio::test]
+async fn brute_force_story_is_found_by_hunting_queries() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    run(&store, &small(11, now()));
+
+    let spray = rows(
+        &store,
+        "DeviceLogonEvents | where ActionType == 'LogonFailed' and RemoteIPType == 'Public' | summarize failures = count() by RemoteIP, DeviceName | where failures > 100",
+    )
+    .await;
+    assert_eq!(
+        spray
+            .iter()
+            .map(|r| (r[0].as_str(), r[1].as_str()))
+            .collect::<Vec<_>>(),
+        vec![("203.0.113.77", "srv-web-01.contoso.com")]
+    );
+    let success = rows(
+        &store,
+        "DeviceLogonEvents | where ActionType == 'LogonSuccess' and RemoteIP == '203.0.113.77' | distinct AccountName, LogonType | order by LogonType asc",
+    )
+    .await;
+    assert_eq!(
+        success,
+        vec![
+            vec!["svc-backup".to_string(), "Network".to_string()],
+            vec!["svc-backup".to_string(), "RemoteInteractive".to_string()],
+        ]
+    );
+    let renamed = count(
+        &store,
+        "DeviceFileEvents | where ActionType == 'FileRenamed' and FileName endswith '.locked'",
+    )
+    .await;
+    assert_eq!(renamed, 250);
+    let shadows = count(
+        &store,
+        "DeviceProcessEvents | where FileName =~ 'vssadmin.exe' and ProcessCommandLine has 'delete shadows'",
+    )
+    .await;
+    assert_eq!(shadows, 1);
+    let backdoor = count(
+        &store,
+        "DeviceProcessEvents | where FileName in~ ('net.exe', 'net1.exe') and ProcessCommandLine has_all ('localgroup', 'administrators', '/add')",
+    )
+    .await;
+    assert_eq!(backdoor, 2);
+}
+
+#[test]
+fn odd_options_do_not_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    // Fewer devices than the minimum, no days, a time long ago.
+    let report = generate(
+        &store,
+        "odd",
+        &DemoOptions {
+            devices: 0,
+            days: 0,
+            seed: 0,
+            now_nanos: 1_700_000_000_000_000_000,
+        },
+        |_| {},
+    )
+    .unwrap();
+    assert!(report.rows["DeviceProcessEvents"] > 0);
+    assert_eq!(report.stories.len(), 2);
+    // An invalid tenant is an error, not a panic.
+    assert!(generate(&store, "../x", &DemoOptions::default(), |_| {}).is_err());
+}
