@@ -59,6 +59,11 @@ pub struct DemoOptions {
     /// Timestamps end at this instant (nanoseconds since the Unix epoch, UTC; taken
     /// between 2001 and 2198).
     pub now_nanos: i64,
+    /// When set, only these of the bulky endpoint tables (`DeviceProcessEvents`,
+    /// `DeviceNetworkEvents`, `DeviceFileEvents`, `DeviceRegistryEvents`,
+    /// `DeviceImageLoadEvents`, `DeviceEvents`, `DeviceLogonEvents`) get background
+    /// activity; the other tables and the stories are always written. For benchmarks.
+    pub endpoint_tables: Option<Vec<String>>,
 }
 
 impl Default for DemoOptions {
@@ -68,6 +73,7 @@ impl Default for DemoOptions {
             days: 7,
             seed: 1,
             now_nanos: chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0),
+            endpoint_tables: None,
         }
     }
 }
@@ -113,6 +119,17 @@ pub const TABLES: [&str; 21] = [
     "CloudAppEvents",
     "AlertInfo",
     "AlertEvidence",
+];
+
+/// The bulky endpoint tables [`DemoOptions::endpoint_tables`] can select.
+pub const ENDPOINT_TABLES: [&str; 7] = [
+    "DeviceProcessEvents",
+    "DeviceNetworkEvents",
+    "DeviceFileEvents",
+    "DeviceRegistryEvents",
+    "DeviceLogonEvents",
+    "DeviceImageLoadEvents",
+    "DeviceEvents",
 ];
 
 /// Rows per work unit (one staged batch per table).
@@ -187,6 +204,11 @@ pub fn generate(
     let mut tasks: Vec<Task> = Vec::new();
     for &(day, lo, hi) in &days {
         for t in DevTable::ALL {
+            if let Some(only) = &opts.endpoint_tables
+                && !only.iter().any(|n| n == t.name())
+            {
+                continue;
+            }
             tasks.push(Task {
                 kind: Kind::Device(t),
                 day,
@@ -243,6 +265,11 @@ pub fn generate(
     let span_days = (w.now - w.start) as f64 / DAY as f64;
     let mut totals: BTreeMap<&'static str, u64> = BTreeMap::new();
     for t in DevTable::ALL {
+        if let Some(only) = &opts.endpoint_tables
+            && !only.iter().any(|n| n == t.name())
+        {
+            continue;
+        }
         totals.insert(
             t.name(),
             (t.mean_per_device_day() * n_dev as f64 * span_days) as u64,

@@ -27,6 +27,7 @@ fn small(seed: u64, now: i64) -> DemoOptions {
         days: 2,
         seed,
         now_nanos: now,
+        endpoint_tables: None,
     }
 }
 
@@ -106,6 +107,7 @@ async fn same_options_give_identical_data() {
         days: 1,
         seed,
         now_nanos: now,
+        endpoint_tables: None,
     };
     let (d1, d2, d3) = (
         tempfile::tempdir().unwrap(),
@@ -387,6 +389,7 @@ fn odd_options_do_not_fail() {
             days: 0,
             seed: 0,
             now_nanos: 1_700_000_000_000_000_000,
+            endpoint_tables: None,
         },
         |_| {},
     )

@@ -2,10 +2,20 @@
 //! under a data directory, written all-or-nothing and durably, read through DataFusion.
 //!
 //! ```text
+//! DIR/_writer.lock                                                 held by the writing process
 //! DIR/<tenant>/tables/<Table>/date=YYYY-MM-DD/part-<txid>.parquet   the data (hive layout)
+//! DIR/<tenant>/tables/<Table>/date=YYYY-MM-DD/_manifest.json       the partition's live files
 //! DIR/<tenant>/_staging/<txid>/...                                 files being written
 //! DIR/<tenant>/_commits/<txid>.json                                a commit being applied
 //! ```
+//!
+//! One process writes a data directory at a time: [`Store::open`] takes `_writer.lock`; a
+//! store opened while another process holds it is read-only (queries work, ingest is
+//! refused with `StoreBusy`).
+//!
+//! Small files are merged by [`Store::compact`] (or a [`Compactor`] thread): the merged
+//! file is staged and committed like an ingest, and the partition's manifest switches from
+//! the small files to the merged one in one atomic rename (see [`manifest`]).
 //!
 //! An ingest request writes its Parquet files under `_staging` and fsyncs them, then writes
 //! and fsyncs a commit record listing where each file goes, and only then is acknowledged.
@@ -17,14 +27,16 @@
 //! `SELECT * FROM read_parquet('DIR/default/tables/DeviceProcessEvents/*/*.parquet', hive_partitioning = true)`.
 
 pub mod error;
+pub mod manifest;
 pub mod records;
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use datafusion::arrow::array::{Array, TimestampNanosecondArray, UInt32Array};
 use datafusion::arrow::compute::take_record_batch;
@@ -46,6 +58,7 @@ use kql_syntax::{Diagnostic, Span};
 use serde_json::Value;
 
 pub use error::{IngestError, LineError};
+use manifest::Manifest;
 use records::TableBatchBuilder;
 
 const NANOS_PER_DAY: i64 = 86_400_000_000_000;
@@ -59,6 +72,12 @@ pub struct StoreConfig {
     pub retention_days: i64,
     /// Rows per Parquet row group.
     pub row_group_rows: usize,
+    /// Files smaller than this are merged by compaction.
+    pub compact_small_bytes: u64,
+    /// Compaction merges small files into files of about this size (the inputs' sizes).
+    pub compact_target_bytes: u64,
+    /// Files replaced by a compaction stay this long for the queries already reading them.
+    pub retired_grace: Duration,
 }
 
 impl Default for StoreConfig {
@@ -67,8 +86,32 @@ impl Default for StoreConfig {
             window_days: 30,
             retention_days: 30,
             row_group_rows: 256 * 1024,
+            compact_small_bytes: 32 << 20,
+            compact_target_bytes: 256 << 20,
+            retired_grace: Duration::from_secs(600),
         }
     }
+}
+
+/// What a compaction pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CompactionReport {
+    /// Small files merged away.
+    pub merged_files: usize,
+    /// Files written by the merges.
+    pub written_files: usize,
+    /// Rows rewritten.
+    pub rows: u64,
+    /// Retired files deleted after their grace period.
+    pub deleted_files: usize,
+}
+
+/// A commit record: files to move into place, then files to retire per partition.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+struct CommitRecord {
+    moves: Vec<(String, String)>,
+    #[serde(default)]
+    retire: Vec<(String, Vec<String>)>,
 }
 
 /// What an accepted ingest request stored.
@@ -92,6 +135,13 @@ pub struct Store {
     catalog: Arc<dyn Catalog>,
     config: StoreConfig,
     counter: AtomicU64,
+    /// `_writer.lock`, held while this store may write; `None` when read-only.
+    writer: Option<File>,
+    /// Manifest updates and retention (write) against readers of several manifests (read),
+    /// so a query sees an ingest that spans days whole or not at all.
+    manifests: std::sync::RwLock<()>,
+    /// One compaction at a time.
+    compacting: Mutex<()>,
 }
 
 impl Store {
@@ -102,12 +152,29 @@ impl Store {
         config: StoreConfig,
     ) -> Result<Store, IngestError> {
         fs::create_dir_all(root)?;
+        let lock = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(root.join("_writer.lock"))?;
+        let writer = match lock.try_lock() {
+            Ok(()) => Some(lock),
+            Err(fs::TryLockError::WouldBlock) => None,
+            Err(fs::TryLockError::Error(e)) => return Err(e.into()),
+        };
         let store = Store {
             root: root.to_path_buf(),
             catalog,
             config,
             counter: AtomicU64::new(0),
+            writer,
+            manifests: std::sync::RwLock::new(()),
+            compacting: Mutex::new(()),
         };
+        if store.writer.is_none() {
+            // Another process writes here and recovers its own commits.
+            return Ok(store);
+        }
         for entry in fs::read_dir(root)? {
             let entry = entry?;
             if entry.file_type()?.is_dir()
@@ -124,6 +191,47 @@ impl Store {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Whether this store may write (it holds the directory's writer lock).
+    pub fn is_writable(&self) -> bool {
+        self.writer.is_some()
+    }
+
+    fn require_writable(&self) -> Result<(), IngestError> {
+        if self.writer.is_some() {
+            Ok(())
+        } else {
+            Err(IngestError::new(
+                "StoreBusy",
+                format!(
+                    "another Peregrine process is writing to {}; send the events to it",
+                    self.root.display()
+                ),
+            ))
+        }
+    }
+
+    fn lock_manifests(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
+        self.manifests
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The tenants with a directory in the store.
+    pub fn tenants(&self) -> Result<Vec<String>, IngestError> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(&self.root)? {
+            let entry = entry?;
+            if entry.file_type()?.is_dir()
+                && let Some(name) = entry.file_name().to_str()
+                && valid_tenant(name)
+            {
+                out.push(name.to_string());
+            }
+        }
+        out.sort();
+        Ok(out)
     }
 
     pub fn config(&self) -> &StoreConfig {
@@ -193,42 +301,81 @@ impl Store {
             .table(table)
             .ok_or_else(|| unknown_table(table))?;
         let mut tx = self.begin(tenant)?;
-        let mut builder = TableBatchBuilder::new(&schema);
-        let mut errors: Vec<LineError> = Vec::new();
-        let (mut bytes, mut records) = (0u64, 0usize);
-        for (i, line) in reader.lines().enumerate() {
-            let line = line?;
-            bytes += line.len() as u64 + 1;
-            if line.trim().is_empty() {
-                continue;
-            }
-            match serde_json::from_str::<Value>(&line) {
-                Ok(v) => {
-                    if let Err(e) = builder.add(i + 1, &v) {
-                        errors.extend(e);
+        // Parsing runs here while a second thread encodes and writes the previous chunk.
+        let (send, receive) = std::sync::mpsc::sync_channel::<RecordBatch>(1);
+        let staged = std::thread::scope(|scope| {
+            let stager = scope.spawn(|| -> Result<(), IngestError> {
+                for batch in receive {
+                    tx.stage(table, &batch)?;
+                }
+                Ok(())
+            });
+            let parsed = (|| -> Result<(), IngestError> {
+                let mut builder = TableBatchBuilder::new(&schema);
+                let mut errors: Vec<LineError> = Vec::new();
+                let (mut bytes, mut records) = (0u64, 0usize);
+                let mut reader = reader;
+                let mut line = String::new();
+                let mut i = 0usize;
+                loop {
+                    line.clear();
+                    i += 1;
+                    match reader.read_line(&mut line) {
+                        Ok(0) => break,
+                        Ok(_) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                            return Err(IngestError::records(vec![LineError::new(
+                                i,
+                                None,
+                                "InvalidJson",
+                                "the line is not UTF-8 text",
+                            )]));
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                    bytes += line.len() as u64;
+                    if line.trim().is_empty() {
+                        continue;
+                    }
+                    match serde_json::from_str::<Value>(&line) {
+                        Ok(v) => {
+                            if let Err(e) = builder.add(i, &v) {
+                                errors.extend(e);
+                            }
+                        }
+                        Err(e) => errors.push(LineError::new(
+                            i,
+                            None,
+                            "InvalidJson",
+                            format!("invalid JSON at column {}: {e}", e.column()),
+                        )),
+                    }
+                    records += 1;
+                    if builder.rows() >= chunk.max(1) {
+                        let full = std::mem::replace(&mut builder, TableBatchBuilder::new(&schema));
+                        if errors.is_empty() && send.send(full.finish()?).is_err() {
+                            // The stager failed; its error is reported below.
+                            return Ok(());
+                        }
+                        progress(bytes, records);
                     }
                 }
-                Err(e) => errors.push(LineError::new(
-                    i + 1,
-                    None,
-                    "InvalidJson",
-                    format!("invalid JSON at column {}: {e}", e.column()),
-                )),
-            }
-            records += 1;
-            if builder.rows() >= chunk.max(1) {
-                let full = std::mem::replace(&mut builder, TableBatchBuilder::new(&schema));
-                if errors.is_empty() {
-                    tx.stage(table, &full.finish()?)?;
+                if !errors.is_empty() {
+                    return Err(IngestError::records(errors));
+                }
+                if builder.rows() > 0 {
+                    let _ = send.send(builder.finish()?);
                 }
                 progress(bytes, records);
-            }
-        }
-        if !errors.is_empty() {
-            return Err(IngestError::records(errors));
-        }
-        tx.stage(table, &builder.finish()?)?;
-        progress(bytes, records);
+                Ok(())
+            })();
+            drop(send);
+            let stage_result = stager
+                .join()
+                .unwrap_or_else(|_| Err(IngestError::internal("the staging thread failed")));
+            parsed.and(stage_result)
+        });
+        staged?;
         tx.commit()
     }
 
@@ -319,6 +466,7 @@ impl Store {
     /// Starts an all-or-nothing ingest: stage batches, then [`Transaction::commit`].
     /// Dropping a transaction without committing removes what it staged.
     pub fn begin(&self, tenant: &str) -> Result<Transaction<'_>, IngestError> {
+        self.require_writable()?;
         let tenant_dir = self.tenant_dir(tenant)?;
         let txid = self.next_txid();
         let staging = tenant_dir.join("_staging").join(&txid);
@@ -335,12 +483,7 @@ impl Store {
     }
 
     fn write_parquet(&self, path: &Path, batch: &RecordBatch) -> Result<(), IngestError> {
-        let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(
-                ZstdLevel::try_new(1).map_err(|e| IngestError::internal(e.to_string()))?,
-            ))
-            .set_max_row_group_row_count(Some(self.config.row_group_rows))
-            .build();
+        let props = self.writer_properties()?;
         let file = File::create(path)?;
         let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props))
             .map_err(|e| IngestError::internal(e.to_string()))?;
@@ -367,18 +510,10 @@ impl Store {
                 match path.extension().and_then(|e| e.to_str()) {
                     Some("json") => {
                         let text = fs::read(&path)?;
-                        let moves: Vec<(String, String)> =
-                            serde_json::from_slice(&text).map_err(|e| {
-                                IngestError::internal(format!(
-                                    "commit record {}: {e}",
-                                    path.display()
-                                ))
-                            })?;
-                        let moves: Vec<(PathBuf, PathBuf)> = moves
-                            .into_iter()
-                            .map(|(s, d)| (PathBuf::from(s), PathBuf::from(d)))
-                            .collect();
-                        apply_moves(&moves)?;
+                        let record = parse_commit_record(&text).map_err(|e| {
+                            IngestError::internal(format!("commit record {}: {e}", path.display()))
+                        })?;
+                        self.apply(&record)?;
                         fs::remove_file(&path)?;
                     }
                     // A record never finished: its request was not acknowledged.
@@ -393,8 +528,327 @@ impl Store {
         Ok(())
     }
 
+    /// Applies a durable commit record: moves its files into place, then updates the
+    /// manifests of the partitions it touches. Idempotent, so recovery can replay it.
+    fn apply(&self, record: &CommitRecord) -> Result<(), IngestError> {
+        let moves: Vec<(PathBuf, PathBuf)> = record
+            .moves
+            .iter()
+            .map(|(s, d)| (PathBuf::from(s), PathBuf::from(d)))
+            .collect();
+        apply_moves(&moves)?;
+        let mut added: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
+        for (_, dst) in &moves {
+            if let (Some(dir), Some(name)) =
+                (dst.parent(), dst.file_name().and_then(|n| n.to_str()))
+            {
+                added
+                    .entry(dir.to_path_buf())
+                    .or_default()
+                    .push(name.to_string());
+            }
+        }
+        let mut retired: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
+        for (dir, names) in &record.retire {
+            retired
+                .entry(PathBuf::from(dir))
+                .or_default()
+                .extend(names.iter().cloned());
+        }
+        let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
+        let _guard = self.lock_manifests();
+        let dirs: std::collections::BTreeSet<&PathBuf> =
+            added.keys().chain(retired.keys()).collect();
+        for dir in dirs {
+            if !dir.is_dir() {
+                continue;
+            }
+            let mut m = Manifest::read(dir)?;
+            let before = m.clone();
+            let new = added.get(dir).map(Vec::as_slice).unwrap_or_default();
+            let old = retired.get(dir).map(Vec::as_slice).unwrap_or_default();
+            m.replace(old, new, now);
+            if m != before || !dir.join(manifest::MANIFEST).exists() {
+                m.write(dir)?;
+            }
+        }
+        if let Some(tenant_dir) = record
+            .moves
+            .first()
+            .and_then(|(_, d)| tenant_of(Path::new(d)))
+            .or_else(|| record.retire.first().and_then(|(d, _)| tenant_of(Path::new(d))))
+        {
+            bump_version(&tenant_dir)?;
+        }
+        Ok(())
+    }
+
+    /// Writes `record` durably under `_commits` (the point of no return), applies it and
+    /// deletes it.
+    fn commit_record(
+        &self,
+        tenant_dir: &Path,
+        txid: &str,
+        record: &CommitRecord,
+    ) -> Result<(), IngestError> {
+        let path = self.write_record(tenant_dir, txid, record)?;
+        self.apply(record)?;
+        fs::remove_file(&path)?;
+        Ok(())
+    }
+
+    /// Writes `record` durably under `_commits`; returns its path.
+    fn write_record(
+        &self,
+        tenant_dir: &Path,
+        txid: &str,
+        record: &CommitRecord,
+    ) -> Result<PathBuf, IngestError> {
+        let commits = tenant_dir.join("_commits");
+        fs::create_dir_all(&commits)?;
+        let bytes = serde_json::to_vec(record).map_err(|e| IngestError::internal(e.to_string()))?;
+        let tmp = commits.join(format!("{txid}.tmp"));
+        {
+            let mut f = File::create(&tmp)?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+        }
+        let record_path = commits.join(format!("{txid}.json"));
+        fs::rename(&tmp, &record_path)?;
+        sync_dir(&commits)?;
+        Ok(record_path)
+    }
+
+    /// Merges the small files of every partition of `tenant` and deletes retired files
+    /// whose grace period has passed. Queries are never blocked and never see a partition
+    /// half compacted.
+    pub fn compact(&self, tenant: &str, now_nanos: i64) -> Result<CompactionReport, IngestError> {
+        self.require_writable()?;
+        let _one = self
+            .compacting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let tenant_dir = self.tenant_dir(tenant)?;
+        let tables = tenant_dir.join("tables");
+        let mut report = CompactionReport::default();
+        if !tables.is_dir() {
+            return Ok(report);
+        }
+        let mut partitions = Vec::new();
+        for t in fs::read_dir(&tables)? {
+            let t = t?.path();
+            if !t.is_dir() {
+                continue;
+            }
+            for d in fs::read_dir(&t)? {
+                let d = d?.path();
+                if partition_day(&d).is_some() {
+                    partitions.push(d);
+                }
+            }
+        }
+        partitions.sort();
+        for part in partitions {
+            self.compact_partition(&tenant_dir, &part, &mut report)?;
+            report.deleted_files += self.delete_retired(&part, now_nanos)?;
+        }
+        Ok(report)
+    }
+
+    fn compact_partition(
+        &self,
+        tenant_dir: &Path,
+        part: &Path,
+        report: &mut CompactionReport,
+    ) -> Result<(), IngestError> {
+        let manifest = {
+            let _guard = self.lock_manifests();
+            Manifest::read(part)?
+        };
+        let mut small: Vec<(String, u64)> = Vec::new();
+        for f in &manifest.files {
+            let len = fs::metadata(part.join(f))?.len();
+            if len < self.config.compact_small_bytes {
+                small.push((f.clone(), len));
+            }
+        }
+        // Groups of at least two files of about the target size, in the manifest's order.
+        let mut groups: Vec<Vec<String>> = Vec::new();
+        let (mut group, mut size) = (Vec::new(), 0u64);
+        for (f, len) in small {
+            group.push(f);
+            size += len;
+            if size >= self.config.compact_target_bytes {
+                groups.push(std::mem::take(&mut group));
+                size = 0;
+            }
+        }
+        groups.push(group);
+        for group in groups.into_iter().filter(|g| g.len() >= 2) {
+            let txid = self.next_txid();
+            let staging = tenant_dir.join("_staging").join(&txid);
+            fs::create_dir_all(&staging)?;
+            let result = self.merge_group(tenant_dir, part, &group, &staging, &txid, report);
+            let _ = fs::remove_dir_all(&staging);
+            result?;
+        }
+        Ok(())
+    }
+
+    fn merge_group(
+        &self,
+        tenant_dir: &Path,
+        part: &Path,
+        group: &[String],
+        staging: &Path,
+        txid: &str,
+        report: &mut CompactionReport,
+    ) -> Result<(), IngestError> {
+        use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+        let err = |e: &dyn std::fmt::Display| IngestError::internal(e.to_string());
+        let staged = staging.join("compacted.parquet");
+        let mut writer: Option<ArrowWriter<File>> = None;
+        let mut schema: Option<SchemaRef> = None;
+        let mut merged = Vec::new();
+        let mut rows = 0u64;
+        for name in group {
+            let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(part.join(name))?)
+                .map_err(|e| err(&e))?
+                .with_batch_size(8192);
+            let file_schema = Arc::clone(reader.schema());
+            match &schema {
+                // A file written under another schema stays as it is.
+                Some(s) if s != &file_schema => continue,
+                Some(_) => {}
+                None => {
+                    writer = Some(
+                        ArrowWriter::try_new(
+                            File::create(&staged)?,
+                            Arc::clone(&file_schema),
+                            Some(self.writer_properties()?),
+                        )
+                        .map_err(|e| err(&e))?,
+                    );
+                    schema = Some(file_schema);
+                }
+            }
+            let Some(w) = writer.as_mut() else {
+                continue;
+            };
+            for batch in reader.build().map_err(|e| err(&e))? {
+                let batch = batch.map_err(|e| err(&e))?;
+                rows += batch.num_rows() as u64;
+                w.write(&batch).map_err(|e| err(&e))?;
+            }
+            merged.push(name.clone());
+        }
+        let Some(w) = writer else {
+            return Ok(());
+        };
+        let file = w.into_inner().map_err(|e| err(&e))?;
+        file.sync_all()?;
+        if merged.len() < 2 {
+            return Ok(());
+        }
+        sync_dir(staging)?;
+        let dest = part.join(format!("part-{txid}-c.parquet"));
+        let record = CommitRecord {
+            moves: vec![(
+                staged.to_string_lossy().into_owned(),
+                dest.to_string_lossy().into_owned(),
+            )],
+            retire: vec![(part.to_string_lossy().into_owned(), merged.clone())],
+        };
+        if !part.is_dir() {
+            // Dropped by retention meanwhile.
+            return Ok(());
+        }
+        self.commit_record(tenant_dir, txid, &record)?;
+        report.merged_files += merged.len();
+        report.written_files += 1;
+        report.rows += rows;
+        Ok(())
+    }
+
+    /// Deletes the partition's retired files older than the grace period.
+    fn delete_retired(&self, part: &Path, now_nanos: i64) -> Result<usize, IngestError> {
+        let _guard = self.lock_manifests();
+        if !part.join(manifest::MANIFEST).exists() {
+            return Ok(0);
+        }
+        let mut m = Manifest::read(part)?;
+        let grace = i64::try_from(self.config.retired_grace.as_nanos()).unwrap_or(i64::MAX);
+        let (old, keep): (Vec<_>, Vec<_>) = m
+            .retired
+            .drain(..)
+            .partition(|r| now_nanos.saturating_sub(r.at) >= grace);
+        if old.is_empty() {
+            m.retired = keep;
+            return Ok(0);
+        }
+        m.retired = keep;
+        // The manifest first: a crash in between leaves unlisted files, never listed
+        // files that are gone.
+        m.write(part)?;
+        for r in &old {
+            match fs::remove_file(part.join(&r.file)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(old.len())
+    }
+
+    /// Starts a thread that compacts every tenant every `every`, until the returned
+    /// handle is dropped.
+    pub fn spawn_compactor(self: &Arc<Self>, every: Duration) -> Compactor {
+        let stop = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+        let store = Arc::clone(self);
+        let stop2 = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let (lock, cvar) = &*stop2;
+            loop {
+                {
+                    let guard = lock
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let (guard, _) = cvar
+                        .wait_timeout_while(guard, every, |stopped| !*stopped)
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if *guard {
+                        return;
+                    }
+                }
+                let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
+                if let Ok(tenants) = store.tenants() {
+                    for t in tenants {
+                        // A failed pass is retried on the next tick; nothing it did is
+                        // visible unless committed.
+                        let _ = store.compact(&t, now);
+                    }
+                }
+            }
+        });
+        Compactor {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn writer_properties(&self) -> Result<WriterProperties, IngestError> {
+        Ok(WriterProperties::builder()
+            .set_compression(Compression::ZSTD(
+                ZstdLevel::try_new(1).map_err(|e| IngestError::internal(e.to_string()))?,
+            ))
+            .set_max_row_group_row_count(Some(self.config.row_group_rows))
+            .build())
+    }
+
     /// Deletes the day partitions older than the retention; returns how many.
     pub fn enforce_retention(&self, tenant: &str, now_nanos: i64) -> Result<usize, IngestError> {
+        self.require_writable()?;
+        let _guard = self.lock_manifests();
         let cutoff = day_name(now_nanos - self.config.retention_days * NANOS_PER_DAY);
         let tables = self.tenant_dir(tenant)?.join("tables");
         let mut removed = 0;
@@ -414,6 +868,45 @@ impl Store {
             }
         }
         Ok(removed)
+    }
+
+    /// The live files of a table's day partitions within the query window, as of one
+    /// moment: an ingest that spans several days is seen whole or not at all.
+    pub fn files_in_window(
+        &self,
+        tenant: &str,
+        table: &str,
+        now_nanos: i64,
+    ) -> Result<Vec<PathBuf>, IngestError> {
+        let read = || -> Result<Vec<PathBuf>, IngestError> {
+            let mut out = Vec::new();
+            for part in self.partitions_in_window(tenant, table, now_nanos)? {
+                out.extend(Manifest::read(&part)?.live_paths(&part));
+            }
+            Ok(out)
+        };
+        if self.is_writable() {
+            // Commits of this process update manifests under the write lock.
+            let _guard = self
+                .manifests
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            return read();
+        }
+        // Another process writes: read between two looks at its commit state, retrying
+        // while a commit is being applied (a commit takes milliseconds).
+        let tenant_dir = self.tenant_dir(tenant)?;
+        let mut files = Vec::new();
+        for _ in 0..400 {
+            let before = commit_state(&tenant_dir)?;
+            files = read()?;
+            let after = commit_state(&tenant_dir)?;
+            if before.1 == 0 && before == after {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Ok(files)
     }
 
     /// The day partitions of a table within the query window, oldest first.
@@ -491,28 +984,25 @@ impl Transaction<'_> {
         }
         sync_dir(&self.staging)?;
         // The commit record: once it is on disk, the request is durable.
-        let commits = self.tenant_dir.join("_commits");
-        fs::create_dir_all(&commits)?;
-        let record = serde_json::to_vec(
-            &self
+        let record = CommitRecord {
+            moves: self
                 .moves
                 .iter()
-                .map(|(s, d)| (s.to_string_lossy(), d.to_string_lossy()))
-                .collect::<Vec<_>>(),
-        )
-        .map_err(|e| IngestError::internal(e.to_string()))?;
-        let tmp = commits.join(format!("{}.tmp", self.txid));
-        {
-            let mut f = File::create(&tmp)?;
-            f.write_all(&record)?;
-            f.sync_all()?;
-        }
-        let record_path = commits.join(format!("{}.json", self.txid));
-        fs::rename(&tmp, &record_path)?;
-        sync_dir(&commits)?;
+                .map(|(s, d)| {
+                    (
+                        s.to_string_lossy().into_owned(),
+                        d.to_string_lossy().into_owned(),
+                    )
+                })
+                .collect(),
+            retire: Vec::new(),
+        };
+        let path = self
+            .store
+            .write_record(&self.tenant_dir, &self.txid, &record)?;
         self.done = true;
-        apply_moves(&self.moves)?;
-        fs::remove_file(&record_path)?;
+        self.store.apply(&record)?;
+        fs::remove_file(&path)?;
         let _ = fs::remove_dir(&self.staging);
         self.report.files = self.moves.len();
         // Day partitions past the retention go as soon as new data arrives.
@@ -549,7 +1039,7 @@ impl kql_engine::DataSource for TenantData {
         let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
         let parts = self
             .store
-            .partitions_in_window(&self.tenant, name, now)
+            .files_in_window(&self.tenant, name, now)
             .map_err(|e| internal(e.message))?;
         if parts.is_empty() {
             let t = MemTable::try_new(schema, vec![vec![]]).map_err(|e| internal(e.to_string()))?;
@@ -557,7 +1047,7 @@ impl kql_engine::DataSource for TenantData {
         }
         let urls = parts
             .iter()
-            .map(|p| ListingTableUrl::parse(format!("{}/", p.to_string_lossy())))
+            .map(|p| ListingTableUrl::parse(p.to_string_lossy()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| internal(e.to_string()))?;
         let options =
@@ -581,6 +1071,74 @@ impl kql_engine::DataSource for TenantData {
         let plan = builder.build().map_err(|e| internal(e.to_string()))?;
         Ok(Arc::new(ViewTable::new(plan, None)))
     }
+}
+
+/// A background compaction thread (see [`Store::spawn_compactor`]); stops when dropped.
+pub struct Compactor {
+    stop: Arc<(Mutex<bool>, std::sync::Condvar)>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Compactor {
+    fn drop(&mut self) {
+        let (lock, cvar) = &*self.stop;
+        *lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = true;
+        cvar.notify_all();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// `DIR/<tenant>` of a path under `DIR/<tenant>/tables/...`.
+fn tenant_of(path: &Path) -> Option<PathBuf> {
+    path.ancestors()
+        .find(|a| a.file_name().is_some_and(|n| n == "tables"))
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+}
+
+/// Counts applied commits, for readers in other processes (see [`commit_state`]).
+fn bump_version(tenant_dir: &Path) -> Result<(), IngestError> {
+    let path = tenant_dir.join("_version");
+    let v: u64 = fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(0);
+    let tmp = tenant_dir.join("_version.tmp");
+    fs::write(&tmp, (v + 1).to_string())?;
+    fs::rename(&tmp, &path)?;
+    Ok(())
+}
+
+/// (applied commits, commits being applied) of a tenant: a commit's record exists while
+/// it is applied, and the version is bumped before the record goes.
+fn commit_state(tenant_dir: &Path) -> Result<(u64, usize), IngestError> {
+    let version = fs::read_to_string(tenant_dir.join("_version"))
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(0);
+    let pending = match fs::read_dir(tenant_dir.join("_commits")) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_str().is_some_and(|n| n.ends_with(".json")))
+            .count(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+        Err(e) => return Err(e.into()),
+    };
+    Ok((version, pending))
+}
+
+/// A commit record: the current form, or the bare list of moves of earlier versions.
+fn parse_commit_record(bytes: &[u8]) -> Result<CommitRecord, serde_json::Error> {
+    serde_json::from_slice::<CommitRecord>(bytes).or_else(|_| {
+        serde_json::from_slice::<Vec<(String, String)>>(bytes).map(|moves| CommitRecord {
+            moves,
+            retire: Vec::new(),
+        })
+    })
 }
 
 fn unknown_table(table: &str) -> IngestError {
@@ -723,5 +1281,91 @@ pub fn parse_records(text: &str) -> Result<Vec<(usize, Value)>, IngestError> {
         Ok(out)
     } else {
         Err(IngestError::records(errors))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    fn open(dir: &Path) -> Store {
+        let catalog: Arc<dyn Catalog> = Arc::new(kql_sema::MemoryCatalog::defender());
+        Store::open(dir, catalog, StoreConfig::default()).unwrap()
+    }
+
+    fn ingest(store: &Store, id: u64) {
+        let t = chrono::Utc::now().to_rfc3339();
+        let records = parse_records(&format!(
+            "{{\"Timestamp\":\"{t}\",\"ReportId\":{id},\"DeviceName\":\"ws\"}}"
+        ))
+        .unwrap();
+        store
+            .ingest("default", "DeviceProcessEvents", &records)
+            .unwrap();
+    }
+
+    /// A compaction whose record is durable but which crashed before switching the
+    /// manifest is finished on the next open; one without a record leaves nothing.
+    #[test]
+    fn recovery_finishes_a_recorded_compaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        for id in 0..3 {
+            ingest(&store, id);
+        }
+        let now = chrono::Utc::now().timestamp_nanos_opt().unwrap();
+        let live = |s: &Store| {
+            s.files_in_window("default", "DeviceProcessEvents", now)
+                .unwrap()
+        };
+        let files = live(&store);
+        assert_eq!(files.len(), 3);
+        let part = files[0].parent().unwrap().to_path_buf();
+        let tenant_dir = dir.path().join("default");
+
+        // Stage a merged file of the first two, write its record, "crash".
+        let txid = store.next_txid();
+        let staging = tenant_dir.join("_staging").join(&txid);
+        fs::create_dir_all(&staging).unwrap();
+        let merged = staging.join("compacted.parquet");
+        fs::copy(&files[0], &merged).unwrap();
+        let names: Vec<String> = files[..2]
+            .iter()
+            .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        let record = CommitRecord {
+            moves: vec![(
+                merged.to_string_lossy().into_owned(),
+                part.join("part-merged.parquet")
+                    .to_string_lossy()
+                    .into_owned(),
+            )],
+            retire: vec![(part.to_string_lossy().into_owned(), names.clone())],
+        };
+        store.write_record(&tenant_dir, &txid, &record).unwrap();
+        // An unrecorded one too.
+        let orphan = tenant_dir.join("_staging").join("x");
+        fs::create_dir_all(&orphan).unwrap();
+        fs::copy(&files[2], orphan.join("compacted.parquet")).unwrap();
+        drop(store);
+
+        let store = open(dir.path());
+        let after = live(&store);
+        let after_names: Vec<String> = after
+            .iter()
+            .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(after.len(), 2, "{after_names:?}");
+        assert!(after_names.contains(&"part-merged.parquet".to_string()));
+        assert!(!after_names.iter().any(|n| names.contains(n)));
+        assert!(!tenant_dir.join("_staging").exists());
+        assert_eq!(fs::read_dir(tenant_dir.join("_commits")).unwrap().count(), 0);
+        let m = Manifest::read(&part).unwrap();
+        assert_eq!(m.retired.len(), 2);
+        // Replaying the same record again changes nothing.
+        store.apply(&record).unwrap();
+        assert_eq!(Manifest::read(&part).unwrap().files, m.files);
     }
 }

@@ -63,10 +63,11 @@ impl Builder {
     }
 }
 
-/// A converted cell.
-enum Cell {
+/// A converted cell (strings borrowed from the record until appended).
+enum Cell<'a> {
     Null,
-    Str(String),
+    Str(&'a str),
+    Owned(String),
     Bool(bool),
     Int(i32),
     Long(i64),
@@ -76,24 +77,29 @@ enum Cell {
 }
 
 /// Converts a JSON value to a column of KQL type `ty`; `None` when it does not fit.
-fn convert(v: &Value, ty: KqlType) -> Option<Cell> {
+fn convert(v: &Value, ty: KqlType) -> Option<Cell<'_>> {
     if v.is_null() {
         return Some(Cell::Null);
     }
     Some(match ty {
         KqlType::String | KqlType::Guid => match v {
-            Value::String(s) => Cell::Str(s.clone()),
-            Value::Number(n) => Cell::Str(n.to_string()),
-            Value::Bool(b) => Cell::Str(b.to_string()),
+            Value::String(s) => Cell::Str(s),
+            Value::Number(n) => Cell::Owned(n.to_string()),
+            Value::Bool(b) => Cell::Owned(b.to_string()),
             _ => return None,
         },
         KqlType::Dynamic => match v {
             // A JSON text (as the streaming export sends `AdditionalFields`) is stored parsed.
-            Value::String(s) => match serde_json::from_str::<Value>(s) {
-                Ok(parsed @ (Value::Object(_) | Value::Array(_))) => Cell::Str(parsed.to_string()),
-                _ => Cell::Str(v.to_string()),
+            Value::String(s) => match s.trim_start().as_bytes().first() {
+                Some(b'{' | b'[') => match serde_json::from_str::<Value>(s) {
+                    Ok(parsed @ (Value::Object(_) | Value::Array(_))) => {
+                        Cell::Owned(parsed.to_string())
+                    }
+                    _ => Cell::Owned(v.to_string()),
+                },
+                _ => Cell::Owned(v.to_string()),
             },
-            other => Cell::Str(other.to_string()),
+            other => Cell::Owned(other.to_string()),
         },
         KqlType::Bool => match v {
             Value::Bool(b) => Cell::Bool(*b),
@@ -129,9 +135,10 @@ fn integer(v: &Value) -> Option<i64> {
     }
 }
 
-fn push(b: &mut Builder, c: Cell) {
+fn push(b: &mut Builder, c: Cell<'_>) {
     match (b, c) {
         (Builder::Str(b), Cell::Str(s)) => b.append_value(s),
+        (Builder::Str(b), Cell::Owned(s)) => b.append_value(s),
         (Builder::Bool(b), Cell::Bool(v)) => b.append_value(v),
         (Builder::Int(b), Cell::Int(v)) => b.append_value(v),
         (Builder::Long(b), Cell::Long(v)) => b.append_value(v),
@@ -151,6 +158,9 @@ fn push(b: &mut Builder, c: Cell) {
 /// Collects the records of one table.
 pub struct TableBatchBuilder {
     table: TableSchema,
+    /// Column index by name.
+    index: std::collections::HashMap<String, usize>,
+    timestamp: Option<usize>,
     builders: Vec<Builder>,
     rows: usize,
 }
@@ -159,6 +169,13 @@ impl TableBatchBuilder {
     pub fn new(table: &TableSchema) -> Self {
         TableBatchBuilder {
             table: table.clone(),
+            index: table
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.name.clone(), i))
+                .collect(),
+            timestamp: table.columns.iter().position(|c| c.name == "Timestamp"),
             builders: table.columns.iter().map(|c| Builder::new(c.ty)).collect(),
             rows: 0,
         }
@@ -180,21 +197,27 @@ impl TableBatchBuilder {
             )]);
         };
         let mut errors = Vec::new();
-        for key in map.keys() {
-            if !self.table.columns.iter().any(|c| c.name == *key) {
+        let mut cells: Vec<Cell<'_>> = Vec::with_capacity(self.builders.len());
+        cells.resize_with(self.builders.len(), || Cell::Null);
+        for (key, v) in map {
+            let Some(&i) = self.index.get(key.as_str()) else {
                 errors.push(LineError::new(
                     line,
                     Some(key.clone()),
                     "UnknownColumn",
                     format!("table {} has no column '{key}'", self.table.name),
                 ));
-            }
-        }
-        let mut cells = Vec::with_capacity(self.table.columns.len());
-        for c in &self.table.columns {
-            let v = map.get(&c.name).unwrap_or(&Value::Null);
+                continue;
+            };
+            let Some(c) = self.table.columns.get(i) else {
+                continue;
+            };
             match convert(v, c.ty) {
-                Some(cell) => cells.push(cell),
+                Some(cell) => {
+                    if let Some(slot) = cells.get_mut(i) {
+                        *slot = cell;
+                    }
+                }
                 None => errors.push(LineError::new(
                     line,
                     Some(c.name.clone()),
@@ -203,12 +226,11 @@ impl TableBatchBuilder {
                 )),
             }
         }
-        if let Some(i) = self
-            .table
-            .columns
-            .iter()
-            .position(|c| c.name == "Timestamp")
+        if let Some(i) = self.timestamp
             && matches!(cells.get(i), Some(Cell::Null))
+            && !errors
+                .iter()
+                .any(|e| e.column.as_deref() == Some("Timestamp"))
         {
             errors.push(LineError::new(
                 line,

@@ -46,6 +46,18 @@ enum Command {
     Ingest(IngestArgs),
     /// Write a deterministic demo tenant (Contoso, with attack stories) into the store.
     Demo(DemoArgs),
+    /// Merge the store's small Parquet files and delete files retired long enough ago.
+    Compact(CompactArgs),
+}
+
+#[derive(clap::Args)]
+struct CompactArgs {
+    /// Directory of the event store.
+    #[arg(long, value_name = "DIR")]
+    data: PathBuf,
+    /// Only this tenant (default: every tenant).
+    #[arg(long)]
+    tenant: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -68,6 +80,10 @@ struct DemoArgs {
     /// End of the data (RFC 3339, e.g. 2026-11-27T12:00:00Z) instead of the current minute.
     #[arg(long, value_name = "TIME")]
     now: Option<String>,
+    /// Only these endpoint tables (comma-separated, e.g. DeviceProcessEvents) get background
+    /// activity; the other tables and the attack stories are always written (for benchmarks).
+    #[arg(long, value_name = "TABLES", value_delimiter = ',')]
+    endpoint_tables: Option<Vec<String>>,
 }
 
 #[derive(clap::Args)]
@@ -131,6 +147,10 @@ struct QueryArgs {
     /// The query text, or `-` to read it from standard input.
     #[arg(value_name = "QUERY")]
     query: Option<String>,
+    /// Run the query N times and print timings (JSON, on standard error) for benchmarks:
+    /// {"runs","rows","min_ms","median_ms","max_ms"}, each run planned and executed anew.
+    #[arg(long, value_name = "N")]
+    repeat: Option<usize>,
 }
 
 #[derive(clap::Args)]
@@ -171,6 +191,7 @@ fn main() -> ExitCode {
         Command::Conformance(args) => conformance_cmd(args),
         Command::Ingest(args) => ingest_cmd(args),
         Command::Demo(args) => demo_cmd(args),
+        Command::Compact(args) => compact_cmd(args),
     }
 }
 
@@ -219,7 +240,36 @@ fn query(args: QueryArgs) -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return usage_error(format!("cannot start the runtime: {e}")),
     };
+    let mut times = Vec::new();
+    for _ in 1..args.repeat.unwrap_or(1).max(1) {
+        let started = std::time::Instant::now();
+        if runtime
+            .block_on(engine.run(&text, &QueryOptions::default()))
+            .is_err()
+        {
+            break;
+        }
+        times.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    let started = std::time::Instant::now();
     let result = runtime.block_on(engine.run(&text, &QueryOptions::default()));
+    times.push(started.elapsed().as_secs_f64() * 1e3);
+    if args.repeat.is_some()
+        && let Ok(r) = &result
+    {
+        times.sort_by(f64::total_cmp);
+        let rows: usize = r.batches.iter().map(|b| b.num_rows()).sum();
+        eprintln!(
+            "{}",
+            serde_json::json!({
+                "runs": times.len(),
+                "rows": rows,
+                "min_ms": times[0],
+                "median_ms": times[times.len() / 2],
+                "max_ms": times[times.len() - 1],
+            })
+        );
+    }
     match result {
         Ok(result) => {
             let out = match args.format {
@@ -358,6 +408,39 @@ fn open_store(dir: &Path) -> Result<Arc<peregrine_store::Store>, String> {
         .map_err(|e| format!("--data {}: {e}", dir.display()))
 }
 
+fn compact_cmd(args: CompactArgs) -> ExitCode {
+    if !args.data.is_dir() {
+        return usage_error(format!("--data {}: not a directory", args.data.display()));
+    }
+    let store = match open_store(&args.data) {
+        Ok(s) => s,
+        Err(e) => return usage_error(e),
+    };
+    let tenants = match &args.tenant {
+        Some(t) => vec![t.clone()],
+        None => match store.tenants() {
+            Ok(t) => t,
+            Err(e) => return report_ingest_error(&e),
+        },
+    };
+    let started = std::time::Instant::now();
+    let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
+    for t in tenants {
+        match store.compact(&t, now) {
+            Ok(r) => eprintln!(
+                "{t}: merged {} files into {} ({} rows), deleted {} retired files, {:.1} s",
+                r.merged_files,
+                r.written_files,
+                r.rows,
+                r.deleted_files,
+                started.elapsed().as_secs_f64()
+            ),
+            Err(e) => return report_ingest_error(&e),
+        }
+    }
+    ExitCode::SUCCESS
+}
+
 fn demo_cmd(args: DemoArgs) -> ExitCode {
     let now_nanos = match &args.now {
         Some(text) => match chrono::DateTime::parse_from_rfc3339(text) {
@@ -375,6 +458,16 @@ fn demo_cmd(args: DemoArgs) -> ExitCode {
     if !(1..=3650).contains(&args.days) {
         return usage_error(format!("--days {}: expected 1 to 3650", args.days));
     }
+    if let Some(tables) = &args.endpoint_tables
+        && let Some(bad) = tables
+            .iter()
+            .find(|t| !peregrine_demo::ENDPOINT_TABLES.contains(&t.as_str()))
+    {
+        return usage_error(format!(
+            "--endpoint-tables: {bad} is not one of {}",
+            peregrine_demo::ENDPOINT_TABLES.join(", ")
+        ));
+    }
     let store = match open_store(&args.data) {
         Ok(s) => s,
         Err(e) => return usage_error(e),
@@ -384,6 +477,7 @@ fn demo_cmd(args: DemoArgs) -> ExitCode {
         days: args.days,
         seed: args.seed,
         now_nanos,
+        endpoint_tables: args.endpoint_tables,
     };
     let multi = indicatif::MultiProgress::new();
     let style = indicatif::ProgressStyle::with_template(
@@ -462,6 +556,8 @@ fn ingest_cmd(args: IngestArgs) -> ExitCode {
     let started = std::time::Instant::now();
     if let (Some(n), Some(table)) = (args.batch_size, &args.table) {
         bar.finish_and_clear();
+        // A long stream of small requests: merge their files in the background.
+        let _compactor = store.spawn_compactor(std::time::Duration::from_secs(2));
         return ingest_batches(&store, &args.tenant, table, reader, n.max(1));
     }
     let result = match &args.table {

@@ -216,7 +216,16 @@ fn demo_then_query_from_the_readme() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let out = peregrine()
-        .args(["demo", "--devices", "6", "--days", "2", "--seed", "3", "--data"])
+        .args([
+            "demo",
+            "--devices",
+            "6",
+            "--days",
+            "2",
+            "--seed",
+            "3",
+            "--data",
+        ])
         .arg(&data)
         .output()
         .unwrap();
