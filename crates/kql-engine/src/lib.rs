@@ -178,6 +178,21 @@ impl Engine {
                 &answers,
             ) {
                 Ok(bound) => return self.plan_bound(bound, now_nanos),
+                // A probe over no rows found no keys, so a column the rest of the query
+                // names is unknown. With no rows there is nothing to unpack: bind as without
+                // data (the names the query uses), so the query runs and returns what the
+                // rest of it gives, instead of failing on the data's absence.
+                Err(kql_sema::BindFailure::Error(d))
+                    if d.code == codes::UNKNOWN_COLUMN && answers.values().any(Vec::is_empty) =>
+                {
+                    let bound = kql_sema::bind(
+                        &script,
+                        self.catalog.as_ref(),
+                        kql_sema::BindOptions { now_nanos },
+                    )
+                    .map_err(|_| vec![d])?;
+                    return self.plan_bound(bound, now_nanos);
+                }
                 Err(kql_sema::BindFailure::Error(d)) => return Err(vec![d]),
                 Err(kql_sema::BindFailure::Probe(req)) => {
                     if answers.contains_key(&req.key) {

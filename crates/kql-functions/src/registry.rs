@@ -44,7 +44,6 @@ pub(crate) const UNSUPPORTED_SCALAR: &[&str] = &[
     "hash_many",
     "ipv4_range_to_cidr_list",
     "loggamma",
-    "make_string",
     "map_ip_to_longlat",
     "parse_user_agent",
     "parse_version",

@@ -2261,11 +2261,15 @@ impl<'a> Binder<'a> {
         let mut arg_extreme_expansions: Vec<(usize, Vec<(String, AggExpr)>)> = Vec::new();
         for item in aggregates {
             // arg_max(by, *) / arg_max(by, c1, c2): several output columns.
+            // (`argmax`/`argmin` are their deprecated spellings.)
             if let ExprKind::Call { name, args } = &item.expr.kind
-                && (name.name == "arg_max" || name.name == "arg_min")
+                && matches!(
+                    name.name.as_str(),
+                    "arg_max" | "arg_min" | "argmax" | "argmin"
+                )
             {
                 let cols = self.bind_arg_extreme(
-                    name.name == "arg_max",
+                    matches!(name.name.as_str(), "arg_max" | "argmax"),
                     args,
                     item,
                     env,
@@ -3294,6 +3298,10 @@ impl<'a> Binder<'a> {
                 },
             ));
         }
+        // `(A, B, C) = arg_max(...)` names the outputs in order.
+        for (slot, n) in out.iter_mut().zip(item.names.iter()).skip(1) {
+            slot.0 = n.name.clone();
+        }
         Ok(out)
     }
 
@@ -4075,10 +4083,9 @@ impl<'a> Binder<'a> {
                 "a function literal used as a value",
                 span,
             )),
-            ExprKind::NamedArg { name, .. } => Err(Diagnostic::unsupported(
-                format!("the named argument '{}' here", name.name),
-                span,
-            )),
+            // `f(Name = x)` where `f` takes no named parameters: the value is `x`; the
+            // name only names the column (`bin(Minute = Timestamp, 5m)` → `Minute`).
+            ExprKind::NamedArg { value, .. } => self.bind_scalar(value, env, scope, col),
             ExprKind::Pipe { .. }
             | ExprKind::Datatable { .. }
             | ExprKind::Print(_)
@@ -4326,6 +4333,42 @@ impl<'a> Binder<'a> {
                         span,
                     ));
                     pargs.push(ScalarExpr::column(&f.name, f.ty, span));
+                }
+                let types: Vec<ArgType> = pargs
+                    .iter()
+                    .map(|a| ArgType {
+                        ty: a.ty,
+                        constant: a.constant().cloned(),
+                    })
+                    .collect();
+                let ty = kql_functions::scalar_type("bag_pack", &types)
+                    .map_err(|e| err(e.code, e.message, span))?;
+                return Ok(ScalarExpr::new(
+                    ScalarKind::Call {
+                        name: "bag_pack".into(),
+                        args: pargs,
+                    },
+                    ty,
+                    span,
+                ));
+            }
+            // `bag_pack_columns(A, B)` is `bag_pack("A", A, "B", B)`.
+            "bag_pack_columns" => {
+                let mut pargs = Vec::new();
+                for a in args {
+                    let key = expr_name(a).ok_or_else(|| {
+                        err(
+                            codes::BAD_ARGUMENT,
+                            "bag_pack_columns() takes column names",
+                            a.span,
+                        )
+                    })?;
+                    pargs.push(ScalarExpr::literal(
+                        Const::String(key),
+                        KqlType::String,
+                        a.span,
+                    ));
+                    pargs.push(self.bind_scalar(a, env, scope, col)?);
                 }
                 let types: Vec<ArgType> = pargs
                     .iter()

@@ -71,6 +71,7 @@ pub fn expr_name_in(expr: &Expr, is_column: &dyn Fn(&str) -> bool) -> Option<Str
     match &expr.kind {
         ExprKind::Name(id) => is_column(&id.name).then(|| id.name.clone()),
         ExprKind::Paren(inner) => expr_name_in(inner, is_column),
+        ExprKind::NamedArg { name, .. } => Some(name.name.clone()),
         // Paths join with `_`: `d.a.b` → `d_a_b`, `parse_json(s)["k"]` → `s_k`, `d.b[0]` → `d_b_0`.
         ExprKind::Member { expr, name } => {
             Some(format!("{}_{}", expr_name_in(expr, is_column)?, name.name))
@@ -109,8 +110,8 @@ pub fn aggregate_name(func: &str, args: &[Expr]) -> String {
         "make_bag" | "make_bag_if" => "bag",
         "any" => "any",
         "take_anyif" | "anyif" => "anyif",
-        "arg_max" => "max",
-        "arg_min" => "min",
+        "arg_max" | "argmax" => "max",
+        "arg_min" | "argmin" => "min",
         other => other,
     };
     let arg = args.first().and_then(expr_name);
@@ -178,6 +179,7 @@ pub fn summarize_name(
 ) -> Option<String> {
     match &expr.kind {
         ExprKind::Paren(inner) => summarize_name(inner, is_aggregate, is_column),
+        ExprKind::NamedArg { name, .. } => Some(name.name.clone()),
         ExprKind::Call { name, args } if is_aggregate(&name.name) => {
             Some(aggregate_name(&name.name, args))
         }

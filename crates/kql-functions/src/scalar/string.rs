@@ -58,6 +58,7 @@ pub(crate) const NAMES: &[&str] = &[
     "to_utf8",
     "unicode_codepoints_from_string",
     "unicode_codepoints_to_string",
+    "make_string",
     "regex_quote",
     "strcmp",
 ];
@@ -153,7 +154,8 @@ pub(crate) fn return_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnErr
             check(name, args, 1, &[P::Any])?;
             K::Dynamic
         }
-        "unicode_codepoints_to_string" => {
+        // `make_string` is the older name of `unicode_codepoints_to_string`.
+        "unicode_codepoints_to_string" | "make_string" => {
             check_variadic(name, args, 1, None, P::Any)?;
             for (i, a) in args.iter().enumerate() {
                 if !(a.ty.is_integer() || a.ty == K::Dynamic) {
@@ -383,7 +385,7 @@ pub(crate) fn lower(
             vec![s(take(&mut it, name)?)],
             K::Dynamic,
         ),
-        "unicode_codepoints_to_string" => {
+        "unicode_codepoints_to_string" | "make_string" => {
             let v: Vec<(Expr, KqlType)> = it
                 .map(|a| (convert::to_dynamic_value(a), K::Dynamic))
                 .collect();
