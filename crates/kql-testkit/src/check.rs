@@ -351,7 +351,25 @@ pub fn check_and_run(engine: &Engine, id: &str, query: &str) -> CheckResult {
         Ok(rt) => rt,
         Err(e) => return fail("KQL9001", format!("runtime: {e}"), 1, 1),
     };
-    match rt.block_on(engine.run(query, &kql_engine::QueryOptions::default())) {
+    // Stop the query itself at the deadline (dropping it cancels the plan), rather than
+    // leaving it running after the pool has given up on it.
+    let limit = crate::CASE_TIMEOUT.saturating_sub(Duration::from_secs(1));
+    let run = rt.block_on(async {
+        tokio::time::timeout(
+            limit,
+            engine.run(query, &kql_engine::QueryOptions::default()),
+        )
+        .await
+    });
+    let Ok(run) = run else {
+        return fail(
+            "KQL5002",
+            format!("the query did not finish in {} s", limit.as_secs()),
+            1,
+            1,
+        );
+    };
+    match run {
         Ok(result) => CheckResult {
             rows: Some(result.row_count()),
             ..checked

@@ -883,10 +883,30 @@ impl Store {
         table: &str,
         now_nanos: i64,
     ) -> Result<Vec<PathBuf>, IngestError> {
-        let read = || -> Result<Vec<PathBuf>, IngestError> {
+        Ok(self
+            .dated_files_in_window(tenant, table, now_nanos)?
+            .into_iter()
+            .map(|(_, f)| f)
+            .collect())
+    }
+
+    /// [`Store::files_in_window`] with each file's partition day.
+    fn dated_files_in_window(
+        &self,
+        tenant: &str,
+        table: &str,
+        now_nanos: i64,
+    ) -> Result<Vec<(String, PathBuf)>, IngestError> {
+        let read = || -> Result<Vec<(String, PathBuf)>, IngestError> {
             let mut out = Vec::new();
             for part in self.partitions_in_window(tenant, table, now_nanos)? {
-                out.extend(Manifest::read(&part)?.live_paths(&part));
+                let day = partition_day(&part).unwrap_or_default();
+                out.extend(
+                    Manifest::read(&part)?
+                        .live_paths(&part)
+                        .into_iter()
+                        .map(|f| (day.clone(), f)),
+                );
             }
             Ok(out)
         };
@@ -1042,36 +1062,54 @@ impl kql_engine::DataSource for TenantData {
     ) -> Result<Arc<dyn TableProvider>, Diagnostic> {
         let internal = |e: String| Diagnostic::internal(format!("store: {e}"), Span::default());
         let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
-        let parts = self
+        let files = self
             .store
-            .files_in_window(&self.tenant, name, now)
+            .dated_files_in_window(&self.tenant, name, now)
             .map_err(|e| internal(e.message))?;
-        if parts.is_empty() {
+        if files.is_empty() {
             let t = MemTable::try_new(schema, vec![vec![]]).map_err(|e| internal(e.to_string()))?;
             return Ok(Arc::new(t));
         }
-        let urls = parts
-            .iter()
-            .map(|p| ListingTableUrl::parse(p.to_string_lossy()))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| internal(e.to_string()))?;
-        let options =
-            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-        let config = ListingTableConfig::new_with_multi_paths(urls)
-            .with_listing_options(options)
-            .with_schema(Arc::clone(&schema));
-        let listing = ListingTable::try_new(config).map_err(|e| internal(e.to_string()))?;
+        // Only the window's first day holds events older than the window: its files are
+        // filtered by `Timestamp >= now - window`; every later day is read as it is, so
+        // scans of whole days keep their statistics (a count is read from the footers).
         let cutoff = now - self.store.config.window_days * NANOS_PER_DAY;
-        let mut builder =
-            LogicalPlanBuilder::scan(name, provider_as_source(Arc::new(listing)), None)
+        let first_day = day_name(cutoff);
+        let dated = schema.field_with_name("Timestamp").is_ok();
+        let (edge, inner): (Vec<_>, Vec<_>) = files
+            .into_iter()
+            .partition(|(day, _)| dated && *day <= first_day);
+        let listing = |files: &[(String, PathBuf)]| -> Result<Arc<dyn TableProvider>, Diagnostic> {
+            let urls = files
+                .iter()
+                .map(|(_, p)| ListingTableUrl::parse(p.to_string_lossy()))
+                .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| internal(e.to_string()))?;
-        if schema.field_with_name("Timestamp").is_ok() {
-            builder = builder
-                .filter(
+            let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+                .with_file_extension(".parquet");
+            let config = ListingTableConfig::new_with_multi_paths(urls)
+                .with_listing_options(options)
+                .with_schema(Arc::clone(&schema));
+            Ok(Arc::new(
+                ListingTable::try_new(config).map_err(|e| internal(e.to_string()))?,
+            ))
+        };
+        if edge.is_empty() {
+            return listing(&inner);
+        }
+        let mut builder = LogicalPlanBuilder::scan(name, provider_as_source(listing(&edge)?), None)
+            .and_then(|b| {
+                b.filter(
                     ident("Timestamp")
                         .gt_eq(lit(ScalarValue::TimestampNanosecond(Some(cutoff), None))),
                 )
+            })
+            .map_err(|e| internal(e.to_string()))?;
+        if !inner.is_empty() {
+            let rest = LogicalPlanBuilder::scan(name, provider_as_source(listing(&inner)?), None)
+                .and_then(|b| b.build())
                 .map_err(|e| internal(e.to_string()))?;
+            builder = builder.union(rest).map_err(|e| internal(e.to_string()))?;
         }
         let plan = builder.build().map_err(|e| internal(e.to_string()))?;
         Ok(Arc::new(ViewTable::new(plan, None)))

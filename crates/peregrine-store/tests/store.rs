@@ -157,6 +157,27 @@ async fn only_the_window_is_visible_and_retention_drops_old_days() {
         ..StoreConfig::default()
     };
     let store = Arc::new(Store::open(dir.path(), catalog, config).unwrap());
+    // The window's first day: an event a minute before its start is filtered out, one a
+    // minute after it is visible (the other days are read unfiltered).
+    let edge = chrono::Utc::now() - chrono::Duration::days(30);
+    let at = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339();
+    let edge_records = vec![
+        (
+            1,
+            json!({"Timestamp": at(edge - chrono::Duration::minutes(1)), "DeviceName": "before"}),
+        ),
+        (
+            2,
+            json!({"Timestamp": at(edge + chrono::Duration::minutes(1)), "DeviceName": "after"}),
+        ),
+    ];
+    store
+        .ingest("default", "DeviceNetworkInfo", &edge_records)
+        .unwrap();
+    assert_eq!(
+        rows(&store, "DeviceNetworkInfo | project DeviceName").await,
+        vec![vec!["after"]]
+    );
     let records: Vec<_> = [1, 29, 31, 45]
         .iter()
         .enumerate()
