@@ -338,6 +338,25 @@ impl Engine {
         })
     }
 
+    /// The optimized logical plan and the physical plan of `query`, as text.
+    pub async fn explain(&self, query: &str) -> Result<String, Vec<Diagnostic>> {
+        let planned = self.plan_over_data(query, now_nanos()).await?;
+        let internal = |e: datafusion::error::DataFusionError| {
+            vec![Diagnostic::internal(e.to_string(), Span::default())]
+        };
+        let state = self.session.state();
+        let optimized = state.optimize(&planned.plan).map_err(internal)?;
+        let physical = state
+            .create_physical_plan(&planned.plan)
+            .await
+            .map_err(internal)?;
+        Ok(format!(
+            "logical plan:\n{}\n\nphysical plan:\n{}",
+            optimized.display_indent(),
+            datafusion::physical_plan::displayable(physical.as_ref()).indent(true)
+        ))
+    }
+
     /// Executes a plan and collects its batches.
     async fn execute(&self, plan: LogicalPlan) -> Result<Vec<RecordBatch>, Vec<Diagnostic>> {
         let session = self.session.clone();

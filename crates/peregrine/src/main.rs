@@ -151,6 +151,9 @@ struct QueryArgs {
     /// {"runs","rows","min_ms","median_ms","max_ms"}, each run planned and executed anew.
     #[arg(long, value_name = "N")]
     repeat: Option<usize>,
+    /// Print the query's optimized logical plan and its physical plan instead of running it.
+    #[arg(long, conflicts_with = "repeat")]
+    explain: bool,
 }
 
 #[derive(clap::Args)]
@@ -240,6 +243,20 @@ fn query(args: QueryArgs) -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return usage_error(format!("cannot start the runtime: {e}")),
     };
+    if args.explain {
+        return match runtime.block_on(engine.explain(&text)) {
+            Ok(plan) => {
+                println!("{plan}");
+                ExitCode::SUCCESS
+            }
+            Err(diags) => {
+                for d in &diags {
+                    eprint!("{}", d.render(&text));
+                }
+                ExitCode::from(1)
+            }
+        };
+    }
     let mut times = Vec::new();
     for _ in 1..args.repeat.unwrap_or(1).max(1) {
         let started = std::time::Instant::now();
