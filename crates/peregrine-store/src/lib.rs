@@ -576,7 +576,12 @@ impl Store {
             .moves
             .first()
             .and_then(|(_, d)| tenant_of(Path::new(d)))
-            .or_else(|| record.retire.first().and_then(|(d, _)| tenant_of(Path::new(d))))
+            .or_else(|| {
+                record
+                    .retire
+                    .first()
+                    .and_then(|(d, _)| tenant_of(Path::new(d)))
+            })
         {
             bump_version(&tenant_dir)?;
         }
@@ -861,6 +866,7 @@ impl Store {
                 let d = d?.path();
                 if let Some(day) = partition_day(&d)
                     && day < cutoff
+                    && day != UNDATED
                 {
                     fs::remove_dir_all(&d)?;
                     removed += 1;
@@ -925,7 +931,7 @@ impl Store {
         for d in fs::read_dir(&dir)? {
             let d = d?.path();
             if let Some(day) = partition_day(&d)
-                && day >= first
+                && (day >= first || day == UNDATED)
             {
                 out.push((day, d));
             }
@@ -1158,6 +1164,10 @@ fn valid_tenant(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
 }
 
+/// The partition of a table without a `Timestamp` column (inventories and knowledge bases,
+/// such as `DeviceTvmSoftwareInventory`): always in the query window, never past retention.
+const UNDATED: &str = "0000-00-00";
+
 /// `YYYY-MM-DD` of a time in nanoseconds (UTC).
 fn day_name(nanos: i64) -> String {
     let secs = nanos.div_euclid(1_000_000_000);
@@ -1176,7 +1186,7 @@ fn partition_day(path: &Path) -> Option<String> {
 /// Splits a batch by the UTC day of its `Timestamp` column.
 fn split_by_day(batch: &RecordBatch) -> Result<Vec<(String, RecordBatch)>, IngestError> {
     let Ok(idx) = batch.schema().index_of("Timestamp") else {
-        return Ok(vec![("0000-00-00".to_string(), batch.clone())]);
+        return Ok(vec![(UNDATED.to_string(), batch.clone())]);
     };
     let ts = batch
         .column(idx)
@@ -1361,7 +1371,10 @@ mod tests {
         assert!(after_names.contains(&"part-merged.parquet".to_string()));
         assert!(!after_names.iter().any(|n| names.contains(n)));
         assert!(!tenant_dir.join("_staging").exists());
-        assert_eq!(fs::read_dir(tenant_dir.join("_commits")).unwrap().count(), 0);
+        assert_eq!(
+            fs::read_dir(tenant_dir.join("_commits")).unwrap().count(),
+            0
+        );
         let m = Manifest::read(&part).unwrap();
         assert_eq!(m.retired.len(), 2);
         // Replaying the same record again changes nothing.
