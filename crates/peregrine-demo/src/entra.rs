@@ -34,6 +34,7 @@ const OUTLOOK_MOBILE: (&str, &str) = (
     "Microsoft Outlook Mobile",
     "27922004-5251-4030-b22d-91ecd9a37ea4",
 );
+const LOOP: (&str, &str) = ("Microsoft Loop", "0922ef46-e1b9-4f7e-9134-9ad00547eb41");
 const AZURE_PORTAL: (&str, &str) = ("Azure Portal", "c44b4083-3bb0-49c1-b47d-974e53cbdf3c");
 const EXO: (&str, &str) = (
     "Office 365 Exchange Online",
@@ -435,6 +436,19 @@ pub(crate) fn sign_ins(w: &World, day: i64, lo: i64, hi: i64, sinks: &mut [Sink;
                 };
                 out.write(&mut r, &e);
             }
+            // Microsoft Loop, rolled out to the tenant two days before the window's end.
+            if day * DAY >= w.now - 2 * DAY && r.chance(0.3) {
+                let t = s0 + r.range(30 * MIN, (s1 - s0).max(31 * MIN));
+                if inside(t) {
+                    let e = SignIn {
+                        t,
+                        app: LOOP,
+                        resource: SPO,
+                        ..base
+                    };
+                    out.write(&mut r, &e);
+                }
+            }
             // IT admins in the Azure portal with their admin account.
             if let Some(a) = u.admin_account.and_then(|a| w.user(a))
                 && r.chance(0.45)
@@ -594,15 +608,15 @@ pub(crate) fn sign_ins(w: &World, day: i64, lo: i64, hi: i64, sinks: &mut [Sink;
             .filter(|(_, u)| u.kind == UserKind::Person)
             .collect();
         let ip = format!("203.0.113.{}", 150 + day.rem_euclid(60));
-        let (country, city) = *r
-            .pick(&[
-                ("RU", "Moscow"),
-                ("CN", "Shanghai"),
-                ("BR", "Sao Paulo"),
-                ("VN", "Hanoi"),
-                ("NG", "Lagos"),
-            ])
-            .unwrap_or(&("RU", "Moscow"));
+        let (country, city) = *[
+            ("RU", "Moscow"),
+            ("CN", "Shanghai"),
+            ("BR", "Sao Paulo"),
+            ("VN", "Hanoi"),
+            ("NG", "Lagos"),
+        ]
+        .get(day.rem_euclid(5) as usize)
+        .unwrap_or(&("RU", "Moscow"));
         let place = Place {
             ip: &ip,
             country,
@@ -692,7 +706,7 @@ pub(crate) fn sign_ins(w: &World, day: i64, lo: i64, hi: i64, sinks: &mut [Sink;
             mfa: true,
             ca: ("success", "notApplied", "notApplied"),
             session: &session_id,
-            risk: (50, 4),
+            risk: (100, 4),
         };
         out.write(&mut r, &e);
     }

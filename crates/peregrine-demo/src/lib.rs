@@ -462,13 +462,14 @@ fn run_task(
             }
         }
         Kind::Mail => {
-            let [a, b, c, d, e] = office::MAIL_TABLES;
+            let [a, b, c, d, e, f] = office::MAIL_TABLES;
             let mut sinks = office::MailSinks {
                 events: Sink::new(store, a, cap)?,
                 attachments: Sink::new(store, b, cap)?,
                 urls: Sink::new(store, c, cap)?,
                 clicks: Sink::new(store, d, cap)?,
                 post: Sink::new(store, e, cap)?,
+                audit: Sink::new(store, f, cap)?,
             };
             for part in &task.parts {
                 office::mail(w, task.day, task.lo, task.hi, part.clone(), &mut sinks);

@@ -9,12 +9,13 @@ use crate::rng::{Rng, fnv};
 use crate::sink::Sink;
 use crate::world::{DAY, HOUR, MIN, User, UserKind, World, weekday};
 
-pub(crate) const MAIL_TABLES: [&str; 5] = [
+pub(crate) const MAIL_TABLES: [&str; 6] = [
     "EmailEvents",
     "EmailAttachmentInfo",
     "EmailUrlInfo",
     "UrlClickEvents",
     "EmailPostDeliveryEvents",
+    "CloudAppEvents",
 ];
 
 /// The sinks of the mail tables, in [`MAIL_TABLES`] order.
@@ -24,16 +25,19 @@ pub(crate) struct MailSinks {
     pub urls: Sink,
     pub clicks: Sink,
     pub post: Sink,
+    /// Audit records of mail: quarantine releases, submissions, Safe Links click data.
+    pub audit: Sink,
 }
 
 impl MailSinks {
-    pub(crate) fn all(&mut self) -> [&mut Sink; 5] {
+    pub(crate) fn all(&mut self) -> [&mut Sink; 6] {
         [
             &mut self.events,
             &mut self.attachments,
             &mut self.urls,
             &mut self.clicks,
             &mut self.post,
+            &mut self.audit,
         ]
     }
 }
@@ -137,6 +141,15 @@ pub(crate) fn mail(
     let mut sender = String::new();
     let mut url = String::new();
     let mut detection = String::new();
+    let mut raw = String::new();
+    let secadm = w.users.iter().enumerate().find(|(i, x)| {
+        x.kind == UserKind::Admin
+            && crate::posture::entra_roles(w, *i).contains(&"Security Administrator")
+    });
+    let secadm = secadm
+        .map(|(_, x)| x)
+        .or_else(|| w.users.iter().find(|x| x.kind == UserKind::Admin));
+    let egress = w.egress_ips.first().map_or("", |s| s.as_str());
     for pi in users {
         let Some(&ui) = people.get(pi) else {
             continue;
@@ -145,6 +158,48 @@ pub(crate) fn mail(
             continue;
         };
         let mut r = Rng::derive(&[w.seed, fnv("mail"), ui as u64, day as u64]);
+        // An audit record of this mail (in `CloudAppEvents`).
+        let audit = |s: &mut Sink,
+                     r: &mut Rng,
+                     t: i64,
+                     who: &User,
+                     action: &str,
+                     raw: &str,
+                     record_type: i32,
+                     workload: &str| {
+            if t >= hi {
+                return;
+            }
+            let rid = r.guid();
+            let admin = who.kind == UserKind::Admin;
+            write_cloud_ext(
+                s,
+                &CloudEvent {
+                    t: t / 100 * 100,
+                    action,
+                    app: &EXCHANGE,
+                    user: who,
+                    ip: egress,
+                    country: "US",
+                    city: "Redmond",
+                    isp: "Microsoft Azure",
+                    user_agent: if admin { EDGE_UA } else { OUTLOOK_UA },
+                    activity: "Basic",
+                    object_name: "",
+                    object_id: &rid,
+                    object_type: "Email",
+                    report_id: &rid,
+                    uncommon: false,
+                },
+                &CloudExtra {
+                    raw,
+                    admin,
+                    workload,
+                    record_type,
+                    ..CloudExtra::default()
+                },
+            );
+        };
         let f = r.unit();
         let n = if weekend {
             r.count(8.0 * (0.5 + f))
@@ -391,6 +446,81 @@ pub(crate) fn mail(
                 m.recipient = &recipient;
             }
             write_mail(&mut out.events, &m);
+            // False positives released from quarantine by the security team; phish and
+            // junk reported by users with the Report button.
+            if m.threat == "Phish"
+                && m.delivery_action == "Blocked"
+                && r.chance(0.12)
+                && let Some(a) = secadm
+            {
+                raw.clear();
+                let _ = write!(
+                    raw,
+                    ",\"NetworkMessageId\":\"{nmid}\",\"ReleaseTo\":\"{}\",\"RequestSource\":\"SecurityComplianceCenter\",\"RequestType\":\"Release\"",
+                    m.recipient
+                );
+                let tr = t + r.range(HOUR, 20 * HOUR);
+                audit(
+                    &mut out.audit,
+                    &mut r,
+                    tr,
+                    a,
+                    "QuarantineReleaseMessage",
+                    &raw,
+                    0,
+                    "",
+                );
+            }
+            let report = if missed == "Phish" {
+                r.chance(0.3).then_some("Phish")
+            } else if m.threat == "Spam" && m.delivery_action == "Junked" {
+                r.chance(0.03).then_some("NotJunk")
+            } else if m.bcl > 0 {
+                r.chance(0.004).then_some("Spam")
+            } else {
+                None
+            };
+            if let Some(kind) = report {
+                let ts = t + r.range(5 * MIN, 2 * HOUR);
+                let sid = r.guid();
+                raw.clear();
+                let _ = write!(
+                    raw,
+                    ",\"SubmissionId\":\"{sid}\",\"SubmissionType\":\"Email\",\"SubmissionContentType\":\"{kind}\",\"SubmissionState\":\"Submitted\",\"NetworkMessageId\":\"{nmid}\",\"ReportedBy\":\"{}\"",
+                    u.upn
+                );
+                audit(
+                    &mut out.audit,
+                    &mut r,
+                    ts,
+                    u,
+                    "UserSubmission",
+                    &raw,
+                    29,
+                    "ThreatIntelligence",
+                );
+                if kind == "Phish"
+                    && let Some(a) = secadm
+                {
+                    raw.clear();
+                    let _ = write!(
+                        raw,
+                        ",\"SubmissionId\":\"{}\",\"SubmissionType\":\"Email\",\"SubmissionContentType\":\"Phish\",\"SubmissionState\":\"Completed\",\"NetworkMessageId\":\"{nmid}\",\"UserSubmissionId\":\"{sid}\"",
+                        r.guid()
+                    );
+                    let ta = ts + r.range(20 * MIN, 3 * HOUR);
+                    audit(
+                        &mut out.audit,
+                        &mut r,
+                        ta,
+                        a,
+                        "AdminSubmission",
+                        &raw,
+                        29,
+                        "ThreatIntelligence",
+                    );
+                }
+            }
 
             for a in 0..n_att {
                 let s = &mut out.attachments;
@@ -479,6 +609,22 @@ pub(crate) fn mail(
                     // Safe Links blocks the click once the URL is known to be malicious.
                     let tc = t + r.range(20 * MIN, 5 * HOUR);
                     if tc < hi {
+                        raw.clear();
+                        let _ = write!(
+                            raw,
+                            ",\"AppName\":\"Email Client\",\"UserIp\":\"{egress}\",\"Url\":\"{url}\",\"UrlClickAction\":2,\"TimeOfClick\":\"{}\",\"SourceId\":\"{nmid}\"",
+                            crate::world::iso_seconds(tc)
+                        );
+                        audit(
+                            &mut out.audit,
+                            &mut r,
+                            tc,
+                            u,
+                            "TIUrlClickData",
+                            &raw,
+                            41,
+                            "ThreatIntelligence",
+                        );
                         write_click(
                             &mut out.clicks,
                             tc,
@@ -841,6 +987,22 @@ pub(crate) fn cloud(
     let mut rid = String::new();
     let mut raw = String::new();
     let salesforce = crate::posture::app_ids(w, 3).0;
+    // Department heads (no manager) and the operations assistant who handles two of their
+    // mailboxes.
+    let heads: Vec<usize> = people
+        .iter()
+        .copied()
+        .filter(|&p| w.user(p).is_some_and(|x| x.manager.is_none()))
+        .take(2)
+        .collect();
+    let delegate = people.iter().copied().find(|&p| {
+        w.user(p).is_some_and(|x| {
+            x.manager.is_some()
+                && crate::catalog::DEPTS
+                    .get(x.dept)
+                    .is_some_and(|d| d.code == "ops")
+        })
+    });
     for pi in users {
         let Some(&ui) = people.get(pi) else {
             continue;
@@ -1122,6 +1284,39 @@ pub(crate) fn cloud(
                 t += HOUR + r.range(-5 * MIN, 5 * MIN);
             }
         }
+        // The operations assistant works in two department heads' mailboxes (delegate
+        // access).
+        if delegate == Some(ui) {
+            for &head in &heads {
+                let Some(h) = w.user(head) else {
+                    continue;
+                };
+                let guid = Rng::derive(&[w.seed, fnv("mailbox"), head as u64]).guid();
+                for _ in 0..r.range(2, 6) {
+                    let t = (s0 + r.range(0, span)) / 100 * 100;
+                    raw.clear();
+                    let _ = write!(
+                        raw,
+                        ",\"MailboxOwnerUPN\":\"{}\",\"MailboxGuid\":\"{guid}\",\"LogonType\":1,\"ClientInfoString\":\"Client=MSExchangeRPC\",\"AppId\":\"d3590ed6-52b3-4102-aeff-aad2292ab01c\",\"OperationCount\":{},\"Folders\":[{{\"Path\":\"{}\"}}]",
+                        h.upn,
+                        r.range(1, 8),
+                        r.pick_str(&["\\\\Inbox", "\\\\Calendar", "\\\\Sent Items"])
+                    );
+                    let id = r.hex(16);
+                    one(
+                        s,
+                        &mut r,
+                        t,
+                        "MailItemsAccessed",
+                        &EXCHANGE,
+                        "Read",
+                        ("", &id, "Email"),
+                        &raw,
+                        "",
+                    );
+                }
+            }
+        }
         // Occasional mailbox and search housekeeping.
         if r.chance(0.12) {
             let t = (s0 + r.range(0, span)) / 100 * 100;
@@ -1230,6 +1425,8 @@ const DEPTS_SALES: &str = "sales";
 
 /// One admin operation in `CloudAppEvents`.
 struct AdminOp<'a> {
+    /// By an admin account (otherwise a regular user, e.g. a group owner).
+    admin: bool,
     t: i64,
     action: &'a str,
     app: &'a CloudApp,
@@ -1304,7 +1501,7 @@ fn cloud_admin(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
             &CloudExtra {
                 raw: &raw,
                 activity_objects: op.objects,
-                admin: true,
+                admin: op.admin,
                 ..CloudExtra::default()
             },
         );
@@ -1339,11 +1536,14 @@ fn cloud_admin(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
                 u.upn, u.object_id
             );
             let t = day0 + r.range(8 * HOUR, 17 * HOUR);
+            // Department heads own their team's group; the helpdesk handles the rest.
+            let owner = u.manager.filter(|_| r.chance(0.5));
             write(
                 s,
                 &mut r,
-                helpdesk,
+                owner.unwrap_or(helpdesk),
                 &AdminOp {
+                    admin: owner.is_none(),
                     t,
                     action: "Add member to group.",
                     app: &OFFICE365,
@@ -1371,6 +1571,7 @@ fn cloud_admin(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
                 &mut r,
                 helpdesk,
                 &AdminOp {
+                    admin: true,
                     t,
                     action: "Update user.",
                     app: &OFFICE365,
@@ -1402,6 +1603,7 @@ fn cloud_admin(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
                 &mut r,
                 helpdesk,
                 &AdminOp {
+                    admin: true,
                     t,
                     action: "Add user.",
                     app: &OFFICE365,
@@ -1413,7 +1615,7 @@ fn cloud_admin(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
             );
         }
         // Offboarded accounts purged from the recycle bin.
-        if r.chance(0.15) {
+        if r.chance(0.3) {
             let gid = r.guid();
             let name = format!(
                 "{}{}.{}@contoso.com",
@@ -1432,6 +1634,7 @@ fn cloud_admin(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
                 &mut r,
                 ga,
                 &AdminOp {
+                    admin: true,
                     t,
                     action: "Hard Delete user.",
                     app: &OFFICE365,
@@ -1467,6 +1670,7 @@ fn cloud_admin(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
             &mut r,
             ga,
             &AdminOp {
+                admin: true,
                 t,
                 action: "Add service principal credentials.",
                 app: &OFFICE365,
@@ -1481,6 +1685,7 @@ fn cloud_admin(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
             &mut r,
             ga,
             &AdminOp {
+                admin: true,
                 t: t + 4 * crate::world::SEC,
                 action: "Update application – Certificates and secrets management ",
                 app: &OFFICE365,
@@ -1512,6 +1717,7 @@ fn cloud_admin(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
             &mut r,
             ga,
             &AdminOp {
+                admin: true,
                 t,
                 action: "Consent to application.",
                 app: &OFFICE365,
@@ -1540,8 +1746,32 @@ fn cloud_admin(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
                 &mut r,
                 secadm,
                 &AdminOp {
+                    admin: true,
                     t: t_iso,
                     action: "IsolateDevice",
+                    app: &DEFENDER,
+                    activity: "Basic",
+                    object: (&v.name, &v.id, "Device"),
+                    raw: &raw,
+                    objects: "",
+                },
+            );
+            raw.clear();
+            let (_, sha256, _) = crate::rng::file_hashes(crate::stories::PHISH_DOC);
+            let _ = write!(
+                raw,
+                ",\"DeviceName\":\"{}\",\"FileName\":\"{}\",\"FileSHA256\":\"{sha256}\",\"FileSize\":\"48128\"",
+                v.name,
+                crate::stories::PHISH_DOC
+            );
+            write(
+                s,
+                &mut r,
+                secadm,
+                &AdminOp {
+                    admin: true,
+                    t: t_iso + 12 * MIN,
+                    action: "LiveResponseGetFile",
                     app: &DEFENDER,
                     activity: "Basic",
                     object: (&v.name, &v.id, "Device"),
@@ -1561,6 +1791,7 @@ fn cloud_admin(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
                 &mut r,
                 secadm,
                 &AdminOp {
+                    admin: true,
                     t: t_iso + 25 * MIN,
                     action: "New-TenantAllowBlockListItems",
                     app: &EXCHANGE,
@@ -1584,6 +1815,7 @@ fn cloud_admin(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
                 &mut r,
                 secadm,
                 &AdminOp {
+                    admin: true,
                     t: t_rel,
                     action: "ReleaseFromIsolation",
                     app: &DEFENDER,
@@ -1616,12 +1848,55 @@ fn cloud_admin(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
             &mut r,
             secadm,
             &AdminOp {
+                admin: true,
                 t,
                 action,
                 app: &DEFENDER,
                 activity: "Edit",
                 object: (rule, rule, "Structured"),
                 raw: &raw,
+                objects: "",
+            },
+        );
+    }
+    // One-off changes of the security team during the week.
+    let soc: Option<(&str, String)> = match index {
+        0 => Some((
+            "EditRole",
+            ",\"RoleName\":\"SOC Analysts\",\"RolePermissions\":\"View data, Alerts investigation, Live response capabilities: Basic\",\"AssignedGroups\":\"SOC Analysts\"".to_string(),
+        )),
+        1 => Some((
+            "ExclusionConfigurationAdded",
+            ",\"ResultStatus\":\"Succeeded\",\"ResultDescription\":\"Folder exclusion D:\\\\SQLData added to the SQL Servers policy\"".to_string(),
+        )),
+        2 => Some((
+            "Write AlertsSuppressionRules",
+            ",\"RuleTitle\":\"PUA:Win32/Presenoker on IT tools share\",\"Scope\":\"Organization\"".to_string(),
+        )),
+        4 => Some((
+            "ChangeCustomDetectionRuleStatus",
+            ",\"RuleName\":\"RDP from public IP to servers\",\"RuleId\":\"412\",\"IsEnabled\":\"false\",\"Query\":\"DeviceLogonEvents | where LogonType == 'RemoteInteractive' and RemoteIPType == 'Public'\"".to_string(),
+        )),
+        5 => Some((
+            "SetAdvancedFeatures",
+            ",\"SettingName\":\"Live Response unsigned script execution\",\"SettingsNewValue\":false".to_string(),
+        )),
+        _ => None,
+    };
+    if let Some((action, extra)) = soc {
+        let t = day0 + r.range(10 * HOUR, 16 * HOUR);
+        write(
+            s,
+            &mut r,
+            secadm,
+            &AdminOp {
+                admin: true,
+                t,
+                action,
+                app: &DEFENDER,
+                activity: "Edit",
+                object: (action, action, "Structured"),
+                raw: &extra,
                 objects: "",
             },
         );
@@ -1637,6 +1912,7 @@ fn cloud_admin(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
             &mut r,
             secadm,
             &AdminOp {
+                admin: true,
                 t,
                 action: "Set-AtpPolicyForO365",
                 app: &EXCHANGE,

@@ -149,6 +149,9 @@ pub(crate) fn software(w: &World, di: usize) -> Vec<Sw> {
     if (code == "eng" || d.dept == DEPT_IT) && r.chance(0.5) {
         out.push(sw("notepad++", "notepad++", "8.6.9"));
     }
+    if code == "eng" || (d.dept == DEPT_IT && r.chance(0.5)) {
+        out.push(sw("python", "python", "3.11.9"));
+    }
     out
 }
 
@@ -184,6 +187,7 @@ fn end_of_support(s: &Sw) -> Option<(&'static str, bool)> {
         "windows_server_2019" => Some(("2029-01-09", true)),
         "windows_server_2022" => Some(("2031-10-14", true)),
         "node.js" => Some(("2026-04-30", false)),
+        "python" => Some(("2027-10-31", false)),
         "sql_server_2022" => Some(("2033-01-11", true)),
         _ => None,
     }
@@ -663,7 +667,11 @@ const AV_PLATFORM: &str = "4.18.24090.11";
 /// Days device `di`'s antivirus definitions lag behind (a few devices fail to update).
 fn signature_lag_days(w: &World, di: usize) -> i64 {
     let mut r = Rng::derive(&[w.seed, fnv("av-lag"), di as u64]);
-    if di >= 3 && r.chance(0.05) {
+    // A laptop that stopped updating ten days ago (its proxy settings broke), and a few
+    // other stragglers.
+    if w.workstations.get(5) == Some(&di) {
+        10
+    } else if di >= 3 && r.chance(0.05) {
         r.range(12, 20)
     } else {
         0
@@ -928,6 +936,7 @@ fn write_config(w: &World, day_hi: i64, sca: &mut Sink, kb: &mut Sink) {
                 }
                 "scid-2013" => (d.dept == DEPT_IT || r.chance(0.7), true),
                 "scid-2016" => (true, true),
+                "scid-2002" => (lag == 0, true),
                 "scid-24" => (d.is_server() || r.chance(0.8), true),
                 "scid-4001" => {
                     if d.role == Role::File {
@@ -2030,7 +2039,7 @@ fn write_spn(w: &World, s: &mut Sink) {
         &'static str,
         &'static str,
     );
-    let sources: [Src; 5] = [
+    let sources: [Src; 6] = [
         (
             Some(5),
             "",
@@ -2076,6 +2085,17 @@ fn write_spn(w: &World, s: &mut Sink) {
             "-122.418",
         ),
         (
+            Some(8),
+            "",
+            3 * HOUR,
+            "",
+            "US",
+            "Washington",
+            "Redmond",
+            "47.674",
+            "-122.122",
+        ),
+        (
             None,
             "contoso-func-prod",
             HOUR,
@@ -2091,6 +2111,10 @@ fn write_spn(w: &World, s: &mut Sink) {
         sources.iter().enumerate()
     {
         let (name, app_id, sp_id) = match app {
+            Some(8) => {
+                let mut r = Rng::derive(&[w.seed, fnv("legacy-reporting")]);
+                ("Contoso Legacy Reporting", r.guid(), r.guid())
+            }
             Some(i) => {
                 let (a, s) = app_ids(w, i);
                 (APPS.get(i).map_or("", |x| x.name), a, s)
@@ -2106,7 +2130,8 @@ fn write_spn(w: &World, s: &mut Sink) {
         while t < w.now {
             // The Amsterdam instance of the invoice automation still uses the secret that
             // expired two days into the window.
-            let error = if k == 2 && t > w.start + 2 * DAY {
+            // The legacy reporting job's secret expired long ago and nobody noticed.
+            let error = if (k == 2 && t > w.start + 2 * DAY) || app == Some(8) {
                 7_000_222
             } else {
                 0
