@@ -403,6 +403,10 @@ fn scanner_ldap(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
     }
 }
 
+fn days_index(w: &World, day: i64) -> usize {
+    w.days().iter().position(|d| d.0 == day).unwrap_or(0)
+}
+
 /// Less frequent directory events: lateral movement paths Defender for Identity computes,
 /// admins copying logon scripts to SYSVOL, a temporary Domain Admins membership.
 fn directory_extra(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
@@ -496,6 +500,93 @@ fn directory_extra(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
                     "{{\"FileName\":\"{file}\",\"FilePath\":\"\\\\{}\\SYSVOL\\contoso.com\\scripts\\{file}\",\"FileOperation\":\"Write\",\"ShareName\":\"SYSVOL\"}}",
                     dc.netbios
                 ),
+            );
+            s.end();
+        }
+    }
+    // Offboarding: a leaver's account is disabled and moved to the Disabled Users OU; an
+    // account disabled weeks ago is deleted.
+    if !weekend && r.chance(0.35) {
+        let first = r.pick_str(crate::catalog::FIRST_NAMES);
+        let last = r.pick_str(crate::catalog::LAST_NAMES);
+        let upn = format!("{}.{}@{DOMAIN}", first.to_lowercase(), last.to_lowercase());
+        let actor = admins.get(r.index(admins.len())).copied();
+        let t0 = (day * DAY + r.range(14 * HOUR, 18 * HOUR)) / 100 * 100;
+        let dept = DEPTS.get(r.index(DEPTS.len())).map_or("Users", |d| d.name);
+        let steps: [(&str, String); 3] = [
+            ("Account Disabled", "{}".to_string()),
+            (
+                "Account Path changed",
+                format!(
+                    "\"FROM Account Path\":\"contoso.com/Contoso/{dept}\",\"TO Account Path\":\"contoso.com/Contoso/Disabled Users\""
+                ),
+            ),
+            (
+                "Account deleted",
+                "\"TO Account Path\":\"contoso.com/Deleted Objects\"".to_string(),
+            ),
+        ];
+        for (k, (action, extra)) in steps.iter().enumerate() {
+            // The deletion is of another leaver's account, disabled weeks ago.
+            let (t, target) = if k == 2 {
+                (t0 + 20 * MIN, format!("old.{upn}"))
+            } else {
+                (t0 + k as i64 * 40 * SEC, upn.clone())
+            };
+            if t < lo || t >= hi {
+                continue;
+            }
+            rid.clear();
+            let _ = write!(rid, "{}-o", r.guid());
+            head(s, t, action, &rid);
+            let c = s.c;
+            if let Some(a) = actor {
+                identity_account(s, a);
+            }
+            s.s(c.TargetAccountUpn, &target);
+            s.s(c.Protocol, "Ldap");
+            s.i(c.DestinationPort, 389);
+            let extra = if extra.as_str() == "{}" {
+                ""
+            } else {
+                extra.as_str()
+            };
+            s.f(
+                c.AdditionalFields,
+                format_args!(
+                    "{{\"ACTOR.ENTITY_USER\":\"{}\",\"TARGET_OBJECT.USER\":\"{target}\"{}{extra}}}",
+                    actor.map_or("", |a| a.display.as_str()),
+                    if extra.is_empty() { "" } else { "," }
+                ),
+            );
+            s.end();
+        }
+    }
+    // The service accounts' passwords are set never to expire (the first day).
+    if days_index(w, day) == 0 {
+        for svc in w
+            .users
+            .iter()
+            .filter(|u| u.kind == UserKind::Service)
+            .take(1)
+        {
+            let t = (day * DAY + 11 * HOUR + r.range(0, HOUR)) / 100 * 100;
+            if t < lo || t >= hi {
+                continue;
+            }
+            rid.clear();
+            let _ = write!(rid, "{}-n", r.guid());
+            head(s, t, "Account Password Never Expires changed", &rid);
+            let c = s.c;
+            if let Some(a) = admins.first() {
+                identity_account(s, a);
+            }
+            s.s(c.TargetAccountUpn, &svc.upn);
+            s.s(c.TargetAccountDisplayName, &svc.display);
+            s.s(c.Protocol, "Ldap");
+            s.s(
+                c.AdditionalFields,
+                "{\"FROM Account Password Never Expires\":\"False\",\"TO Account Password Never Expires\":\"True\"}",
             );
             s.end();
         }
