@@ -1556,7 +1556,7 @@ fn cloud_admin(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
     let mut objects = String::new();
     if !weekend {
         // Group membership changes by the helpdesk.
-        for _ in 0..r.range(0, 3) {
+        for _ in 0..r.range(1, 4) {
             let Some(u) = persons.get(r.index(persons.len())).copied() else {
                 continue;
             };
@@ -1578,7 +1578,7 @@ fn cloud_admin(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
             );
             let t = day0 + r.range(8 * HOUR, 17 * HOUR);
             // Department heads own their team's group; the helpdesk handles the rest.
-            let owner = u.manager.filter(|_| r.chance(0.5));
+            let owner = u.manager.filter(|_| r.chance(0.6));
             write(
                 s,
                 &mut r,
@@ -1656,7 +1656,7 @@ fn cloud_admin(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
             );
         }
         // Offboarded accounts purged from the recycle bin.
-        if r.chance(0.3) {
+        if r.chance(0.5) {
             let gid = r.guid();
             let name = format!(
                 "{}{}.{}@contoso.com",
@@ -1902,7 +1902,7 @@ fn cloud_admin(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
     }
     // One-off changes of the security team during the week.
     let soc: Option<(&str, String)> = match index {
-        0 => Some((
+        3 => Some((
             "EditRole",
             ",\"RoleName\":\"SOC Analysts\",\"RolePermissions\":\"View data, Alerts investigation, Live response capabilities: Basic\",\"AssignedGroups\":\"SOC Analysts\"".to_string(),
         )),
