@@ -293,14 +293,18 @@ pub(crate) fn identity(
                 );
             } else if x < 0.95 {
                 q.clear();
-                let (qt, filter) = *r
-                    .pick(&[
+                let (qt, filter) = if d.dept == crate::catalog::DEPT_IT && r.chance(0.3) {
+                    // Group Policy Management on the IT workstations.
+                    ("AllGroupPolicies", "(objectCategory=groupPolicyContainer)")
+                } else {
+                    *r.pick(&[
                         ("AllObjects", "(objectClass=*)"),
                         ("Users", "(&(objectCategory=person)(objectClass=user))"),
                         ("Computers", "(objectCategory=computer)"),
                         ("Groups", "(objectClass=group)"),
                     ])
-                    .unwrap_or(&("Users", "(objectClass=user)"));
+                    .unwrap_or(&("Users", "(objectClass=user)"))
+                };
                 let _ = write!(
                     q,
                     "Search Scope: WholeSubtree, Base Object:DC=contoso,DC=com, Search Filter:{filter}"
@@ -347,6 +351,274 @@ pub(crate) fn identity(
     }
     if first {
         directory_changes(w, day, lo, hi, directory);
+        directory_extra(w, day, lo, hi, directory);
+        scanner_ldap(w, day, lo, hi, logons);
+    }
+}
+
+/// The multifunction printers look up the address book with a cleartext LDAP bind of the
+/// scanner account (a legacy setting Defender for Identity reports).
+fn scanner_ldap(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
+    if crate::world::weekday(day) >= 5 {
+        return;
+    }
+    let Some(scan) = w
+        .users
+        .iter()
+        .find(|u| u.kind == UserKind::Service && u.sam == "svc-scan")
+    else {
+        return;
+    };
+    let dc = w.dcs.first().and_then(|&i| w.device(i));
+    let mut r = Rng::derive(&[w.seed, fnv("scanner-ldap"), day as u64]);
+    let mut rid = String::new();
+    for _ in 0..r.range(6, 16) {
+        let t = (day * DAY + r.range(8 * HOUR, 18 * HOUR)) / 100 * 100;
+        if t < lo || t >= hi {
+            continue;
+        }
+        rid.clear();
+        let _ = write!(rid, "{}-p", r.guid());
+        write_id_logon(
+            s,
+            &IdLogon {
+                t,
+                action: "LogonSuccess",
+                application: "Active Directory",
+                logon_type: "LDAP cleartext",
+                protocol: "Ldap",
+                failure: "",
+                user: scan,
+                device: None,
+                ip: "10.0.9.20",
+                dest: dc,
+                dest_port: 389,
+                target: None,
+                location: "",
+                isp: "",
+                report_id: &rid,
+                additional: "{\"Pth\":\"False\",\"Spns\":\"\"}",
+            },
+        );
+    }
+}
+
+fn days_index(w: &World, day: i64) -> usize {
+    w.days().iter().position(|d| d.0 == day).unwrap_or(0)
+}
+
+/// Less frequent directory events: lateral movement paths Defender for Identity computes,
+/// admins copying logon scripts to SYSVOL, a temporary Domain Admins membership.
+fn directory_extra(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
+    let mut r = Rng::derive(&[w.seed, fnv("directory-extra"), day as u64]);
+    let admins: Vec<&User> = w
+        .users
+        .iter()
+        .filter(|u| u.kind == UserKind::Admin)
+        .collect();
+    let Some(dc) = w.dcs.first().and_then(|&i| w.device(i)) else {
+        return;
+    };
+    let weekend = crate::world::weekday(day) >= 5;
+    let mut rid = String::new();
+    let head = |s: &mut Sink, t: i64, action: &str, rid: &str| {
+        let c = s.c;
+        s.t(c.Timestamp, t);
+        s.s(c.ActionType, action);
+        s.s(c.Application, "Active Directory");
+        s.s(c.DestinationDeviceName, &dc.netbios);
+        s.s(c.DestinationIPAddress, &dc.ip);
+        s.s(c.ReportId, rid);
+    };
+    // Lateral movement path: an admin's credentials are exposed on a workstation whose
+    // user is a local administrator.
+    if r.chance(0.35) {
+        let t = (day * DAY + r.range(HOUR, 23 * HOUR)) / 100 * 100;
+        let it_ws: Vec<usize> = w
+            .workstations
+            .iter()
+            .copied()
+            .filter(|&d| {
+                w.device(d)
+                    .is_some_and(|x| x.dept == crate::catalog::DEPT_IT)
+                    || d == w.plan.victim_dev
+            })
+            .collect();
+        if let (Some(a), Some(&di)) = (
+            admins.get(r.index(admins.len())),
+            it_ws.get(r.index(it_ws.len())),
+        ) && let Some(d) = w.device(di)
+            && let Some(u) = d.user.and_then(|u| w.user(u))
+            && t >= lo
+            && t < hi
+        {
+            rid.clear();
+            let _ = write!(rid, "{}-m", r.guid());
+            head(s, t, "Potential lateral movement path identified", &rid);
+            let c = s.c;
+            identity_account(s, a);
+            s.s(c.DeviceName, &d.netbios);
+            s.s(c.TargetDeviceName, &d.netbios);
+            s.s(c.Protocol, "Kerberos");
+            s.f(
+                c.AdditionalFields,
+                format_args!(
+                    "{{\"ACTOR.ACCOUNT\":\"{}\",\"FROM.ACCOUNT\":\"{}\",\"TO.DEVICE\":\"{}\",\"Count\":\"1\",\"LateralMovementPathType\":\"LocalAdmin\"}}",
+                    a.display, u.display, d.netbios
+                ),
+            );
+            s.end();
+        }
+    }
+    // Logon scripts and GPO files copied to SYSVOL by the IT admins.
+    if !weekend && r.chance(0.4) {
+        let t = (day * DAY + r.range(9 * HOUR, 17 * HOUR)) / 100 * 100;
+        if let Some(a) = admins.get(r.index(admins.len()))
+            && t >= lo
+            && t < hi
+        {
+            let person = w.users.iter().find(|p| {
+                p.admin_account
+                    .is_some_and(|x| w.users.get(x).is_some_and(|y| y.sam == a.sam))
+            });
+            let from = person.and_then(|p| p.device).and_then(|d| w.device(d));
+            let file = r.pick_str(&["MapDrives.ps1", "Printers.xml", "logon.cmd", "Registry.pol"]);
+            rid.clear();
+            let _ = write!(rid, "{}-f", r.guid());
+            head(s, t, "SMB file copy", &rid);
+            let c = s.c;
+            identity_account(s, a);
+            if let Some(f) = from {
+                s.s(c.DeviceName, &f.netbios);
+                s.s(c.IPAddress, &f.ip);
+            }
+            s.s(c.Protocol, "Smb");
+            s.i(c.DestinationPort, 445);
+            s.f(
+                c.AdditionalFields,
+                format_args!(
+                    "{{\"FileName\":\"{file}\",\"FilePath\":\"\\\\{}\\SYSVOL\\contoso.com\\scripts\\{file}\",\"FileOperation\":\"Write\",\"ShareName\":\"SYSVOL\"}}",
+                    dc.netbios
+                ),
+            );
+            s.end();
+        }
+    }
+    // Offboarding: a leaver's account is disabled and moved to the Disabled Users OU; an
+    // account disabled weeks ago is deleted.
+    if !weekend && r.chance(0.35) {
+        let first = r.pick_str(crate::catalog::FIRST_NAMES);
+        let last = r.pick_str(crate::catalog::LAST_NAMES);
+        let upn = format!("{}.{}@{DOMAIN}", first.to_lowercase(), last.to_lowercase());
+        let actor = admins.get(r.index(admins.len())).copied();
+        let t0 = (day * DAY + r.range(14 * HOUR, 18 * HOUR)) / 100 * 100;
+        let dept = DEPTS.get(r.index(DEPTS.len())).map_or("Users", |d| d.name);
+        let steps: [(&str, String); 3] = [
+            ("Account Disabled", "{}".to_string()),
+            (
+                "Account Path changed",
+                format!(
+                    "\"FROM Account Path\":\"contoso.com/Contoso/{dept}\",\"TO Account Path\":\"contoso.com/Contoso/Disabled Users\""
+                ),
+            ),
+            (
+                "Account deleted",
+                "\"TO Account Path\":\"contoso.com/Deleted Objects\"".to_string(),
+            ),
+        ];
+        for (k, (action, extra)) in steps.iter().enumerate() {
+            // The deletion is of another leaver's account, disabled weeks ago.
+            let (t, target) = if k == 2 {
+                (t0 + 20 * MIN, format!("old.{upn}"))
+            } else {
+                (t0 + k as i64 * 40 * SEC, upn.clone())
+            };
+            if t < lo || t >= hi {
+                continue;
+            }
+            rid.clear();
+            let _ = write!(rid, "{}-o", r.guid());
+            head(s, t, action, &rid);
+            let c = s.c;
+            if let Some(a) = actor {
+                identity_account(s, a);
+            }
+            s.s(c.TargetAccountUpn, &target);
+            s.s(c.Protocol, "Ldap");
+            s.i(c.DestinationPort, 389);
+            let extra = if extra.as_str() == "{}" {
+                ""
+            } else {
+                extra.as_str()
+            };
+            s.f(
+                c.AdditionalFields,
+                format_args!(
+                    "{{\"ACTOR.ENTITY_USER\":\"{}\",\"TARGET_OBJECT.USER\":\"{target}\"{}{extra}}}",
+                    actor.map_or("", |a| a.display.as_str()),
+                    if extra.is_empty() { "" } else { "," }
+                ),
+            );
+            s.end();
+        }
+    }
+    // The service accounts' passwords are set never to expire (the first day).
+    if days_index(w, day) == 0 {
+        for svc in w
+            .users
+            .iter()
+            .filter(|u| u.kind == UserKind::Service)
+            .take(1)
+        {
+            let t = (day * DAY + 11 * HOUR + r.range(0, HOUR)) / 100 * 100;
+            if t < lo || t >= hi {
+                continue;
+            }
+            rid.clear();
+            let _ = write!(rid, "{}-n", r.guid());
+            head(s, t, "Account Password Never Expires changed", &rid);
+            let c = s.c;
+            if let Some(a) = admins.first() {
+                identity_account(s, a);
+            }
+            s.s(c.TargetAccountUpn, &svc.upn);
+            s.s(c.TargetAccountDisplayName, &svc.display);
+            s.s(c.Protocol, "Ldap");
+            s.s(
+                c.AdditionalFields,
+                "{\"FROM Account Password Never Expires\":\"False\",\"TO Account Password Never Expires\":\"True\"}",
+            );
+            s.end();
+        }
+    }
+    // A temporary Domain Admins membership for a maintenance window (third day), removed
+    // the next day.
+    let days = w.days();
+    let index = days.iter().position(|d| d.0 == day).unwrap_or(0);
+    if (index == 2 || index == 3)
+        && let (Some(ga), Some(target)) = (admins.get(1).or(admins.first()), admins.last())
+    {
+        let t = (day * DAY + 10 * HOUR + r.range(0, 3 * HOUR)) / 100 * 100;
+        if t >= lo && t < hi {
+            rid.clear();
+            let _ = write!(rid, "{}-g", r.guid());
+            head(s, t, "Group Membership changed", &rid);
+            let c = s.c;
+            identity_account(s, ga);
+            s.s(c.TargetAccountUpn, &target.upn);
+            s.s(c.TargetAccountDisplayName, &target.display);
+            s.s(c.Protocol, "Ldap");
+            s.i(c.DestinationPort, 389);
+            let key = if index == 2 { "TO.GROUP" } else { "FROM.GROUP" };
+            s.f(
+                c.AdditionalFields,
+                format_args!(
+                    "{{\"{key}\":\"Backup Operators\",\"ACTOR.ACCOUNT\":\"{}\",\"TARGET_OBJECT.USER\":\"{}\"}}",
+                    ga.sam, target.display
+                ),
+            );
+            s.end();
+        }
     }
 }
 
@@ -635,7 +907,14 @@ pub(crate) fn inventory(
                 UserKind::Person => 0,
             },
         );
-        ids.s(c.Type, "User");
+        ids.s(
+            c.Type,
+            if u.kind == UserKind::Service {
+                "ServiceAccount"
+            } else {
+                "User"
+            },
+        );
         let ou = match u.kind {
             UserKind::Person => dept.map_or("Users", |d| d.name),
             UserKind::Admin => "Admins",
@@ -677,19 +956,36 @@ pub(crate) fn inventory(
                 "[]"
             },
         );
+        let roles = crate::posture::entra_roles(w, ui);
+        let mut list = String::from("[");
+        for (k, role) in roles.iter().enumerate() {
+            if k > 0 {
+                list.push(',');
+            }
+            let _ = write!(list, "\"{role}\"");
+        }
+        list.push(']');
+        ids.s(c.AssignedRoles, &list);
         ids.s(
-            c.AssignedRoles,
-            if u.kind == UserKind::Admin {
-                "[\"Global Reader\",\"Helpdesk Administrator\"]"
-            } else {
-                "[]"
+            c.BlastRadius,
+            match u.kind {
+                UserKind::Admin => "High",
+                UserKind::Service => "Medium",
+                UserKind::Person => "Low",
             },
         );
         ids.s(c.TenantId, &w.tenant_id);
         ids.s(c.SourceSystem, "ActiveDirectory");
         ids.s(c.OnPremObjectId, &u.object_id);
         ids.s(c.TenantMembershipType, "Member");
-        ids.s(c.UserAccountControl, "[\"NormalAccount\"]");
+        ids.s(
+            c.UserAccountControl,
+            if u.kind == UserKind::Service {
+                "[\"NormalAccount\",\"PasswordNeverExpires\"]"
+            } else {
+                "[\"NormalAccount\"]"
+            },
+        );
         ids.s(c.IdentityEnvironment, "Hybrid");
         ids.s(
             c.SourceProviders,

@@ -3,7 +3,7 @@
 //!
 //! [`generate`] builds a fictitious organisation (Contoso: workstations `ws-<dept>-NNN`,
 //! servers `srv-<role>-NN`, one person per workstation, admin and service accounts) and
-//! writes `days` days of activity ending at `now_nanos` into 21 hunting tables, straight
+//! writes `days` days of activity ending at `now_nanos` into 36 hunting tables, straight
 //! into Arrow batches in each table's exact schema (no JSON on the way):
 //!
 //! - Defender for Endpoint: `DeviceProcessEvents` (process trees from boot-time services
@@ -26,11 +26,16 @@
 //!
 //! The stories (`stories.rs`) are listed in [`DemoReport::stories`].
 
+#[macro_use]
+mod tablecols;
+
 mod catalog;
 mod endpoint;
+mod entra;
 mod host;
 mod identity;
 mod office;
+mod posture;
 mod rng;
 mod sink;
 mod stories;
@@ -97,7 +102,7 @@ pub struct DemoReport {
 }
 
 /// The tables the demo writes.
-pub const TABLES: [&str; 21] = [
+pub const TABLES: [&str; 36] = [
     "DeviceProcessEvents",
     "DeviceNetworkEvents",
     "DeviceFileEvents",
@@ -119,6 +124,23 @@ pub const TABLES: [&str; 21] = [
     "CloudAppEvents",
     "AlertInfo",
     "AlertEvidence",
+    // Entra ID sign-ins.
+    "AADSignInEventsBeta",
+    "EntraIdSignInEvents",
+    "AADSpnSignInEventsBeta",
+    // Posture snapshots: vulnerability management, exposure graph, OAuth apps.
+    "DeviceTvmSoftwareInventory",
+    "DeviceTvmSoftwareVulnerabilities",
+    "DeviceTvmSoftwareVulnerabilitiesKB",
+    "DeviceTvmSecureConfigurationAssessment",
+    "DeviceTvmSecureConfigurationAssessmentKB",
+    "DeviceTvmInfoGathering",
+    "DeviceTvmInfoGatheringKB",
+    "DeviceTvmBrowserExtensions",
+    "DeviceTvmBrowserExtensionsKB",
+    "ExposureGraphNodes",
+    "ExposureGraphEdges",
+    "OAuthAppInfo",
 ];
 
 /// The bulky endpoint tables [`DemoOptions::endpoint_tables`] can select.
@@ -143,6 +165,10 @@ enum Kind {
     Identity,
     Inventory,
     Stories,
+    /// Entra ID sign-ins of one day.
+    Entra,
+    /// The posture snapshots (whole window, one task).
+    Posture,
 }
 
 struct Task {
@@ -253,6 +279,22 @@ pub fn generate(
         hi: w.now,
         parts: vec![whole()],
     });
+    for &(day, lo, hi) in &days {
+        tasks.push(Task {
+            kind: Kind::Entra,
+            day,
+            lo,
+            hi,
+            parts: vec![whole()],
+        });
+    }
+    tasks.push(Task {
+        kind: Kind::Posture,
+        day: 0,
+        lo: w.start,
+        hi: w.now,
+        parts: vec![whole()],
+    });
     // Big units first: the workers finish together.
     tasks.sort_by_key(|t| match t.kind {
         Kind::Device(DevTable::Network) => 0,
@@ -297,6 +339,14 @@ pub fn generate(
         "AlertEvidence",
         (n_ws as f64 / 10.0 * span_days) as u64 + 30,
     );
+    for t in entra::ENTRA_TABLES {
+        totals.insert(t, per_person(9.0));
+    }
+    totals.insert("DeviceTvmSoftwareInventory", 10 * n_dev as u64);
+    totals.insert("DeviceTvmSoftwareVulnerabilities", 20 * n_dev as u64);
+    totals.insert("DeviceTvmSecureConfigurationAssessment", 17 * n_dev as u64);
+    totals.insert("DeviceTvmInfoGathering", (n_dev as f64 * span_days) as u64);
+    totals.insert("ExposureGraphEdges", 20 * n_dev as u64);
 
     let next = AtomicUsize::new(0);
     let abort = AtomicBool::new(false);
@@ -412,13 +462,14 @@ fn run_task(
             }
         }
         Kind::Mail => {
-            let [a, b, c, d, e] = office::MAIL_TABLES;
+            let [a, b, c, d, e, f] = office::MAIL_TABLES;
             let mut sinks = office::MailSinks {
                 events: Sink::new(store, a, cap)?,
                 attachments: Sink::new(store, b, cap)?,
                 urls: Sink::new(store, c, cap)?,
                 clicks: Sink::new(store, d, cap)?,
                 post: Sink::new(store, e, cap)?,
+                audit: Sink::new(store, f, cap)?,
             };
             for part in &task.parts {
                 office::mail(w, task.day, task.lo, task.hi, part.clone(), &mut sinks);
@@ -468,6 +519,36 @@ fn run_task(
             stage(&mut txn, a, &mut i)?;
             stage(&mut txn, b, &mut n)?;
             stage(&mut txn, c, &mut d)?;
+        }
+        Kind::Entra => {
+            let [a, b] = entra::ENTRA_TABLES;
+            let mut sinks = [Sink::new(store, a, cap)?, Sink::new(store, b, cap)?];
+            entra::sign_ins(w, task.day, task.lo, task.hi, &mut sinks);
+            for (table, s) in entra::ENTRA_TABLES.into_iter().zip(sinks.iter_mut()) {
+                stage(&mut txn, table, s)?;
+            }
+        }
+        Kind::Posture => {
+            let t = posture::POSTURE_TABLES;
+            let mut sinks = [
+                Sink::new(store, t[0], cap)?,
+                Sink::new(store, t[1], cap)?,
+                Sink::new(store, t[2], cap)?,
+                Sink::new(store, t[3], cap)?,
+                Sink::new(store, t[4], cap)?,
+                Sink::new(store, t[5], cap)?,
+                Sink::new(store, t[6], cap)?,
+                Sink::new(store, t[7], cap)?,
+                Sink::new(store, t[8], cap)?,
+                Sink::new(store, t[9], cap)?,
+                Sink::new(store, t[10], cap)?,
+                Sink::new(store, t[11], cap)?,
+                Sink::new(store, t[12], cap)?,
+            ];
+            posture::write(w, &mut sinks);
+            for (table, s) in t.into_iter().zip(sinks.iter_mut()) {
+                stage(&mut txn, table, s)?;
+            }
         }
         Kind::Stories => {
             let mut out = stories::StoryOut::new(w, store);

@@ -223,6 +223,14 @@ impl Sink {
         }
     }
 
+    /// A `real`.
+    #[inline]
+    pub(crate) fn r(&mut self, c: Col, v: f64) {
+        if let Some(ColB::F64(b)) = self.slot(c) {
+            b.append_value(v);
+        }
+    }
+
     /// A `datetime` in nanoseconds since the epoch (UTC).
     #[inline]
     pub(crate) fn t(&mut self, c: Col, v: i64) {

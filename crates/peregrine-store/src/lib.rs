@@ -866,6 +866,7 @@ impl Store {
                 let d = d?.path();
                 if let Some(day) = partition_day(&d)
                     && day < cutoff
+                    && day != UNDATED
                 {
                     fs::remove_dir_all(&d)?;
                     removed += 1;
@@ -950,7 +951,7 @@ impl Store {
         for d in fs::read_dir(&dir)? {
             let d = d?.path();
             if let Some(day) = partition_day(&d)
-                && day >= first
+                && (day >= first || day == UNDATED)
             {
                 out.push((day, d));
             }
@@ -1201,6 +1202,10 @@ fn valid_tenant(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
 }
 
+/// The partition of a table without a `Timestamp` column (inventories and knowledge bases,
+/// such as `DeviceTvmSoftwareInventory`): always in the query window, never past retention.
+const UNDATED: &str = "0000-00-00";
+
 /// `YYYY-MM-DD` of a time in nanoseconds (UTC).
 fn day_name(nanos: i64) -> String {
     let secs = nanos.div_euclid(1_000_000_000);
@@ -1219,7 +1224,7 @@ fn partition_day(path: &Path) -> Option<String> {
 /// Splits a batch by the UTC day of its `Timestamp` column.
 fn split_by_day(batch: &RecordBatch) -> Result<Vec<(String, RecordBatch)>, IngestError> {
     let Ok(idx) = batch.schema().index_of("Timestamp") else {
-        return Ok(vec![("0000-00-00".to_string(), batch.clone())]);
+        return Ok(vec![(UNDATED.to_string(), batch.clone())]);
     };
     let ts = batch
         .column(idx)
