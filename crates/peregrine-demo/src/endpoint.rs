@@ -210,6 +210,11 @@ pub(crate) fn generate(
             }
         }
         g.times = times;
+        match table {
+            DevTable::Network => crate::extra::network(w, s, &ctx, device),
+            DevTable::Events => crate::extra::events(w, s, &ctx, device),
+            _ => {}
+        }
     }
 }
 
@@ -1124,7 +1129,7 @@ fn network_event(
         Img::Lsass if dev.role == Role::Dc => {
             public = false;
             inbound = true;
-            port = *r.pick(&[88, 389, 445, 135]).unwrap_or(&389);
+            port = *r.pick(&[88, 389, 445, 135, 49664]).unwrap_or(&389);
             remote_ip = peer(r).ip.as_str();
         }
         Img::Lsass => {
@@ -2344,6 +2349,23 @@ fn logons(g: &mut Gen, s: &mut Sink, ctx: &Ctx, dev: &Device, seq: &mut u64) {
                 });
             }
         }
+    }
+    // The vulnerability scanner's credentialed checks.
+    let scanner_dev = crate::extra::scanner(w).and_then(|i| w.device(i));
+    if let (Some((t, acct, protocol)), Some(sd)) = (crate::extra::scan_logons(w, ctx), scanner_dev)
+    {
+        out.push(Logon {
+            t,
+            action: "LogonSuccess",
+            logon_type: "Network",
+            protocol,
+            acct: Acct::User(acct),
+            raw_name: None,
+            failure: "",
+            logon_id: r.range(0x10_0000, 0x7fff_ffff),
+            remote: Some((sd.ip.as_str(), sd.netbios.as_str(), false)),
+            by: lsass,
+        });
     }
     out.retain(|l| ctx.in_window(l.t));
     out.sort_by_key(|l| l.t);

@@ -27,7 +27,9 @@
 //! The stories (`stories.rs`) are listed in [`DemoReport::stories`].
 
 mod catalog;
+mod certs;
 mod endpoint;
+mod extra;
 mod host;
 mod identity;
 mod office;
@@ -97,7 +99,7 @@ pub struct DemoReport {
 }
 
 /// The tables the demo writes.
-pub const TABLES: [&str; 21] = [
+pub const TABLES: [&str; 22] = [
     "DeviceProcessEvents",
     "DeviceNetworkEvents",
     "DeviceFileEvents",
@@ -119,6 +121,7 @@ pub const TABLES: [&str; 21] = [
     "CloudAppEvents",
     "AlertInfo",
     "AlertEvidence",
+    "DeviceFileCertificateInfo",
 ];
 
 /// The bulky endpoint tables [`DemoOptions::endpoint_tables`] can select.
@@ -143,6 +146,7 @@ enum Kind {
     Identity,
     Inventory,
     Stories,
+    Certs,
 }
 
 struct Task {
@@ -239,6 +243,13 @@ pub fn generate(
             parts: split(n_ws, UNIT_ROWS / 20),
         });
         tasks.push(Task {
+            kind: Kind::Certs,
+            day,
+            lo,
+            hi,
+            parts: split(n_dev, UNIT_ROWS / certs::MAX_PER_DEVICE_DAY),
+        });
+        tasks.push(Task {
             kind: Kind::Inventory,
             day,
             lo,
@@ -291,6 +302,7 @@ pub fn generate(
     );
     totals.insert("DeviceInfo", (6.0 * n_dev as f64 * span_days) as u64);
     totals.insert("DeviceNetworkInfo", (5.0 * n_dev as f64 * span_days) as u64);
+    totals.insert(certs::TABLE, (30.0 * n_dev as f64 * span_days) as u64);
     totals.insert("IdentityInfo", (w.users.len() as f64 * span_days) as u64);
     totals.insert("AlertInfo", (n_ws as f64 / 30.0 * span_days) as u64 + 8);
     totals.insert(
@@ -465,9 +477,17 @@ fn run_task(
                 Sink::new(store, c, cap)?,
             );
             identity::inventory(w, task.day, task.lo, task.hi, &mut i, &mut n, &mut d);
+            extra::discovered(w, task.day, task.lo, task.hi, &mut i);
             stage(&mut txn, a, &mut i)?;
             stage(&mut txn, b, &mut n)?;
             stage(&mut txn, c, &mut d)?;
+        }
+        Kind::Certs => {
+            let mut s = Sink::new(store, certs::TABLE, cap)?;
+            for part in &task.parts {
+                certs::generate(w, task.day, task.lo, task.hi, part.clone(), &mut s);
+                stage(&mut txn, certs::TABLE, &mut s)?;
+            }
         }
         Kind::Stories => {
             let mut out = stories::StoryOut::new(w, store);
