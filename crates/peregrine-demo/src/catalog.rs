@@ -126,7 +126,7 @@ images! {
     // Remote-support, deployment and scanning agents some devices run as services.
     TeamViewer => ("TeamViewer_Service.exe", r"C:\Program Files\TeamViewer\TeamViewer_Service.exe", "TeamViewer Germany GmbH", "TeamViewer", "15.59.5.0", "TeamViewer 15", 13_917_000, "ThirdParty"),
     ScreenConnect => ("ScreenConnect.ClientService.exe", r"C:\Program Files (x86)\ScreenConnect Client (7c1d9e4f2a6b3850)\ScreenConnect.ClientService.exe", "ConnectWise, LLC", "ScreenConnect", "24.2.4.8965", "ScreenConnect Client Service", 95_656, "ThirdParty"),
-    PdqConnect => ("PDQConnectAgent.exe", r"C:\Program Files\PDQ\PDQConnectAgent\PDQConnectAgent.exe", "PDQ.com Corporation", "PDQ Connect Agent", "5.9.4.0", "PDQ Connect Agent", 34_652_160, "ThirdParty"),
+    PdqConnect => ("PDQConnectAgent.exe", r"C:\Program Files\PDQ\PDQConnectAgent\PDQConnectAgent.exe", "PDQ.com Corporation", "PDQConnectAgent", "5.9.4.0", "PDQ Connect Agent", 34_652_160, "ThirdParty"),
     Splashtop => ("SRService.exe", r"C:\Program Files (x86)\Splashtop\Splashtop Remote\Server\SRService.exe", "Splashtop Inc.", "Splashtop Streamer", "3.7.2.4", "Splashtop Remote Service", 3_265_896, "ThirdParty"),
     AnyDesk => ("AnyDesk.exe", r"C:\Program Files (x86)\AnyDesk\AnyDesk.exe", "AnyDesk Software GmbH", "AnyDesk", "8.1.0", "AnyDesk", 5_418_352, "ThirdParty"),
     Nessus => ("nessusd.exe", r"C:\Program Files\Tenable\Nessus\nessusd.exe", "Tenable, Inc.", "Tenable Nessus", "10.8.3.20009", "Nessus Scanner", 12_058_112, "ThirdParty"),

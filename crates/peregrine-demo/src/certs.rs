@@ -31,7 +31,16 @@ fn has(w: &World, dev: usize, d: &Device, img: Img, agents: &[Img]) -> bool {
         | Img::Splashtop
         | Img::AnyDesk
         | Img::Nessus => agents.contains(&img),
-        Img::Psexesvc | Img::NotepadPP => false,
+        // Tools a device rarely or never runs in the window.
+        Img::Psexesvc
+        | Img::NotepadPP
+        | Img::Fodhelper
+        | Img::Vssadmin
+        | Img::Bcdedit
+        | Img::Whoami
+        | Img::Nltest
+        | Img::Curl
+        | Img::Tasklist => false,
         Img::Sqlservr | Img::SqlAgent => d.role == Role::Sql,
         Img::W3wp => matches!(d.role, Role::Web | Role::App),
         Img::Dns | Img::Dfsrs | Img::AdWs => d.role == Role::Dc,

@@ -48,12 +48,16 @@ pub(crate) fn agent_images(w: &World, dev: usize) -> Vec<Img> {
     out
 }
 
-/// The vulnerability scanner (Tenable Nessus on the first application server).
+/// The vulnerability scanner: Tenable Nessus on the first application server (the file
+/// server in tenants without one).
 pub(crate) fn scanner(w: &World) -> Option<usize> {
-    w.servers
-        .iter()
-        .copied()
-        .find(|&i| w.device(i).is_some_and(|d| d.role == Role::App))
+    let role = |r: Role| {
+        w.servers
+            .iter()
+            .copied()
+            .find(|&i| w.device(i).is_some_and(|d| d.role == r))
+    };
+    role(Role::App).or_else(|| role(Role::File))
 }
 
 /// The agent processes of a device: services started at boot by `services.exe`.
@@ -216,10 +220,6 @@ fn ephemeral(r: &mut Rng) -> i32 {
 
 /// Time of a scan day's run on the scanner (02:00 UTC plus jitter); `None` on days without.
 fn scan_start(w: &World, day: i64) -> Option<i64> {
-    // Discovery scans run on weekdays.
-    if weekday(day) >= 5 {
-        return None;
-    }
     let mut r = Rng::derive(&[w.seed, fnv("scan"), day as u64]);
     Some(day * DAY + 2 * HOUR + r.range(0, 20 * MIN) / SEC * SEC)
 }
@@ -271,7 +271,7 @@ pub(crate) fn network(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
                 443,
                 24,
             ),
-            Img::PdqConnect => (&["app.pdq.com", "cdn.pdq.com"], "104.18.21", 443, 12),
+            Img::PdqConnect => (&["app.pdq.com", "cfcdn.pdq.com"], "104.18.21", 443, 12),
             Img::Splashtop => (
                 &["st2-v3-dc.splashtop.com", "relay.splashtop.com"],
                 "52.5.26",
@@ -407,6 +407,43 @@ pub(crate) fn network(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
         for (i, (k, port, proto)) in l.into_iter().enumerate() {
             if let Some(p) = ctx.proc(k) {
                 o.listening(t + i as i64 * 7_000_000, p, port, proto);
+            }
+        }
+    }
+    // The internet-facing server's exposed RDP port: scanners connect (their logons fail).
+    if dev.internet_facing
+        && let Some(services) = ctx.proc(P::Services)
+    {
+        let term = child(
+            &mut r,
+            Img::Svchost,
+            "C:\\Windows\\System32\\svchost.exe -k termsvcs -s TermService".to_string(),
+            services.created + 25 * SEC,
+            services,
+            Acct::NetworkService,
+            "System",
+            996,
+        );
+        for _ in 0..r.range(8, 25) {
+            let t = (day0 + r.range(0, DAY - 1)) / 100 * 100;
+            let ip = r.pick_str(&[
+                "91.240.118.172",
+                "45.141.84.126",
+                "194.165.16.72",
+                "80.66.76.134",
+                "185.156.73.54",
+            ]);
+            if o.start(t, "InboundConnectionAccepted") {
+                let c = o.s.c;
+                o.s.s(c.RemoteIP, ip);
+                o.s.i(c.RemotePort, ephemeral(&mut r));
+                o.s.s(c.LocalIP, &dev.ip);
+                o.s.i(c.LocalPort, 3389);
+                o.s.s(c.Protocol, "Tcp");
+                o.s.s(c.LocalIPType, "Private");
+                o.s.s(c.RemoteIPType, "Public");
+                initiating(o.s, w, &term);
+                o.s.end();
             }
         }
     }
@@ -695,13 +732,18 @@ pub(crate) fn events(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
     let day0 = ctx.day * DAY;
     let c = o.s.c;
     let mut dr = Rng::derive(&[w.seed, fnv("device-traits"), ctx.dev as u64]);
-    let modern = dev.os_platform != "Windows10" && dr.chance(0.9);
+    let modern = (dev.os_platform != "Windows10" && dr.chance(0.9))
+        || w.workstations.get(3) == Some(&ctx.dev);
 
     // Boot attestation report (System Guard), refreshed daily.
     if o.start(
         (day0 + r.range(HOUR, 23 * HOUR)) / SEC * SEC,
         "DeviceBootAttestationInfo",
     ) {
+        // One laptop got a driver that is incompatible with memory integrity two days ago.
+        let hvci_off =
+            w.workstations.get(3) == Some(&ctx.dev) && ctx.day >= crate::world::utc_day(w.now) - 2;
+        let modern = modern && !hvci_off;
         let level = if modern { 3 } else { 2 };
         let t0 = crate::world::iso_seconds(day0);
         let t1 = crate::world::iso_seconds(day0 + 7 * DAY);
@@ -801,6 +843,13 @@ pub(crate) fn events(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
             "System",
             999,
         );
+        if o.start(t + 2 * SEC - 100_000, "NamedPipeEvent") {
+            o.s.s(
+                c.AdditionalFields,
+                "{\"DesiredAccess\":1180063,\"FileOperation\":\"File created\",\"NamedPipeEnd\":\"Server\",\"PipeName\":\"\\\\Device\\\\NamedPipe\\\\PSEXESVC\",\"RemoteClientsAccess\":\"AcceptRemote\",\"ShareMode\":\"Read, Write\"}",
+            );
+            o.end_event(Some(&psexesvc));
+        }
         if o.start(t + 2 * SEC, "NamedPipeEvent") {
             o.s.f(
                 c.AdditionalFields,
@@ -809,6 +858,39 @@ pub(crate) fn events(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
             o.s.s(c.RemoteDeviceName, &from.netbios);
             let _ = admin;
             o.end_event(Some(&psexesvc));
+        }
+    }
+
+    // Help desk: Defender troubleshooting mode on one IT machine, once in the window.
+    if w.workstations.get(1) == Some(&ctx.dev) && ctx.day == crate::world::utc_day(w.now) - 2 {
+        let t = day0 + 10 * HOUR + 17 * MIN;
+        for (i, reason) in ["Troubleshooting mode started", "Troubleshooting mode ended"]
+            .iter()
+            .enumerate()
+        {
+            if o.start(t + i as i64 * 3 * HOUR, "AntivirusTroubleshootModeEvent") {
+                o.s.f(
+                    c.AdditionalFields,
+                    format_args!("{{\"TroubleshootingState\":{},\"TroubleshootingStateChangeReason\":\"{reason}\",\"TroubleshootingStartTime\":\"{}\",\"TroubleshootingStateExpiry\":\"{}\"}}", i == 0, crate::world::iso_seconds(t), crate::world::iso_seconds(t + 3 * HOUR)),
+                );
+                o.end_event(ctx.proc(P::MsMpEng));
+            }
+        }
+    }
+    // Servers (audit mode): agents reading LSASS memory trip the credential theft rule.
+    if dev.is_server()
+        && r.chance(0.3)
+        && let Some(p) = agents.first()
+    {
+        let t = (day0 + r.range(0, DAY - 1)) / 100 * 100;
+        if t >= p.created && o.start(t, "AsrLsassCredentialTheftAudited") {
+            crate::host::file_of(o.s, w, Img::Lsass);
+            if let Some(l) = ctx.proc(P::Lsass) {
+                o.s.l(c.ProcessId, l.pid);
+                o.s.t(c.ProcessCreationTime, l.created);
+            }
+            o.s.s(c.AdditionalFields, "{\"IsAudit\":true}");
+            o.end_event(Some(p));
         }
     }
 
@@ -874,12 +956,45 @@ pub(crate) fn events(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
     // A USB stick now and then.
     if r.chance(0.04) {
         let t = in_session(&mut r, 30 * MIN);
+        let (desc, ven, prod) = *r
+            .pick(&[
+                (
+                    "Kingston DataTraveler 3.0 USB Device",
+                    "KINGSTON",
+                    "DATATRAVELER_3.0",
+                ),
+                (
+                    "SanDisk Ultra USB 3.0 USB Device",
+                    "SANDISK",
+                    "ULTRA_USB_3.0",
+                ),
+                ("Samsung PSSD T7 SCSI Disk Device", "SAMSUNG", "PSSD_T7"),
+                ("WD Elements 25A3 USB Device", "WD", "ELEMENTS_25A3"),
+                ("Generic Flash Disk USB Device", "GENERIC", "FLASH_DISK"),
+            ])
+            .unwrap_or(&("Generic Flash Disk USB Device", "GENERIC", "FLASH_DISK"));
         if o.start(t, "PnpDeviceConnected") {
             o.s.f(
                 c.AdditionalFields,
-                format_args!("{{\"ClassName\":\"DiskDrive\",\"ClassId\":\"{{4d36e967-e325-11ce-bfc1-08002be10318}}\",\"DeviceDescription\":\"Kingston DataTraveler 3.0 USB Device\",\"DeviceId\":\"USBSTOR\\\\DISK&VEN_KINGSTON&PROD_DATATRAVELER_3.0&REV_\\\\{}&0\",\"VendorIds\":\"USBSTOR\\\\DiskKingstonDataTraveler_3.0\"}}", r.hex(20).to_uppercase()),
+                format_args!("{{\"ClassName\":\"DiskDrive\",\"ClassId\":\"{{4d36e967-e325-11ce-bfc1-08002be10318}}\",\"DeviceDescription\":\"{desc}\",\"DeviceId\":\"USBSTOR\\\\DISK&VEN_{ven}&PROD_{prod}&REV_1.00\\\\{}&0\",\"VendorIds\":\"USBSTOR\\\\Disk{ven}{prod}\"}}", r.hex(20).to_uppercase()),
             );
             o.end_event(None);
+        }
+        // Tools run from the stick (audited by the untrusted USB process rule).
+        if r.chance(0.4)
+            && let Some(ex) = ctx.proc(P::Explorer)
+            && o.start(t + r.range(MIN, 20 * MIN), "AsrUntrustedUsbProcessAudited")
+        {
+            let f = r.pick_str(&["PortableSetup.exe", "DriverInstall.exe", "FileSync.exe"]);
+            let (sha1, sha256, md5) = file_hashes(f);
+            o.s.s(c.FileName, f);
+            o.s.f(c.FolderPath, format_args!("E:\\Tools\\{f}"));
+            o.s.s(c.SHA1, &sha1);
+            o.s.s(c.SHA256, &sha256);
+            o.s.s(c.MD5, &md5);
+            o.s.f(c.ProcessCommandLine, format_args!("\"E:\\Tools\\{f}\""));
+            o.s.s(c.AdditionalFields, "{\"IsAudit\":true}");
+            o.end_event(Some(ex));
         }
     }
     // Sales on the road: open Wi-Fi networks.
@@ -1111,11 +1226,16 @@ pub(crate) fn events(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
                     ("thepiratebay.org", "CustomPolicy"),
                 ])
                 .unwrap_or(&("pushnotify-cdn.xyz", "CmdCtrl"));
-            if o.start(t, "ExploitGuardNetworkProtectionBlocked") {
+            let action = if audit {
+                "ExploitGuardNetworkProtectionAudited"
+            } else {
+                "ExploitGuardNetworkProtectionBlocked"
+            };
+            if o.start(t, action) {
                 o.s.f(c.RemoteUrl, format_args!("{host}"));
                 o.s.f(
                     c.AdditionalFields,
-                    format_args!("{{\"IsAudit\":false,\"ResponseCategory\":\"{cat}\",\"Uri\":\"https://{host}/\",\"DisplayName\":\"{host}\"}}"),
+                    format_args!("{{\"IsAudit\":{audit},\"ResponseCategory\":\"{cat}\",\"Uri\":\"https://{host}/\",\"DisplayName\":\"{host}\"}}"),
                 );
                 o.end_event(Some(b));
             }
@@ -1129,27 +1249,117 @@ pub(crate) fn events(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
             );
             o.end_event(ctx.proc(P::Explorer));
         }
-    }
-    // Help desk: Defender troubleshooting mode on one IT machine, once in the window.
-    if dept == DEPT_IT
-        && w.workstations.get(1) == Some(&ctx.dev)
-        && ctx.day == crate::world::utc_day(w.now) - 2
-    {
-        let t = (s0 + HOUR) / SEC * SEC;
-        for (i, reason) in ["Troubleshooting mode started", "Troubleshooting mode ended"]
-            .iter()
+    } else if x < 0.32 {
+        // A "free converter" download SmartScreen knows as malicious; the user runs it
+        // anyway.
+        if let Some(b) = ctx.first_alive(&[P::Edge], s1 - 1) {
+            let t = in_session(&mut r, 30 * MIN).max(b.created + MIN);
+            let f = r.pick_str(&["PDFConverterSetup.exe", "FreeVideoDownloader.exe"]);
+            let activity = r.guid();
+            for (i, (action, experience)) in [
+                ("SmartScreenAppWarning", "Malicious"),
+                ("SmartScreenUserOverride", "Malicious"),
+            ]
+            .into_iter()
             .enumerate()
-        {
-            if o.start(t + i as i64 * 3 * HOUR, "AntivirusTroubleshootModeEvent") {
-                o.s.f(
-                    c.AdditionalFields,
-                    format_args!("{{\"TroubleshootingState\":{},\"TroubleshootingStateChangeReason\":\"{reason}\",\"TroubleshootingStartTime\":\"{}\",\"TroubleshootingStateExpiry\":\"{}\"}}", i == 0, crate::world::iso_seconds(t), crate::world::iso_seconds(t + 3 * HOUR)),
+            {
+                if o.start(t + i as i64 * 7 * SEC, action) {
+                    let (sha1, sha256, md5) = file_hashes(f);
+                    o.s.s(c.FileName, f);
+                    o.s.f(
+                        c.FolderPath,
+                        format_args!("C:\\Users\\{sam}\\Downloads\\{f}"),
+                    );
+                    o.s.s(c.SHA1, &sha1);
+                    o.s.s(c.SHA256, &sha256);
+                    o.s.s(c.MD5, &md5);
+                    o.s.f(
+                        c.AdditionalFields,
+                        format_args!(
+                            "{{\"Experience\":\"{experience}\",\"ActivityId\":\"{activity}\"}}"
+                        ),
+                    );
+                    o.end_event(Some(b));
+                }
+            }
+        }
+    } else if x < 0.34 {
+        // A link in a PDF opened from Acrobat.
+        if let Some(ex) = ctx.proc(P::Explorer) {
+            let t = in_session(&mut r, 30 * MIN).max(ex.created + MIN);
+            let pdf = r.pick_str(&["Quote_2291", "Datasheet", "Contract_signed"]);
+            let acro = child(
+                &mut r,
+                Img::Acrobat,
+                format!(
+                    "\"C:\\Program Files\\Adobe\\Acrobat DC\\Acrobat\\Acrobat.exe\" \"C:\\Users\\{sam}\\Downloads\\{}.pdf\"",
+                    pdf
+                ),
+                t - 2 * MIN,
+                ex,
+                Acct::User(ui),
+                "Medium",
+                logon,
+            );
+            if o.start(t, "AsrAdobeReaderChildProcessAudited") {
+                o.s.s(c.FileName, "msedge.exe");
+                o.s.s(c.FolderPath, w.image(Img::Edge).def.path);
+                o.s.s(
+                    c.ProcessCommandLine,
+                    "\"C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe\" --single-argument https://www.adobe.com/acrobat/online.html",
                 );
-                o.end_event(ctx.proc(P::MsMpEng));
+                o.s.s(c.AdditionalFields, "{\"IsAudit\":true}");
+                o.end_event(Some(&acro));
+            }
+        }
+    } else if x < 0.36 && dept == DEPT_ENG {
+        // Developers: zipping and encrypting a build folder looks like ransomware (audit).
+        if let Some(code) = ctx.proc(P::Code) {
+            let t = in_session(&mut r, 60 * MIN).max(code.created + MIN);
+            for k in 0..r.range(3, 8) {
+                if o.start(t + k * 400_000_000, "AsrRansomwareAudited") {
+                    let f = format!("bundle-{k}.js.gz");
+                    o.s.s(c.FileName, &f);
+                    o.s.f(
+                        c.FolderPath,
+                        format_args!("C:\\Users\\{sam}\\source\\web-portal\\dist\\{f}"),
+                    );
+                    o.s.s(c.AdditionalFields, "{\"IsAudit\":true}");
+                    o.end_event(Some(code));
+                }
             }
         }
     }
-    let _ = DEPT_FIN;
+    // Developers debugging: the debugger sets thread contexts and queues APCs in the
+    // debuggee.
+    if dept == DEPT_ENG
+        && r.chance(0.5)
+        && let Some(code) = ctx.proc(P::Code)
+    {
+        let t = in_session(&mut r, 60 * MIN).max(code.created + MIN);
+        let node = child(
+            &mut r,
+            Img::Node,
+            "\"C:\\Program Files\\nodejs\\node.exe\" --inspect-brk=9229 src\\server.js".to_string(),
+            t - 2 * SEC,
+            code,
+            Acct::User(ui),
+            "Medium",
+            logon,
+        );
+        for (i, action) in ["SetThreadContextRemoteApiCall", "QueueUserApcRemoteApiCall"]
+            .into_iter()
+            .enumerate()
+        {
+            if o.start(t + i as i64 * 50_000_000, action) {
+                crate::host::file_of(o.s, w, Img::Node);
+                o.s.l(c.ProcessId, node.pid);
+                o.s.t(c.ProcessCreationTime, node.created);
+                o.s.s(c.ProcessCommandLine, &node.cmd);
+                o.end_event(Some(code));
+            }
+        }
+    }
 }
 
 /// Extra `DeviceLogonEvents` of one device-day: the scanner's credentialed logons.
