@@ -120,7 +120,7 @@ fn child(
             "TokenElevationTypeDefault"
         },
         logon_id,
-        session: if integrity == "Medium" { 1 } else { 0 },
+        session: if matches!(acct, Acct::User(_)) { 1 } else { 0 },
         parent_img: parent.img,
         parent_pid: parent.pid,
         parent_created: parent.created,
@@ -636,6 +636,48 @@ pub(crate) fn network(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
                     None,
                 );
             }
+            // Administration with the Microsoft Graph PowerShell SDK from an elevated
+            // prompt.
+            if r.chance(0.5) {
+                let t = s0 + r.range(30 * MIN, (s1 - s0).max(31 * MIN));
+                let mut ps = child(
+                    &mut r,
+                    Img::PowerShell,
+                    "\"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe\" "
+                        .to_string(),
+                    t - 4 * MIN,
+                    ex,
+                    Acct::User(ui),
+                    "High",
+                    logon + 1,
+                );
+                ps.elevation = "TokenElevationTypeFull";
+                for k in 0..r.range(3, 12) {
+                    let host = if k == 0 {
+                        "login.microsoftonline.com"
+                    } else {
+                        "graph.microsoft.com"
+                    };
+                    let ip = if k == 0 {
+                        "20.190.151.68"
+                    } else {
+                        "20.190.152.17"
+                    };
+                    let lp = ephemeral(&mut r);
+                    o.conn(
+                        t + k * 20 * SEC,
+                        "ConnectionSuccess",
+                        &ps,
+                        ip,
+                        443,
+                        host,
+                        true,
+                        "Tcp",
+                        lp,
+                        None,
+                    );
+                }
+            }
             if let Some(b) = &browser {
                 for _ in 0..r.count(3.0) {
                     let t = s0 + r.range(10 * MIN, (s1 - s0).max(11 * MIN));
@@ -878,9 +920,9 @@ pub(crate) fn events(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
         }
     }
     // Servers (audit mode): agents reading LSASS memory trip the credential theft rule.
-    if dev.is_server()
+    if matches!(dev.role, Role::App | Role::File)
         && r.chance(0.3)
-        && let Some(p) = agents.first()
+        && let Some(p) = agents.last()
     {
         let t = (day0 + r.range(0, DAY - 1)) / 100 * 100;
         if t >= p.created && o.start(t, "AsrLsassCredentialTheftAudited") {
@@ -1053,8 +1095,9 @@ pub(crate) fn events(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
     }
 
     // Attack surface reduction, controlled folder access, SmartScreen, network protection:
-    // a handful a day across the tenant. Audit mode for IT, block elsewhere.
-    let audit = dept == DEPT_IT;
+    // a handful a day across the tenant.
+    // Rules run in audit mode for the IT and engineering pilot ring, block elsewhere.
+    let audit = dept == DEPT_IT || dept == DEPT_ENG;
     let asr = |base: &str| -> String {
         format!("Asr{base}{}", if audit { "Audited" } else { "Blocked" })
     };

@@ -340,6 +340,15 @@ async fn phishing_story_is_found_by_hunting_queries() {
     .await;
     assert_eq!(clicks.len(), 1);
     assert_eq!(clicks[0][0], victim);
+    // The click raises an alert whose evidence names the user.
+    let click_alert = count(
+        &store,
+        &format!(
+            "AlertInfo | where Title contains 'click' | join kind=inner AlertEvidence on AlertId | where AccountUpn == '{victim}'"
+        ),
+    )
+    .await;
+    assert!(click_alert > 0);
 
     let spawn = rows(
         &store,
