@@ -3,13 +3,13 @@
 //!
 //! [`generate`] builds a fictitious organisation (Contoso: workstations `ws-<dept>-NNN`,
 //! servers `srv-<role>-NN`, one person per workstation, admin and service accounts) and
-//! writes `days` days of activity ending at `now_nanos` into 21 hunting tables, straight
+//! writes `days` days of activity ending at `now_nanos` into 22 hunting tables, straight
 //! into Arrow batches in each table's exact schema (no JSON on the way):
 //!
 //! - Defender for Endpoint: `DeviceProcessEvents` (process trees from boot-time services
 //!   and the user's session applications), `DeviceNetworkEvents`, `DeviceFileEvents`,
 //!   `DeviceRegistryEvents`, `DeviceImageLoadEvents`, `DeviceEvents`, `DeviceLogonEvents`,
-//!   `DeviceInfo`, `DeviceNetworkInfo`;
+//!   `DeviceInfo`, `DeviceNetworkInfo`, `DeviceFileCertificateInfo`;
 //! - Defender for Office 365: `EmailEvents`, `EmailAttachmentInfo`, `EmailUrlInfo`,
 //!   `EmailPostDeliveryEvents`, `UrlClickEvents`;
 //! - Defender for Identity and Cloud Apps: `IdentityLogonEvents`, `IdentityQueryEvents`,
