@@ -30,6 +30,9 @@ macro_rules! images {
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub(crate) enum Img { $($id),* }
 
+        /// Every [`Img`], in the order of [`IMAGES`].
+        pub(crate) const ALL_IMGS: &[Img] = &[$(Img::$id),*];
+
         pub(crate) const IMAGES: &[ImageDef] = &[
             $(ImageDef {
                 name: $name,
@@ -120,6 +123,16 @@ images! {
     Dns => ("dns.exe", r"C:\Windows\System32\dns.exe", MS, WIN, "10.0.20348.2849", "Domain Name System (DNS) Server", 2_473_984, "OsVendor"),
     Dfsrs => ("dfsrs.exe", r"C:\Windows\System32\dfsrs.exe", MS, WIN, "10.0.20348.2849", "Distributed File System Replication", 3_145_728, "OsVendor"),
     AdWs => ("Microsoft.ActiveDirectory.WebServices.exe", r"C:\Windows\ADWS\Microsoft.ActiveDirectory.WebServices.exe", MS, WIN, "10.0.20348.2849", "Microsoft.ActiveDirectory.WebServices", 450_560, "OsVendor"),
+    // Remote-support, deployment and scanning agents some devices run as services.
+    TeamViewer => ("TeamViewer_Service.exe", r"C:\Program Files\TeamViewer\TeamViewer_Service.exe", "TeamViewer Germany GmbH", "TeamViewer", "15.59.5.0", "TeamViewer 15", 13_917_000, "ThirdParty"),
+    ScreenConnect => ("ScreenConnect.ClientService.exe", r"C:\Program Files (x86)\ScreenConnect Client (7c1d9e4f2a6b3850)\ScreenConnect.ClientService.exe", "ConnectWise, LLC", "ScreenConnect", "24.2.4.8965", "ScreenConnect Client Service", 95_656, "ThirdParty"),
+    PdqConnect => ("PDQConnectAgent.exe", r"C:\Program Files\PDQ\PDQConnectAgent\PDQConnectAgent.exe", "PDQ.com Corporation", "PDQConnectAgent", "5.9.4.0", "PDQ Connect Agent", 34_652_160, "ThirdParty"),
+    Splashtop => ("SRService.exe", r"C:\Program Files (x86)\Splashtop\Splashtop Remote\Server\SRService.exe", "Splashtop Inc.", "Splashtop Streamer", "3.7.2.4", "Splashtop Remote Service", 3_265_896, "ThirdParty"),
+    AnyDesk => ("AnyDesk.exe", r"C:\Program Files (x86)\AnyDesk\AnyDesk.exe", "AnyDesk Software GmbH", "AnyDesk", "8.1.0", "AnyDesk", 5_418_352, "ThirdParty"),
+    Nessus => ("nessusd.exe", r"C:\Program Files\Tenable\Nessus\nessusd.exe", "Tenable, Inc.", "Tenable Nessus", "10.8.3.20009", "Nessus Scanner", 12_058_112, "ThirdParty"),
+    Ssh => ("ssh.exe", r"C:\Windows\System32\OpenSSH\ssh.exe", MS, "OpenSSH for Windows", "9.5.4.1", "OpenSSH SSH client", 1_075_200, "OsVendor"),
+    Psexesvc => ("PSEXESVC.exe", r"C:\Windows\PSEXESVC.exe", "Sysinternals - www.sysinternals.com", "Sysinternals PsExec", "2.43", "PsExec Service", 392_096, "ThirdParty"),
+    NotepadPP => ("notepad++.exe", r"C:\Program Files\Notepad++\notepad++.exe", "Don HO don.h@free.fr", "Notepad++", "8.6.9", "Notepad++", 6_455_640, "ThirdParty"),
     WinUpd => ("winupd.exe", r"C:\ProgramData\winupd.exe", "", "", "", "", 241_152, "None"),
     // Libraries (image loads).
     Ntdll => ("ntdll.dll", r"C:\Windows\System32\ntdll.dll", MS, WIN, WV, "NT Layer DLL", 2_506_752, "OsVendor"),

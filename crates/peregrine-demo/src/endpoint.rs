@@ -210,6 +210,11 @@ pub(crate) fn generate(
             }
         }
         g.times = times;
+        match table {
+            DevTable::Network => crate::extra::network(w, s, &ctx, device),
+            DevTable::Events => crate::extra::events(w, s, &ctx, device),
+            _ => {}
+        }
     }
 }
 
@@ -1124,7 +1129,7 @@ fn network_event(
         Img::Lsass if dev.role == Role::Dc => {
             public = false;
             inbound = true;
-            port = *r.pick(&[88, 389, 445, 135]).unwrap_or(&389);
+            port = *r.pick(&[88, 389, 445, 135, 49664]).unwrap_or(&389);
             remote_ip = peer(r).ip.as_str();
         }
         Img::Lsass => {
@@ -1847,9 +1852,9 @@ fn device_event(
             )
         } else if x < 0.78 {
             ("ShellLinkCreateFileEvent", ctx.alive(P::Explorer, t))
-        } else if x < 0.93 {
+        } else if x < 0.992 {
             ("DpapiAccessed", ctx.first_alive(&[P::Chrome, P::Edge], t))
-        } else if x < 0.985 {
+        } else if x < 0.999 {
             ("SmartScreenUrlWarning", ctx.first_alive(&[P::Edge], t))
         } else {
             ("UsbDriveMounted", ctx.alive(P::System, t))
@@ -1964,6 +1969,25 @@ fn device_event(
             s.f(
                 c.AdditionalFields,
                 format_args!("{{\"AttributeList\":[\"objectSid\",\"sAMAccountName\"],\"ScopeOfSearch\":\"SubTree\",\"SearchFilter\":\"(&(objectClass=user)(sAMAccountName={sam}))\",\"DistinguishedName\":\"DC=contoso,DC=com\"}}"),
+            );
+        }
+        "ScheduledTaskUpdated" if !dev.is_server() && r.chance(0.25) => {
+            // Per-user updaters registered from the profile.
+            let (task, cmd) = *r
+                .pick(&[
+                    ("ZoomUpdateTaskUser", "AppData\\\\Roaming\\\\Zoom\\\\bin\\\\Zoom.exe"),
+                    (
+                        "OneDrive Standalone Update Task",
+                        "AppData\\\\Local\\\\Microsoft\\\\OneDrive\\\\OneDriveStandaloneUpdater.exe",
+                    ),
+                ])
+                .unwrap_or(&("ZoomUpdateTaskUser", "AppData\\\\Roaming\\\\Zoom\\\\bin\\\\Zoom.exe"));
+            let (sid, sam) = ctx
+                .user(w)
+                .map_or(("", "user"), |u| (u.sid.as_str(), u.sam.as_str()));
+            s.f(
+                c.AdditionalFields,
+                format_args!("{{\"TaskName\":\"\\\\{task}-{sid}\",\"TaskContent\":\"<?xml version=\\\"1.0\\\" encoding=\\\"UTF-16\\\"?><Task version=\\\"1.2\\\"><Triggers><CalendarTrigger><Repetition><Interval>PT4H</Interval></Repetition></CalendarTrigger></Triggers><Principals><Principal id=\\\"Author\\\"><UserId>{sid}</UserId><LogonType>InteractiveToken</LogonType></Principal></Principals><Actions Context=\\\"Author\\\"><Exec><Command>C:\\\\Users\\\\{sam}\\\\{cmd}</Command><Arguments>--update</Arguments></Exec></Actions></Task>\"}}"),
             );
         }
         "ScheduledTaskUpdated" => {
@@ -2344,6 +2368,44 @@ fn logons(g: &mut Gen, s: &mut Sink, ctx: &Ctx, dev: &Device, seq: &mut u64) {
                 });
             }
         }
+    }
+    // Someone without the right tries to sign in to a server over RDP.
+    if matches!(dev.role, Role::App | Role::File)
+        && crate::world::weekday(ctx.day) < 5
+        && r.chance(0.2)
+        && let Some(&ws) = w.workstations.get(r.index(w.workstations.len()))
+        && let Some(wd) = w.device(ws)
+        && let Some(u) = wd.user
+    {
+        out.push(Logon {
+            t: day0 + r.range(9 * HOUR, 17 * HOUR),
+            action: "LogonFailed",
+            logon_type: "RemoteInteractive",
+            protocol: "Negotiate",
+            acct: Acct::User(u),
+            raw_name: None,
+            failure: "UnauthorizedLogonType",
+            logon_id: 0,
+            remote: Some((wd.ip.as_str(), wd.netbios.as_str(), false)),
+            by: lsass,
+        });
+    }
+    // The vulnerability scanner's credentialed checks.
+    let scanner_dev = crate::extra::scanner(w).and_then(|i| w.device(i));
+    if let (Some((t, acct, protocol)), Some(sd)) = (crate::extra::scan_logons(w, ctx), scanner_dev)
+    {
+        out.push(Logon {
+            t,
+            action: "LogonSuccess",
+            logon_type: "Network",
+            protocol,
+            acct: Acct::User(acct),
+            raw_name: None,
+            failure: "",
+            logon_id: r.range(0x10_0000, 0x7fff_ffff),
+            remote: Some((sd.ip.as_str(), sd.netbios.as_str(), false)),
+            by: lsass,
+        });
     }
     out.retain(|l| ctx.in_window(l.t));
     out.sort_by_key(|l| l.t);

@@ -3,13 +3,13 @@
 //!
 //! [`generate`] builds a fictitious organisation (Contoso: workstations `ws-<dept>-NNN`,
 //! servers `srv-<role>-NN`, one person per workstation, admin and service accounts) and
-//! writes `days` days of activity ending at `now_nanos` into 36 hunting tables, straight
+//! writes `days` days of activity ending at `now_nanos` into 37 hunting tables, straight
 //! into Arrow batches in each table's exact schema (no JSON on the way):
 //!
 //! - Defender for Endpoint: `DeviceProcessEvents` (process trees from boot-time services
 //!   and the user's session applications), `DeviceNetworkEvents`, `DeviceFileEvents`,
 //!   `DeviceRegistryEvents`, `DeviceImageLoadEvents`, `DeviceEvents`, `DeviceLogonEvents`,
-//!   `DeviceInfo`, `DeviceNetworkInfo`;
+//!   `DeviceInfo`, `DeviceNetworkInfo`, `DeviceFileCertificateInfo`;
 //! - Defender for Office 365: `EmailEvents`, `EmailAttachmentInfo`, `EmailUrlInfo`,
 //!   `EmailPostDeliveryEvents`, `UrlClickEvents`;
 //! - Defender for Identity and Cloud Apps: `IdentityLogonEvents`, `IdentityQueryEvents`,
@@ -30,8 +30,10 @@
 mod tablecols;
 
 mod catalog;
+mod certs;
 mod endpoint;
 mod entra;
+mod extra;
 mod host;
 mod identity;
 mod office;
@@ -102,7 +104,7 @@ pub struct DemoReport {
 }
 
 /// The tables the demo writes.
-pub const TABLES: [&str; 36] = [
+pub const TABLES: [&str; 37] = [
     "DeviceProcessEvents",
     "DeviceNetworkEvents",
     "DeviceFileEvents",
@@ -141,6 +143,7 @@ pub const TABLES: [&str; 36] = [
     "ExposureGraphNodes",
     "ExposureGraphEdges",
     "OAuthAppInfo",
+    "DeviceFileCertificateInfo",
 ];
 
 /// The bulky endpoint tables [`DemoOptions::endpoint_tables`] can select.
@@ -169,6 +172,7 @@ enum Kind {
     Entra,
     /// The posture snapshots (whole window, one task).
     Posture,
+    Certs,
 }
 
 struct Task {
@@ -265,6 +269,13 @@ pub fn generate(
             parts: split(n_ws, UNIT_ROWS / 20),
         });
         tasks.push(Task {
+            kind: Kind::Certs,
+            day,
+            lo,
+            hi,
+            parts: split(n_dev, UNIT_ROWS / certs::MAX_PER_DEVICE_DAY),
+        });
+        tasks.push(Task {
             kind: Kind::Inventory,
             day,
             lo,
@@ -333,6 +344,7 @@ pub fn generate(
     );
     totals.insert("DeviceInfo", (6.0 * n_dev as f64 * span_days) as u64);
     totals.insert("DeviceNetworkInfo", (5.0 * n_dev as f64 * span_days) as u64);
+    totals.insert(certs::TABLE, (30.0 * n_dev as f64 * span_days) as u64);
     totals.insert("IdentityInfo", (w.users.len() as f64 * span_days) as u64);
     totals.insert("AlertInfo", (n_ws as f64 / 30.0 * span_days) as u64 + 8);
     totals.insert(
@@ -516,6 +528,7 @@ fn run_task(
                 Sink::new(store, c, cap)?,
             );
             identity::inventory(w, task.day, task.lo, task.hi, &mut i, &mut n, &mut d);
+            extra::discovered(w, task.day, task.lo, task.hi, &mut i);
             stage(&mut txn, a, &mut i)?;
             stage(&mut txn, b, &mut n)?;
             stage(&mut txn, c, &mut d)?;
@@ -548,6 +561,13 @@ fn run_task(
             posture::write(w, &mut sinks);
             for (table, s) in t.into_iter().zip(sinks.iter_mut()) {
                 stage(&mut txn, table, s)?;
+            }
+        }
+        Kind::Certs => {
+            let mut s = Sink::new(store, certs::TABLE, cap)?;
+            for part in &task.parts {
+                certs::generate(w, task.day, task.lo, task.hi, part.clone(), &mut s);
+                stage(&mut txn, certs::TABLE, &mut s)?;
             }
         }
         Kind::Stories => {

@@ -1274,6 +1274,16 @@ fn phishing(o: &mut StoryOut) -> Result<String, IngestError> {
     )?;
     let m = ev_machine(vd);
     let u = ev_user(plan.victim_user, "Impacted");
+    o.alert(
+        t_click + 40 * SEC,
+        "A potentially malicious URL click was detected",
+        "InitialAccess",
+        "High",
+        "Microsoft Defender for Office 365",
+        "Microsoft Defender for Office 365",
+        "[\"Spearphishing Link (T1566.002)\"]",
+        &[&mail_ev, &u, &url_ev, &m],
+    )?;
     let p_ps = ev_process(&ps, vd);
     let p_word = ev_process(&word, vd);
     let f_doc = ev_file(PHISH_DOC, &downloads, 48_640, Some(vd));

@@ -185,7 +185,7 @@ async fn entities_are_consistent() {
     // DeviceId is 40 hex digits and maps to one DeviceName everywhere.
     let ids = rows(
         &store,
-        "union DeviceProcessEvents, DeviceNetworkEvents, DeviceInfo | summarize names = dcount(DeviceName) by DeviceId | extend ok = DeviceId matches regex '^[0-9a-f]{40}$'",
+        "union DeviceProcessEvents, DeviceNetworkEvents, (DeviceInfo | where OnboardingStatus == 'Onboarded') | summarize names = dcount(DeviceName) by DeviceId | extend ok = DeviceId matches regex '^[0-9a-f]{40}$'",
     )
     .await;
     assert_eq!(ids.len(), 5);
@@ -247,6 +247,86 @@ async fn entities_are_consistent() {
 }
 
 #[tokio::test]
+async fn agents_scans_protection_and_certificates_are_coherent() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    run(&store, &small(7, now()));
+    // Remote-support agents connect to their vendor's cloud, with their version info.
+    let agents = rows(
+        &store,
+        "DeviceNetworkEvents | where InitiatingProcessFileName in ('ScreenConnect.ClientService.exe', 'TeamViewer_Service.exe', 'PDQConnectAgent.exe') | summarize n = count(), companies = dcount(InitiatingProcessVersionInfoCompanyName), parents = make_set(InitiatingProcessParentFileName), public = countif(RemoteIPType == 'Public') by InitiatingProcessFileName",
+    )
+    .await;
+    assert!(!agents.is_empty());
+    for a in &agents {
+        assert_eq!(a[2], "1", "{a:?}");
+        assert_eq!(a[3], r#"["services.exe"]"#, "{a:?}");
+        assert_eq!(a[1], a[4], "{a:?}");
+    }
+    // Their signatures: the certificate rows carry the same SHA1 as the running image.
+    let signed = count(
+        &store,
+        "DeviceNetworkEvents | where InitiatingProcessFileName == 'ScreenConnect.ClientService.exe' | distinct DeviceId, InitiatingProcessSHA1 | join kind=inner (DeviceFileCertificateInfo | where Signer == 'ConnectWise, LLC' and IsTrusted) on DeviceId, $left.InitiatingProcessSHA1 == $right.SHA1",
+    )
+    .await;
+    assert!(signed > 0);
+    let unknown_sha1 = count(
+        &store,
+        "DeviceFileCertificateInfo | where Signer == 'Microsoft Windows' | distinct SHA1 | join kind=leftanti (union (DeviceProcessEvents | project SHA1 = InitiatingProcessSHA1), (DeviceImageLoadEvents | project SHA1), (DeviceProcessEvents | project SHA1)) on SHA1",
+    )
+    .await;
+    let total_sha1 = count(
+        &store,
+        "DeviceFileCertificateInfo | where Signer == 'Microsoft Windows' | distinct SHA1",
+    )
+    .await;
+    assert!(
+        unknown_sha1 * 2 < total_sha1,
+        "{unknown_sha1} of {total_sha1}"
+    );
+    // The nightly discovery scan: many ports of one host within a second, and the
+    // workstations' firewalls dropping it.
+    let bursts = count(
+        &store,
+        "DeviceNetworkEvents | where InitiatingProcessFileName == 'nessusd.exe' and ActionType in ('ConnectionRequest', 'ConnectionSuccess') | summarize ports = dcount(RemotePort) by DeviceName, RemoteIP, bin(Timestamp, 1s) | where ports > 10",
+    )
+    .await;
+    assert!(bursts > 0);
+    let dropped = count(
+        &store,
+        "DeviceEvents | where ActionType == 'FirewallInboundConnectionBlocked' | join kind=inner (DeviceNetworkEvents | where InitiatingProcessFileName == 'nessusd.exe' | project RemoteIP = LocalIP | distinct RemoteIP) on RemoteIP",
+    )
+    .await;
+    assert!(dropped > 0);
+    // Protection and plumbing events have their JSON fields.
+    let pnp = count(
+        &store,
+        "DeviceEvents | where ActionType == 'PnpDeviceConnected' | where isempty(tostring(parse_json(AdditionalFields).ClassName))",
+    )
+    .await;
+    assert_eq!(pnp, 0);
+    let attest = count(
+        &store,
+        "DeviceEvents | where ActionType == 'DeviceBootAttestationInfo' | where isnotnull(toint(parse_json(AdditionalFields).SystemGuardSecurityLevel))",
+    )
+    .await;
+    assert!(attest > 0);
+    // Device discovery: unmanaged devices, never with a sensor's events.
+    let discovered = rows(
+        &store,
+        "DeviceInfo | where OnboardingStatus != 'Onboarded' | distinct DeviceId | join kind=inner (DeviceNetworkEvents | distinct DeviceId) on DeviceId | count",
+    )
+    .await;
+    assert_eq!(discovered[0][0], "0");
+    let can_onboard = count(
+        &store,
+        "DeviceInfo | where OnboardingStatus == 'Can be onboarded' | distinct DeviceName",
+    )
+    .await;
+    assert!(can_onboard > 0);
+}
+
+#[tokio::test]
 async fn phishing_story_is_found_by_hunting_queries() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
@@ -276,6 +356,15 @@ async fn phishing_story_is_found_by_hunting_queries() {
     .await;
     assert_eq!(clicks.len(), 1);
     assert_eq!(clicks[0][0], victim);
+    // The click raises an alert whose evidence names the user.
+    let click_alert = count(
+        &store,
+        &format!(
+            "AlertInfo | where Title contains 'click' | join kind=inner AlertEvidence on AlertId | where AccountUpn == '{victim}'"
+        ),
+    )
+    .await;
+    assert!(click_alert > 0);
 
     let spawn = rows(
         &store,
