@@ -210,6 +210,7 @@ pub(crate) fn generate(
             }
         }
         g.times = times;
+        crate::activity::generate(&mut g, s, &ctx, device, table, &mut seq);
     }
 }
 

@@ -26,6 +26,7 @@
 //!
 //! The stories (`stories.rs`) are listed in [`DemoReport::stories`].
 
+mod activity;
 mod catalog;
 mod endpoint;
 mod host;

@@ -576,7 +576,12 @@ impl Store {
             .moves
             .first()
             .and_then(|(_, d)| tenant_of(Path::new(d)))
-            .or_else(|| record.retire.first().and_then(|(d, _)| tenant_of(Path::new(d))))
+            .or_else(|| {
+                record
+                    .retire
+                    .first()
+                    .and_then(|(d, _)| tenant_of(Path::new(d)))
+            })
         {
             bump_version(&tenant_dir)?;
         }
@@ -1361,7 +1366,10 @@ mod tests {
         assert!(after_names.contains(&"part-merged.parquet".to_string()));
         assert!(!after_names.iter().any(|n| names.contains(n)));
         assert!(!tenant_dir.join("_staging").exists());
-        assert_eq!(fs::read_dir(tenant_dir.join("_commits")).unwrap().count(), 0);
+        assert_eq!(
+            fs::read_dir(tenant_dir.join("_commits")).unwrap().count(),
+            0
+        );
         let m = Manifest::read(&part).unwrap();
         assert_eq!(m.retired.len(), 2);
         // Replaying the same record again changes nothing.

@@ -109,7 +109,10 @@ async fn small_files_are_merged_and_results_do_not_change() {
     assert_eq!(report.merged_files, 20);
     assert_eq!(report.written_files, 2, "one merged file per day");
     assert_eq!(report.rows, 1000);
-    assert_eq!(report.deleted_files, 0, "retired files wait for the grace period");
+    assert_eq!(
+        report.deleted_files, 0,
+        "retired files wait for the grace period"
+    );
     assert_eq!(live(&store), 2);
     assert_eq!(stats(&store).await, before);
     let table = store.table_dir("default", "DeviceProcessEvents").unwrap();
@@ -228,7 +231,10 @@ async fn a_second_process_opening_the_directory_reads_but_does_not_write() {
         .ingest("default", "DeviceProcessEvents", &batch(7, 1))
         .unwrap_err();
     assert_eq!(e.code, "StoreBusy");
-    assert_eq!(reader.compact("default", now()).unwrap_err().code, "StoreBusy");
+    assert_eq!(
+        reader.compact("default", now()).unwrap_err().code,
+        "StoreBusy"
+    );
     assert_eq!(stats(&reader).await, (7, 7, 21));
     drop(writer);
     let again = Store::open(dir.path(), catalog(), config()).unwrap();
