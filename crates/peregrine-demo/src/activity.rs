@@ -806,7 +806,7 @@ const RECIPES: &[Recipe] = &[
         Place::ItWs,
         P::Explorer,
         Who::Admin,
-        0.08,
+        0.25,
         &[],
         &[file(
             0,
