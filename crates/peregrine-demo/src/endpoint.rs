@@ -215,6 +215,7 @@ pub(crate) fn generate(
             DevTable::Events => crate::extra::events(w, s, &ctx, device),
             _ => {}
         }
+        crate::activity::generate(&mut g, s, &ctx, device, table, &mut seq);
     }
 }
 
@@ -1381,14 +1382,18 @@ fn file_event(
         }
         Img::Explorer => {
             let doc = doc_of(ctx, w, &mut g.r, ".");
-            name = doc;
             action = "FileCreated";
             size = g.r.range(700, 1_500);
+            // The shortcut, with the shortcut's own hashes.
+            let lnk = format!("{doc}.lnk");
             let _ = write!(
                 g.buf,
-                "C:\\Users\\{sam}\\AppData\\Roaming\\Microsoft\\Windows\\Recent\\{doc}.lnk"
+                "C:\\Users\\{sam}\\AppData\\Roaming\\Microsoft\\Windows\\Recent\\{lnk}"
             );
-            s.f(c.FileName, format_args!("{doc}.lnk"));
+            s.s(c.FileName, &lnk);
+            s.s(c.FolderPath, &g.buf);
+            g.write_hashes(s, &lnk, true);
+            name = "";
         }
         Img::Teams => {
             name = g.r.pick_str(&[

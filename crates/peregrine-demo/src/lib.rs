@@ -29,6 +29,7 @@
 #[macro_use]
 mod tablecols;
 
+mod activity;
 mod catalog;
 mod certs;
 mod endpoint;

@@ -590,3 +590,72 @@ async fn posture_and_sign_ins_are_coherent() {
     .await;
     assert!(same_session >= 1);
 }
+
+#[tokio::test]
+async fn everyday_activity_and_red_team_exercise_are_coherent() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let opts = DemoOptions {
+        devices: 6,
+        days: 7,
+        seed: 5,
+        now_nanos: now(),
+        endpoint_tables: None,
+    };
+    run(&store, &opts);
+    // The red team's download cradle: cmd.exe under the Atomic Red Team PowerShell, run by
+    // the IT person on their workstation, and the file certutil wrote.
+    let cradle = rows(
+        &store,
+        "DeviceProcessEvents | where FileName == 'certutil.exe' and ProcessCommandLine has_all ('urlcache', 'http') | project DeviceId, ProcessId, AccountName, InitiatingProcessFileName, InitiatingProcessParentFileName, AccountDomain",
+    )
+    .await;
+    assert_eq!(cradle.len(), 1, "{cradle:?}");
+    assert_eq!(cradle[0][3], "cmd.exe");
+    assert_eq!(cradle[0][4], "powershell.exe");
+    assert_eq!(cradle[0][5], "contoso");
+    let written = rows(
+        &store,
+        &format!(
+            "DeviceFileEvents | where DeviceId == '{}' and InitiatingProcessId == {} | project FileName, InitiatingProcessFileName, InitiatingProcessAccountName",
+            cradle[0][0], cradle[0][1]
+        ),
+    )
+    .await;
+    assert_eq!(
+        written,
+        vec![vec![
+            "rt-implant.exe".to_string(),
+            "certutil.exe".to_string(),
+            cradle[0][2].clone()
+        ]]
+    );
+    // The implant has the same hashes wherever it appears.
+    let hashes = count(
+        &store,
+        "union DeviceProcessEvents, DeviceFileEvents | where FileName == 'rt-implant.exe' | distinct SHA256",
+    )
+    .await;
+    assert_eq!(hashes, 1);
+    // Every process the activity starts has a parent that exists in the process tree: a
+    // long-running process or an earlier ProcessCreated row of the same device.
+    let orphans = count(
+        &store,
+        "DeviceProcessEvents | where InitiatingProcessParentFileName in~ ('wmiprvse.exe', 'gpscript.exe', 'wsmprovhost.exe') | join kind=leftanti (DeviceProcessEvents | project DeviceId, InitiatingProcessId = ProcessId, InitiatingProcessCreationTime = ProcessCreationTime) on DeviceId, InitiatingProcessId, InitiatingProcessCreationTime",
+    )
+    .await;
+    assert_eq!(orphans, 0);
+    // PowerShell loads its engine; registry rows of the exercise name their writer.
+    let engine = count(
+        &store,
+        "DeviceImageLoadEvents | where InitiatingProcessFileName == 'powershell.exe' and FileName == 'System.Management.Automation.ni.dll'",
+    )
+    .await;
+    assert!(engine > 0);
+    let wdigest = rows(
+        &store,
+        "DeviceRegistryEvents | where RegistryKey endswith 'WDigest' and RegistryValueName == 'UseLogonCredential' | project InitiatingProcessFileName, RegistryValueData",
+    )
+    .await;
+    assert_eq!(wdigest, vec![vec!["reg.exe".to_string(), "1".to_string()]]);
+}
