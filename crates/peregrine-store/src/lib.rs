@@ -1080,25 +1080,26 @@ impl kql_engine::DataSource for TenantData {
         let (edge, inner): (Vec<_>, Vec<_>) = files
             .into_iter()
             .partition(|(day, _)| dated && *day <= first_day);
-        let listing = |files: &[(String, PathBuf)]| -> Result<Arc<dyn TableProvider>, Diagnostic> {
+        let listing = |files: &[(String, PathBuf)]| -> Result<Arc<dyn TableProvider>, String> {
             let urls = files
                 .iter()
                 .map(|(_, p)| ListingTableUrl::parse(p.to_string_lossy()))
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| internal(e.to_string()))?;
+                .map_err(|e| e.to_string())?;
             let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
                 .with_file_extension(".parquet");
             let config = ListingTableConfig::new_with_multi_paths(urls)
                 .with_listing_options(options)
                 .with_schema(Arc::clone(&schema));
             Ok(Arc::new(
-                ListingTable::try_new(config).map_err(|e| internal(e.to_string()))?,
+                ListingTable::try_new(config).map_err(|e| e.to_string())?,
             ))
         };
         if edge.is_empty() {
-            return listing(&inner);
+            return listing(&inner).map_err(internal);
         }
-        let mut builder = LogicalPlanBuilder::scan(name, provider_as_source(listing(&edge)?), None)
+        let edge_table = listing(&edge).map_err(internal)?;
+        let mut builder = LogicalPlanBuilder::scan(name, provider_as_source(edge_table), None)
             .and_then(|b| {
                 b.filter(
                     ident("Timestamp")
@@ -1107,7 +1108,8 @@ impl kql_engine::DataSource for TenantData {
             })
             .map_err(|e| internal(e.to_string()))?;
         if !inner.is_empty() {
-            let rest = LogicalPlanBuilder::scan(name, provider_as_source(listing(&inner)?), None)
+            let inner_table = listing(&inner).map_err(internal)?;
+            let rest = LogicalPlanBuilder::scan(name, provider_as_source(inner_table), None)
                 .and_then(|b| b.build())
                 .map_err(|e| internal(e.to_string()))?;
             builder = builder.union(rest).map_err(|e| internal(e.to_string()))?;
