@@ -715,6 +715,27 @@ pub fn lower_in(
     };
     let text = dom == K::String;
     let ci = case_insensitive && text;
+    if ci && others.is_empty() {
+        // `x in~ ("a", "b", ...)`: one kernel, no lower-cased copy of the column.
+        let items: Vec<Value> = consts
+            .iter()
+            .filter(|c| !matches!(c, Const::Null))
+            .filter_map(|c| match crate::convert::const_as(c, K::String) {
+                Const::String(s) => Some(Value::String(s.to_lowercase())),
+                _ => None,
+            })
+            .collect();
+        let pred = call(
+            "in_ci",
+            strops::in_ci_kernel,
+            vec![
+                (as_str(expr), K::String),
+                (lit(crate::json::to_text(&Value::Array(items))), K::Dynamic),
+            ],
+            K::Bool,
+        );
+        return Ok(if negated { pred.not() } else { pred });
+    }
     let lhs = if text {
         let s = as_str(expr);
         if ci { lower_expr(s) } else { s }

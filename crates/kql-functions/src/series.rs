@@ -71,7 +71,51 @@ const OTHER: &[(&str, usize, usize)] = &[
     ("series_seasonal", 2, 2),
     ("series_stats_dynamic", 1, 2),
     ("series_fit_line_dynamic", 1, 1),
+    ("series_outliers", 1, 5),
+    ("series_decompose", 1, 5),
+    ("series_decompose_anomalies", 1, 7),
+    ("series_stats", 1, 2),
+    ("series_fit_line", 1, 1),
 ];
+
+/// Functions that return several values (`extend (flag, score, baseline) =
+/// series_decompose_anomalies(y)`): the binder spreads them into columns. Each returns a
+/// bag keyed by the output's suffix; the default column name is
+/// `<function>_<argument>_<suffix>`.
+pub fn tuple_outputs(name: &str) -> Option<&'static [(&'static str, KqlType)]> {
+    use KqlType::{Dynamic, Long, Real};
+    Some(match name {
+        "series_decompose_anomalies" => &[
+            ("ad_flag", Dynamic),
+            ("ad_score", Dynamic),
+            ("baseline", Dynamic),
+        ],
+        "series_decompose" => &[
+            ("baseline", Dynamic),
+            ("seasonal", Dynamic),
+            ("trend", Dynamic),
+            ("residual", Dynamic),
+        ],
+        "series_stats" => &[
+            ("min", Real),
+            ("min_idx", Long),
+            ("max", Real),
+            ("max_idx", Long),
+            ("avg", Real),
+            ("stdev", Real),
+            ("variance", Real),
+        ],
+        "series_fit_line" => &[
+            ("rsquare", Real),
+            ("slope", Real),
+            ("variance", Real),
+            ("rvariance", Real),
+            ("interception", Real),
+            ("line_fit", Dynamic),
+        ],
+        _ => return None,
+    })
+}
 
 /// Is `name` a series function implemented here?
 pub fn is_series(name: &str) -> bool {
@@ -133,6 +177,13 @@ pub fn series_type(name: &str, args: &[ArgType]) -> Result<KqlType, FnError> {
         let ok = match a.ty {
             KqlType::Dynamic => true,
             KqlType::Bool => i > 0 && !BINARY.contains(&name),
+            KqlType::String => {
+                i > 0
+                    && matches!(
+                        name,
+                        "series_outliers" | "series_decompose" | "series_decompose_anomalies"
+                    )
+            }
             t => is_numeric(t) && (i > 0 || BINARY.contains(&name) || REAL.contains(&name)),
         };
         if !ok {
@@ -265,8 +316,10 @@ fn cell(arr: &ArrayRef, row: usize) -> Result<Value> {
         return Ok(Value::Null);
     }
     Ok(match arr.data_type() {
+        // dynamic arguments are JSON text; a string argument (`'linefit'`) is not JSON
         DataType::Utf8 => {
-            serde_json::from_str(arr.as_string::<i32>().value(row)).unwrap_or(Value::Null)
+            let t = arr.as_string::<i32>().value(row);
+            serde_json::from_str(t).unwrap_or_else(|_| Value::String(t.to_string()))
         }
         DataType::LargeUtf8 => {
             serde_json::from_str(arr.as_string::<i64>().value(row)).unwrap_or(Value::Null)
@@ -379,7 +432,44 @@ pub(crate) fn eval(name: &str, args: &[Value]) -> Value {
             Some(p) => seasonal(a0, p),
             None => Value::Null,
         },
-        "series_stats_dynamic" => stats_dynamic(a0, bool_arg(args, 1, false)),
+        "series_stats_dynamic" | "series_stats" => stats_dynamic(a0, bool_arg(args, 1, false)),
+        "series_fit_line" => fit_line_dynamic(a0),
+        "series_outliers" => match nums_or_null(a0) {
+            Some(v) => Value::Array(
+                outliers(
+                    &v,
+                    str_arg(args, 1, "ctukey"),
+                    num(arg(args, 3)).unwrap_or(10.0),
+                    num(arg(args, 4)).unwrap_or(90.0),
+                )
+                .into_iter()
+                .map(real)
+                .collect(),
+            ),
+            None => Value::Null,
+        },
+        "series_decompose" => match nums_or_null(a0) {
+            Some(v) => {
+                let d = decompose(
+                    &v,
+                    int(arg(args, 1)).unwrap_or(-1),
+                    str_arg(args, 2, "avg"),
+                    int(arg(args, 3)).unwrap_or(0),
+                    num(arg(args, 4)).unwrap_or(0.6),
+                );
+                let mut m = Map::new();
+                m.insert("baseline".into(), reals(&d.baseline));
+                m.insert("seasonal".into(), reals(&d.seasonal));
+                m.insert("trend".into(), reals(&d.trend));
+                m.insert("residual".into(), reals(&d.residual));
+                Value::Object(m)
+            }
+            None => Value::Null,
+        },
+        "series_decompose_anomalies" => match nums_or_null(a0) {
+            Some(v) => decompose_anomalies(&v, args),
+            None => Value::Null,
+        },
         "series_fit_line_dynamic" => fit_line_dynamic(a0),
         "series_dot_product" => opt_real(dot_product(a0, arg(args, 1))),
         "series_cosine_similarity" => opt_real(cosine_similarity(
@@ -725,6 +815,215 @@ fn seasonal(s: &Value, period: f64) -> Value {
             .map(|i| opt_real(meds.get(i % p).copied().flatten()))
             .collect(),
     )
+}
+
+fn str_arg<'a>(args: &'a [Value], k: usize, default: &'a str) -> &'a str {
+    match arg(args, k) {
+        Value::String(s) if !s.is_empty() => s.as_str(),
+        _ => default,
+    }
+}
+
+/// The elements of a numeric series (a missing or non-numeric element reads as NaN);
+/// `None` when the value is not an array.
+fn nums_or_null(v: &Value) -> Option<Vec<f64>> {
+    v.as_array()
+        .map(|a| a.iter().map(|x| num(x).unwrap_or(f64::NAN)).collect())
+}
+
+fn reals(v: &[f64]) -> Value {
+    Value::Array(v.iter().map(|x| real(*x)).collect())
+}
+
+/// Linear-interpolated percentile `p` (0..100) of the finite values.
+fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+    let n = sorted.len();
+    if n == 0 {
+        return None;
+    }
+    let rank = (p / 100.0).clamp(0.0, 1.0) * (n - 1) as f64;
+    let lo = rank.floor() as usize;
+    let hi = rank.ceil() as usize;
+    let (a, b) = (sorted.get(lo)?, sorted.get(hi)?);
+    Some(a + (b - a) * (rank - lo as f64))
+}
+
+/// Tukey fence scores (`series_outliers`): a value above the high percentile scores
+/// `(x - Qhigh) / (Qhigh - Qlow)`, below the low one `(x - Qlow) / (Qhigh - Qlow)`
+/// (negative), 0 in between. `tukey` uses the 25th/75th percentiles, `ctukey` the given
+/// ones (10th/90th by default). Missing values score 0.
+fn outliers(v: &[f64], kind: &str, min_pct: f64, max_pct: f64) -> Vec<f64> {
+    let (lo_p, hi_p) = if kind.eq_ignore_ascii_case("tukey") {
+        (25.0, 75.0)
+    } else {
+        (min_pct.clamp(2.0, 98.0), max_pct.clamp(2.0, 98.0))
+    };
+    let mut sorted: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    sorted.sort_by(f64::total_cmp);
+    let (Some(ql), Some(qh)) = (percentile(&sorted, lo_p), percentile(&sorted, hi_p)) else {
+        return vec![0.0; v.len()];
+    };
+    let iqr = qh - ql;
+    v.iter()
+        .map(|&x| {
+            if !x.is_finite() {
+                0.0
+            } else if x > qh {
+                if iqr > 0.0 {
+                    (x - qh) / iqr
+                } else {
+                    f64::INFINITY
+                }
+            } else if x < ql {
+                if iqr > 0.0 {
+                    (x - ql) / iqr
+                } else {
+                    f64::NEG_INFINITY
+                }
+            } else {
+                0.0
+            }
+        })
+        .map(|s: f64| s.clamp(-f64::MAX, f64::MAX))
+        .collect()
+}
+
+/// The strongest period of `v` by autocorrelation (at least 4 bins, at most half the
+/// series), when its score reaches `threshold`.
+fn detect_period(v: &[f64], threshold: f64) -> usize {
+    let n = v.len();
+    if n < 8 {
+        return 0;
+    }
+    let mean = v.iter().sum::<f64>() / n as f64;
+    let c: Vec<f64> = v.iter().map(|x| x - mean).collect();
+    let denom: f64 = c.iter().map(|x| x * x).sum();
+    if denom <= 0.0 {
+        return 0;
+    }
+    let mut best = (0usize, threshold);
+    for p in 4..=n / 2 {
+        let num: f64 = c.iter().zip(c.iter().skip(p)).map(|(a, b)| a * b).sum();
+        // unbiased for the shorter overlap
+        let score = num / denom * n as f64 / (n - p) as f64;
+        if score >= best.1 {
+            best = (p, score);
+        }
+    }
+    best.0
+}
+
+struct Decomposition {
+    baseline: Vec<f64>,
+    seasonal: Vec<f64>,
+    trend: Vec<f64>,
+    residual: Vec<f64>,
+}
+
+/// `series_decompose`: seasonal component (the per-phase median), then the trend of
+/// the de-seasonalised series (`avg`, `linefit` or `none`), baseline = seasonal + trend,
+/// residual = series - baseline. The last `test_points` points are excluded from learning.
+/// Missing values (NaN) are left out of the fits and keep a NaN residual.
+fn decompose(
+    v: &[f64],
+    seasonality: i64,
+    trend: &str,
+    test_points: i64,
+    threshold: f64,
+) -> Decomposition {
+    let n = v.len();
+    let learn = n.saturating_sub(usize::try_from(test_points.max(0)).unwrap_or(0));
+    let train = v.get(..learn).unwrap_or(v);
+    let finite_train: Vec<f64> = train.iter().copied().filter(|x| x.is_finite()).collect();
+    let period = match seasonality {
+        p if p < 0 => detect_period(&finite_train, threshold),
+        p => usize::try_from(p).unwrap_or(0),
+    };
+    let mut seasonal = vec![0.0; n];
+    if period > 1 && period < n {
+        let mut phases: Vec<Vec<f64>> = vec![Vec::new(); period];
+        for (i, x) in train.iter().enumerate() {
+            if x.is_finite()
+                && let Some(b) = phases.get_mut(i % period)
+            {
+                b.push(*x);
+            }
+        }
+        let meds: Vec<f64> = phases
+            .iter_mut()
+            .map(|b| median(b.as_mut_slice()).unwrap_or(0.0))
+            .collect();
+        for (i, s) in seasonal.iter_mut().enumerate() {
+            *s = meds.get(i % period).copied().unwrap_or(0.0);
+        }
+    }
+    let deseason: Vec<(f64, f64)> = train
+        .iter()
+        .zip(&seasonal)
+        .enumerate()
+        .filter(|(_, (x, _))| x.is_finite())
+        .map(|(i, (x, s))| (i as f64, x - s))
+        .collect();
+    let trend_v: Vec<f64> = match trend {
+        "none" => vec![0.0; n],
+        "linefit" if deseason.len() > 1 => {
+            let m = deseason.len() as f64;
+            let mx = deseason.iter().map(|p| p.0).sum::<f64>() / m;
+            let my = deseason.iter().map(|p| p.1).sum::<f64>() / m;
+            let sxy: f64 = deseason.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
+            let sxx: f64 = deseason.iter().map(|(x, _)| (x - mx) * (x - mx)).sum();
+            let slope = if sxx == 0.0 { 0.0 } else { sxy / sxx };
+            (0..n).map(|i| my + slope * (i as f64 - mx)).collect()
+        }
+        _ => {
+            let avg = if deseason.is_empty() {
+                0.0
+            } else {
+                deseason.iter().map(|p| p.1).sum::<f64>() / deseason.len() as f64
+            };
+            vec![avg; n]
+        }
+    };
+    let baseline: Vec<f64> = seasonal.iter().zip(&trend_v).map(|(s, t)| s + t).collect();
+    let residual: Vec<f64> = v.iter().zip(&baseline).map(|(x, b)| x - b).collect();
+    Decomposition {
+        baseline,
+        seasonal,
+        trend: trend_v,
+        residual,
+    }
+}
+
+/// `series_decompose_anomalies(y, threshold, seasonality, trend, test_points, ad_method,
+/// seasonality_threshold)`: decompose, score the residuals with Tukey's fences
+/// (`series_outliers`), and flag scores beyond ±threshold as +1/-1.
+fn decompose_anomalies(v: &[f64], args: &[Value]) -> Value {
+    let threshold = num(arg(args, 1)).unwrap_or(1.5);
+    let d = decompose(
+        v,
+        int(arg(args, 2)).unwrap_or(-1),
+        str_arg(args, 3, "avg"),
+        int(arg(args, 4)).unwrap_or(0),
+        num(arg(args, 6)).unwrap_or(0.6),
+    );
+    let scores = outliers(&d.residual, str_arg(args, 5, "ctukey"), 10.0, 90.0);
+    let flags: Vec<Value> = scores
+        .iter()
+        .map(|s| {
+            Value::from(if *s > threshold {
+                1
+            } else if *s < -threshold {
+                -1
+            } else {
+                0
+            })
+        })
+        .collect();
+    let mut m = Map::new();
+    m.insert("ad_flag".into(), Value::Array(flags));
+    m.insert("ad_score".into(), reals(&scores));
+    m.insert("baseline".into(), reals(&d.baseline));
+    Value::Object(m)
 }
 
 fn stats_dynamic(s: &Value, ignore_nonfinite: bool) -> Value {
@@ -1118,7 +1417,8 @@ mod tests {
         );
         assert!(series_type("series_fill_forward", &[l]).is_err());
         assert!(series_type("series_iir", &[d]).is_err());
-        assert!(!is_series("series_stats"));
+        assert!(is_series("series_stats"));
+        assert!(tuple_outputs("series_decompose_anomalies").is_some());
     }
 
     #[tokio::test]

@@ -12,11 +12,11 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::array::{Array, ArrayRef, StringArray};
 use datafusion::common::{DataFusionError, Result};
 use regex::Regex;
 
-use crate::udf::{Args, build_bool};
+use crate::udf::{Args, build_bool, build_bool_nn};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Match {
@@ -29,7 +29,7 @@ pub(crate) enum Match {
     Equals,
 }
 
-fn is_term_char(c: char) -> bool {
+pub(crate) fn is_term_char(c: char) -> bool {
     c.is_alphanumeric()
 }
 
@@ -37,7 +37,8 @@ fn is_term_char(c: char) -> bool {
 pub(crate) fn lower_into<'b>(s: &str, buf: &'b mut String) -> &'b str {
     buf.clear();
     if s.is_ascii() {
-        buf.extend(s.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        buf.push_str(s);
+        buf.make_ascii_lowercase();
     } else {
         buf.push_str(&s.to_lowercase());
     }
@@ -50,6 +51,27 @@ pub(crate) fn lower(s: &str) -> Cow<'_, str> {
     } else {
         Cow::Borrowed(s)
     }
+}
+
+/// Does the match `hay[start..end]` sit on term boundaries where required (`check_start`:
+/// no term character just before it; `check_end`: none just after it)?
+pub(crate) fn on_boundaries(
+    hay: &str,
+    start: usize,
+    end: usize,
+    check_start: bool,
+    check_end: bool,
+) -> bool {
+    (!check_start
+        || hay
+            .get(..start)
+            .and_then(|p| p.chars().next_back())
+            .is_none_or(|c| !is_term_char(c)))
+        && (!check_end
+            || hay
+                .get(end..)
+                .and_then(|p| p.chars().next())
+                .is_none_or(|c| !is_term_char(c)))
 }
 
 /// Term match of `needle` in `hay` (both already case-normalised when needed).
@@ -123,6 +145,172 @@ pub(crate) const fn kind_code(m: Match) -> u8 {
     }
 }
 
+/// A case-insensitive predicate for one constant, non-empty ASCII needle, tested on ASCII
+/// values without lower-casing them: prefix/suffix/equality compare bytes ignoring ASCII
+/// case, `contains` and the term matches search with a case-insensitive Aho-Corasick
+/// automaton. A non-ASCII value is not decided here (Unicode lower-casing can turn a
+/// non-ASCII character into an ASCII one, e.g. the Kelvin sign); the caller lower-cases it.
+pub(crate) struct AsciiCi {
+    needle: Vec<u8>,
+    kind: Match,
+    finder: Option<aho_corasick::AhoCorasick>,
+    check_start: bool,
+    check_end: bool,
+}
+
+impl AsciiCi {
+    /// `needle` must already be lower-case; `None` when it is empty or not ASCII.
+    pub(crate) fn new(needle: &str, kind: Match) -> Option<Self> {
+        if needle.is_empty() || !needle.is_ascii() {
+            return None;
+        }
+        let finder = match kind {
+            Match::Has | Match::Prefix | Match::Suffix | Match::Contains => Some(
+                aho_corasick::AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .build([needle])
+                    .ok()?,
+            ),
+            _ => None,
+        };
+        let b = needle.as_bytes();
+        Some(AsciiCi {
+            needle: b.to_vec(),
+            kind,
+            finder,
+            check_start: matches!(kind, Match::Has | Match::Prefix)
+                && b.first().is_some_and(u8::is_ascii_alphanumeric),
+            check_end: matches!(kind, Match::Has | Match::Suffix)
+                && b.last().is_some_and(u8::is_ascii_alphanumeric),
+        })
+    }
+
+    /// The predicate on `h`, `None` when `h` is not ASCII.
+    pub(crate) fn test(&self, h: &str) -> Option<bool> {
+        if !h.is_ascii() {
+            return None;
+        }
+        let h = h.as_bytes();
+        let n = self.needle.as_slice();
+        Some(match self.kind {
+            Match::StartsWith => h.get(..n.len()).is_some_and(|p| p.eq_ignore_ascii_case(n)),
+            Match::EndsWith => h
+                .len()
+                .checked_sub(n.len())
+                .and_then(|s| h.get(s..))
+                .is_some_and(|p| p.eq_ignore_ascii_case(n)),
+            Match::Equals => h.eq_ignore_ascii_case(n),
+            Match::Contains => self.finder.as_ref().is_some_and(|f| f.is_match(h)),
+            Match::Has | Match::Prefix | Match::Suffix => {
+                let Some(f) = &self.finder else {
+                    return Some(false);
+                };
+                f.find_overlapping_iter(h).any(|m| {
+                    (!self.check_start
+                        || m.start() == 0
+                        || h.get(m.start() - 1)
+                            .is_none_or(|c| !c.is_ascii_alphanumeric()))
+                        && (!self.check_end
+                            || h.get(m.end()).is_none_or(|c| !c.is_ascii_alphanumeric()))
+                })
+            }
+        })
+    }
+}
+
+/// One needle of a [`scan`]: lower-case ASCII bytes, and whether a match must start / end on
+/// a term boundary.
+pub(crate) struct ScanNeedle {
+    pub bytes: Vec<u8>,
+    pub check_start: bool,
+    pub check_end: bool,
+}
+
+impl ScanNeedle {
+    /// `None` unless `needle` (already lower-case) is non-empty ASCII.
+    pub(crate) fn new(needle: &str, kind: Match) -> Option<Self> {
+        if needle.is_empty() || !needle.is_ascii() {
+            return None;
+        }
+        let b = needle.as_bytes();
+        Some(ScanNeedle {
+            bytes: b.to_vec(),
+            check_start: matches!(kind, Match::Has | Match::Prefix)
+                && b.first().is_some_and(u8::is_ascii_alphanumeric),
+            check_end: matches!(kind, Match::Has | Match::Suffix)
+                && b.last().is_some_and(u8::is_ascii_alphanumeric),
+        })
+    }
+}
+
+/// The result of a [`scan`]: per row, a bit per needle found (on its boundaries); and, when
+/// the values are not all ASCII, which rows are not (their answer must be computed with
+/// Unicode lower-casing instead, since e.g. the Kelvin sign lower-cases to `k`).
+pub(crate) struct Scan {
+    pub masks: Vec<u64>,
+    pub non_ascii: Option<Vec<bool>>,
+}
+
+/// Case-insensitive search of up to 64 ASCII needles in every value of `arr` at once: the
+/// value bytes are ASCII-lower-cased in one pass and each needle is searched through the
+/// whole buffer with `memchr::memmem` (SIMD), hits mapped back to rows by the offsets. This
+/// avoids a per-row call and copy, which dominate on short values.
+pub(crate) fn scan(arr: &StringArray, needles: &[ScanNeedle]) -> Scan {
+    let n = arr.len();
+    let offsets = arr.value_offsets();
+    let off = |i: usize| {
+        offsets
+            .get(i)
+            .map_or(0, |&o| usize::try_from(o).unwrap_or(0))
+    };
+    let base = off(0);
+    let end = off(n);
+    let bytes = arr.value_data().get(base..end).unwrap_or_default();
+    let non_ascii = if bytes.is_ascii() {
+        None
+    } else {
+        Some((0..n).map(|i| !arr.value(i).is_ascii()).collect())
+    };
+    let mut low = bytes.to_vec();
+    low.make_ascii_lowercase();
+    let mut masks = vec![0u64; n];
+    for (k, nd) in needles.iter().enumerate().take(64) {
+        let bit = 1u64 << k;
+        let finder = memchr::memmem::Finder::new(&nd.bytes);
+        let len = nd.bytes.len();
+        let mut row = 0usize;
+        let mut at = 0usize;
+        while let Some(p) = low.get(at..).and_then(|h| finder.find(h)) {
+            let ms = at + p;
+            let me = ms + len;
+            while row < n && off(row + 1) - base <= ms {
+                row += 1;
+            }
+            if row >= n {
+                break;
+            }
+            let rs = off(row) - base;
+            let re = off(row + 1) - base;
+            let ok = me <= re
+                && (!nd.check_start
+                    || ms == rs
+                    || low.get(ms - 1).is_some_and(|c| !c.is_ascii_alphanumeric()))
+                && (!nd.check_end
+                    || me == re
+                    || low.get(me).is_some_and(|c| !c.is_ascii_alphanumeric()));
+            if ok {
+                if let Some(m) = masks.get_mut(row) {
+                    *m |= bit;
+                }
+                at = re.max(ms + 1);
+            } else {
+                at = ms + 1;
+            }
+        }
+    }
+    Scan { masks, non_ascii }
+}
+
 /// Kernel: `string op string` → bool (never null). `K` = [`Match`] code, `CS` case-sensitive,
 /// `NEG` negated.
 pub(crate) fn pred_kernel<const K: u8, const CS: bool, const NEG: bool>(
@@ -132,8 +320,8 @@ pub(crate) fn pred_kernel<const K: u8, const CS: bool, const NEG: bool>(
     let hay = a.str(0)?;
     let needle = a.str(1)?;
     if CS {
-        return Ok(build_bool(a.rows, |i| {
-            Some(apply(hay.get(i), needle.get(i), kind) != NEG)
+        return Ok(build_bool_nn(a.rows, |i| {
+            apply(hay.get(i), needle.get(i), kind) != NEG
         }));
     }
     let const_needle = a.is_const(1);
@@ -143,8 +331,43 @@ pub(crate) fn pred_kernel<const K: u8, const CS: bool, const NEG: bool>(
         None
     };
     let mut hbuf = String::new();
+    if let (Some(n), Some(col)) = (fixed.as_deref(), hay.column())
+        && matches!(
+            kind,
+            Match::Has | Match::Prefix | Match::Suffix | Match::Contains
+        )
+        && let Some(sn) = ScanNeedle::new(n, kind)
+    {
+        let sc = scan(col, std::slice::from_ref(&sn));
+        return Ok(build_bool_nn(a.rows, |i| {
+            let r = if col.is_null(i)
+                || sc
+                    .non_ascii
+                    .as_ref()
+                    .is_some_and(|v| v.get(i) == Some(&true))
+            {
+                apply(lower_into(hay.get(i), &mut hbuf), n, kind)
+            } else {
+                sc.masks.get(i).is_some_and(|m| *m != 0)
+            };
+            r != NEG
+        }));
+    }
+    if let Some((n, m)) = fixed
+        .as_deref()
+        .and_then(|n| Some((n, AsciiCi::new(n, kind)?)))
+    {
+        return Ok(build_bool_nn(a.rows, |i| {
+            let h = hay.get(i);
+            let r = match m.test(h) {
+                Some(r) => r,
+                None => apply(lower_into(h, &mut hbuf), n, kind),
+            };
+            r != NEG
+        }));
+    }
     let mut nbuf = String::new();
-    Ok(build_bool(a.rows, |i| {
+    Ok(build_bool_nn(a.rows, |i| {
         let n: &str = match &fixed {
             Some(f) => f.as_str(),
             None => {
@@ -154,7 +377,35 @@ pub(crate) fn pred_kernel<const K: u8, const CS: bool, const NEG: bool>(
             }
         };
         let h = lower_into(hay.get(i), &mut hbuf);
-        Some(apply(h, n, kind) != NEG)
+        apply(h, n, kind) != NEG
+    }))
+}
+
+/// `x in~ (list)`: arg 1 is a constant JSON array of lower-case strings. Short ASCII lists
+/// compare bytes ignoring ASCII case; otherwise the value is lower-cased into a reused
+/// buffer and looked up.
+pub(crate) fn in_ci_kernel(a: &Args) -> Result<ArrayRef> {
+    let hay = a.str(0)?;
+    let list = a.str(1)?;
+    let items: Vec<String> = match crate::json::parse(list.get(0)) {
+        Some(serde_json::Value::Array(v)) => v
+            .iter()
+            .filter_map(|x| x.as_str().map(|s| lower(s).into_owned()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let set: std::collections::HashSet<&str> = items.iter().map(String::as_str).collect();
+    let linear = items.len() <= 8 && items.iter().all(|s| s.is_ascii());
+    let mut buf = String::new();
+    Ok(build_bool_nn(a.rows, |i| {
+        let h = hay.get(i);
+        if linear && h.is_ascii() {
+            let hb = h.as_bytes();
+            return items
+                .iter()
+                .any(|n| n.len() == hb.len() && n.as_bytes().eq_ignore_ascii_case(hb));
+        }
+        set.contains(lower_into(h, &mut buf))
     }))
 }
 
@@ -260,6 +511,90 @@ mod tests {
         assert!(!term_match("beta", "a", Match::Prefix));
         assert!(term_match("beta", "a", Match::Suffix));
         assert!(!term_match("word boundary", "test", Match::Suffix));
+    }
+
+    const HAYS: &[&str] = &[
+        "",
+        "ax-x-x",
+        "powershell.exe -EncodedCommand SQBFAFgA",
+        "C:\\ProgramData\\x.ps1",
+        "North America",
+        "abcabc abc",
+        "alpha_beta",
+        "Ka\u{212A}e",
+        "NAÏVE x-x",
+        "helloworld",
+        "HELLO-world",
+        "x",
+    ];
+    const NEEDLES: &[&str] = &[
+        "x-x",
+        "-encodedcommand",
+        "america",
+        "abc",
+        "alpha",
+        "ke",
+        "hello",
+        "x",
+        ".ps1",
+        "c:\\",
+    ];
+    const KINDS: &[Match] = &[
+        Match::Has,
+        Match::Prefix,
+        Match::Suffix,
+        Match::Contains,
+        Match::StartsWith,
+        Match::EndsWith,
+        Match::Equals,
+    ];
+
+    fn reference(h: &str, n: &str, kind: Match) -> bool {
+        apply(&h.to_lowercase(), &n.to_lowercase(), kind)
+    }
+
+    /// The fast case-insensitive paths (per value and whole batch) agree with lower-casing
+    /// both sides, including a value where Unicode lower-casing yields ASCII (Kelvin sign).
+    #[test]
+    fn fast_paths_match_the_reference() {
+        // a sliced array, so offsets do not start at 0
+        let all: Vec<&str> = std::iter::once("zzz").chain(HAYS.iter().copied()).collect();
+        let full = StringArray::from(all);
+        let arr = full.slice(1, HAYS.len());
+        for &n in NEEDLES {
+            for &kind in KINDS {
+                let m = AsciiCi::new(n, kind);
+                let sn = ScanNeedle::new(n, kind);
+                let sc = sn.as_ref().map(|sn| scan(&arr, std::slice::from_ref(sn)));
+                for (i, &h) in HAYS.iter().enumerate() {
+                    let want = reference(h, n, kind);
+                    if let Some(got) = m.as_ref().and_then(|m| m.test(h)) {
+                        assert_eq!(got, want, "ascii-ci {kind:?} {h:?} {n:?}");
+                    }
+                    if let Some(sc) = &sc
+                        && matches!(
+                            kind,
+                            Match::Has | Match::Prefix | Match::Suffix | Match::Contains
+                        )
+                        && !sc.non_ascii.as_ref().is_some_and(|v| v[i])
+                    {
+                        assert_eq!(sc.masks[i] != 0, want, "scan {kind:?} {h:?} {n:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn scan_reports_each_needle() {
+        let arr = StringArray::from(vec!["cmd /c whoami", "net user", "WHOAMI /all net"]);
+        let needles: Vec<ScanNeedle> = ["whoami", "net"]
+            .iter()
+            .filter_map(|n| ScanNeedle::new(n, Match::Has))
+            .collect();
+        let sc = scan(&arr, &needles);
+        assert_eq!(sc.masks, vec![0b01, 0b10, 0b11]);
+        assert!(sc.non_ascii.is_none());
     }
 
     #[test]

@@ -257,6 +257,11 @@ impl<'a> StrArg<'a> {
         }
     }
 
+    /// The whole array when the argument is a column (not a broadcast scalar).
+    pub fn column(&self) -> Option<&'a StringArray> {
+        if self.scalar { None } else { Some(self.arr) }
+    }
+
     /// The value, with null read as `""` (KQL strings are never null).
     pub fn get(&self, i: usize) -> &'a str {
         self.opt(i).unwrap_or("")
@@ -382,6 +387,14 @@ where
 
 pub(crate) fn build_bool(rows: usize, f: impl FnMut(usize) -> Option<bool>) -> ArrayRef {
     Arc::new((0..rows).map(f).collect::<BooleanArray>())
+}
+
+/// A boolean array without nulls, packed 64 values at a time.
+pub(crate) fn build_bool_nn(rows: usize, f: impl FnMut(usize) -> bool) -> ArrayRef {
+    Arc::new(BooleanArray::new(
+        datafusion::arrow::buffer::BooleanBuffer::collect_bool(rows, f),
+        None,
+    ))
 }
 
 pub(crate) fn build_i32(rows: usize, f: impl FnMut(usize) -> Option<i32>) -> ArrayRef {

@@ -2047,6 +2047,12 @@ impl<'a> Binder<'a> {
                 ..Default::default()
             };
             let e = self.bind_scalar(&item.expr, env, &Scope::of(&base), &mut col)?;
+            if let ExprKind::Call { name: fname, args } = &item.expr.kind
+                && let Some(outs) = kql_functions::series::tuple_outputs(&fname.name)
+            {
+                rel = self.spread_tuple(rel, item, &fname.name, args, outs, e, idx, env)?;
+                continue;
+            }
             let names: Vec<String> = if item.names.is_empty() {
                 vec![
                     match expr_name_in(&item.expr, &|n| rel.schema.iter().any(|f| f.name == n)) {
@@ -2214,6 +2220,84 @@ impl<'a> Binder<'a> {
             schema: schema(fields),
             span,
         })
+    }
+
+    /// `extend (a, b, c) = f(x)` for a function with several outputs ([`tuple_outputs`]):
+    /// the bag `f` returns goes into a hidden column, and each output becomes a column, named
+    /// by the list or `<f>_<x>_<output>` by default.
+    ///
+    /// [`tuple_outputs`]: kql_functions::series::tuple_outputs
+    #[allow(clippy::too_many_arguments)]
+    fn spread_tuple(
+        &mut self,
+        rel: Rel,
+        item: &ast::NamedExpr,
+        fname: &str,
+        args: &[Expr],
+        outs: &[(&str, KqlType)],
+        e: ScalarExpr,
+        idx: usize,
+        env: &Env,
+    ) -> BResult<Rel> {
+        let span = item.span;
+        if item.names.len() > outs.len() {
+            return Err(err(
+                codes::WRONG_ARG_COUNT,
+                format!(
+                    "{fname}() returns {} values, {} names were given",
+                    outs.len(),
+                    item.names.len()
+                ),
+                span,
+            ));
+        }
+        let hidden = format!("__kql_h_tuple{idx}");
+        let mut rel = extend_one(rel, &hidden, e, span);
+        let base = match args.first().and_then(|a| expr_name_in(a, &|_| true)) {
+            Some(arg) => format!("{fname}_{arg}"),
+            None => fname.to_string(),
+        };
+        for (k, (suffix, ty)) in outs.iter().enumerate() {
+            let name = item
+                .names
+                .get(k)
+                .map_or_else(|| format!("{base}_{suffix}"), |n| n.name.clone());
+            let ident = |n: &str| ast::Ident {
+                name: n.to_string(),
+                span,
+            };
+            let access = Expr::new(
+                ExprKind::Member {
+                    expr: Box::new(Expr::new(ExprKind::Name(ident(&hidden)), span)),
+                    name: ident(suffix),
+                },
+                span,
+            );
+            let conv = match ty {
+                KqlType::Real => "toreal",
+                KqlType::Long => "tolong",
+                _ => "",
+            };
+            let value = if conv.is_empty() {
+                access
+            } else {
+                Expr::new(
+                    ExprKind::Call {
+                        name: ident(conv),
+                        args: vec![access],
+                    },
+                    span,
+                )
+            };
+            let b = self.bind_scalar(
+                &value,
+                env,
+                &Scope::of(&Arc::clone(&rel.schema)),
+                &mut Collector::default(),
+            )?;
+            rel = extend_one(rel, &name, b, span);
+        }
+        Ok(rel)
     }
 
     fn bind_summarize(

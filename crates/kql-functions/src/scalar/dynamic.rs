@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
-use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::array::{Array, ArrayRef};
 use datafusion::common::Result;
 use datafusion::logical_expr::Expr;
 use kql_syntax::KqlType;
@@ -19,7 +19,7 @@ use crate::convert::{self, to_dynamic_value, typed_to};
 use crate::json::{self, compare, equals, parse, set_key, to_text};
 use crate::sig::{self, P, check, check_variadic};
 use crate::strops::{self, Match};
-use crate::udf::{Args, StrArg, build_bool, build_f64, build_i64, build_str, call};
+use crate::udf::{Args, StrArg, build_bool, build_bool_nn, build_f64, build_i64, build_str, call};
 use crate::{ArgType, FnError, LowerContext, TypedExpr};
 
 use KqlType as K;
@@ -614,26 +614,46 @@ pub(crate) fn index_any_kernel(a: &Args) -> Result<ArrayRef> {
 
 /// Is the string `s` (arg 1) an element of the dynamic array (arg 0)? Elements compare
 /// by their `tostring`; a non-array value compares as one element.
+///
+/// The array is usually the same for every row (a constant, or a `let` set computed by a
+/// subquery and broadcast as a column): its parsed form is kept while the text repeats.
 pub(crate) fn array_contains_kernel<const CI: bool>(a: &Args) -> Result<ArrayRef> {
     let d = a.str(0)?;
     let s = a.str(1)?;
+    let mut memo: Option<(String, HashSet<String>)> = None;
+    let mut buf = String::new();
     Ok(build_bool(a.rows, |i| {
-        let v = parse_at(&d, i);
-        let needle = s.get(i);
-        let eq = |x: &Value| {
-            let t = json::dyn_to_string(x);
-            if CI {
-                strops::lower(&t) == strops::lower(needle)
-            } else {
-                t == needle
-            }
+        let Some(raw) = d.opt(i) else {
+            return Some(false);
         };
-        Some(match v {
-            Some(Value::Array(items)) => items.iter().filter(|x| !x.is_null()).any(eq),
-            Some(Value::Null) | None => false,
-            Some(other) => eq(&other),
-        })
+        if memo.as_ref().is_none_or(|(r, _)| r != raw) {
+            let set = match parse(raw) {
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .filter(|x| !x.is_null())
+                    .map(|x| norm::<CI>(&json::dyn_to_string(x)))
+                    .collect(),
+                Some(Value::Null) | None => HashSet::new(),
+                Some(other) => std::iter::once(norm::<CI>(&json::dyn_to_string(&other))).collect(),
+            };
+            memo = Some((raw.to_owned(), set));
+        }
+        let set = memo.as_ref().map(|(_, s)| s)?;
+        let needle = if CI {
+            strops::lower_into(s.get(i), &mut buf)
+        } else {
+            s.get(i)
+        };
+        Some(set.contains(needle))
     }))
+}
+
+fn norm<const CI: bool>(t: &str) -> String {
+    if CI {
+        strops::lower(t).into_owned()
+    } else {
+        t.to_owned()
+    }
 }
 
 fn needles_of(v: Option<Value>) -> Vec<String> {
@@ -648,52 +668,131 @@ fn needles_of(v: Option<Value>) -> Vec<String> {
     }
 }
 
-/// `hay has_any (needles)` / `has_all`; needles is a dynamic array.
+/// The parsed needles of `has_any`/`has_all`, searched in one pass by an ASCII-case-
+/// insensitive Aho-Corasick automaton (ASCII values are not lower-cased; others are, and the
+/// needles are lower-case already); each hit is then checked for term boundaries.
+struct Needles {
+    /// Per needle: must the match start / end on a term boundary?
+    bounds: Vec<(bool, bool)>,
+    ac: Option<aho_corasick::AhoCorasick>,
+}
+
+impl Needles {
+    fn new(v: Option<Value>) -> Self {
+        let mut terms = needles_of(v);
+        let mut uniq = HashSet::new();
+        terms.retain(|t| uniq.insert(t.clone()));
+        let bounds = terms
+            .iter()
+            .map(|n| {
+                (
+                    n.chars().next().is_some_and(strops::is_term_char),
+                    n.chars().next_back().is_some_and(strops::is_term_char),
+                )
+            })
+            .collect();
+        let ac = if terms.is_empty() {
+            None
+        } else {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(&terms)
+                .ok()
+        };
+        Needles { bounds, ac }
+    }
+
+    fn test<const ALL: bool>(&self, raw: &str, buf: &mut String, seen: &mut Vec<bool>) -> bool {
+        let Some(ac) = &self.ac else {
+            return ALL;
+        };
+        let h = if raw.is_ascii() {
+            raw
+        } else {
+            strops::lower_into(raw, buf)
+        };
+        if !ac.is_match(h) {
+            return false;
+        }
+        let ok = |m: &aho_corasick::Match| {
+            self.bounds
+                .get(m.pattern().as_usize())
+                .is_some_and(|&(s, e)| strops::on_boundaries(h, m.start(), m.end(), s, e))
+        };
+        if !ALL {
+            return ac.find_overlapping_iter(h).any(|m| ok(&m));
+        }
+        seen.clear();
+        seen.resize(self.bounds.len(), false);
+        let mut left = self.bounds.len();
+        for m in ac.find_overlapping_iter(h) {
+            if ok(&m)
+                && let Some(s) = seen.get_mut(m.pattern().as_usize())
+                && !*s
+            {
+                *s = true;
+                left -= 1;
+                if left == 0 {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+}
+
+/// `hay has_any (needles)` / `has_all`; needles is a dynamic array, usually the same for
+/// every row (a constant, or a `let` set computed by a subquery and broadcast as a column):
+/// its parsed form is kept while the text repeats.
 pub(crate) fn has_any_kernel<const ALL: bool>(a: &Args) -> Result<ArrayRef> {
     let hay = a.str(0)?;
     let nd = a.str(1)?;
-    let fixed = if a.is_const(1) {
-        Some(needles_of(parse_at(&nd, 0)))
-    } else {
-        None
-    };
-    // Many constant terms (`has_any (dirtyWordList)`): one Aho-Corasick pass finds which
-    // terms occur as substrings at all; only those are checked for whole-term matches.
-    let prefilter = match &fixed {
-        Some(f) if !ALL && f.len() > 4 => aho_corasick::AhoCorasick::new(f).ok(),
-        _ => None,
-    };
-    let mut hits: Vec<usize> = Vec::new();
+    let konst = a.is_const(1);
+    let mut memo: Option<(Option<String>, Needles)> = None;
+    let mut seen: Vec<bool> = Vec::new();
     let mut buf = String::new();
-    Ok(build_bool(a.rows, |i| {
-        if let (Some(ac), Some(f)) = (&prefilter, &fixed) {
-            let h = strops::lower_into(hay.get(i), &mut buf);
-            hits.clear();
-            hits.extend(ac.find_overlapping_iter(h).map(|m| m.pattern().as_usize()));
-            hits.sort_unstable();
-            hits.dedup();
-            return Some(hits.iter().any(|&p| {
-                f.get(p)
-                    .is_some_and(|n| strops::term_match(h, n, Match::Has))
+    // A constant, short list of ASCII terms over a column: search the whole batch at once.
+    if konst && let Some(col) = hay.column() {
+        let mut terms = needles_of(nd.opt(0).and_then(parse));
+        let mut uniq = HashSet::new();
+        terms.retain(|t| uniq.insert(t.clone()));
+        let scan_needles: Vec<strops::ScanNeedle> = terms
+            .iter()
+            .filter_map(|t| strops::ScanNeedle::new(t, Match::Has))
+            .collect();
+        if !terms.is_empty() && scan_needles.len() == terms.len() && terms.len() <= 16 {
+            let sc = strops::scan(col, &scan_needles);
+            let full = if terms.len() >= 64 {
+                u64::MAX
+            } else {
+                (1u64 << terms.len()) - 1
+            };
+            let slow = Needles::new(nd.opt(0).and_then(parse));
+            return Ok(build_bool_nn(a.rows, |i| {
+                if col.is_null(i)
+                    || sc
+                        .non_ascii
+                        .as_ref()
+                        .is_some_and(|v| v.get(i) == Some(&true))
+                {
+                    return slow.test::<ALL>(hay.get(i), &mut buf, &mut seen);
+                }
+                let m = sc.masks.get(i).copied().unwrap_or(0);
+                if ALL { m == full } else { m != 0 }
             }));
         }
-        let owned;
-        let needles: &Vec<String> = match &fixed {
-            Some(f) => f,
-            None => {
-                owned = needles_of(parse_at(&nd, i));
-                &owned
-            }
+    }
+    Ok(build_bool_nn(a.rows, |i| {
+        let raw = nd.opt(if konst { 0 } else { i });
+        let stale = match &memo {
+            None => true,
+            Some((r, _)) => r.as_deref() != raw,
         };
-        if needles.is_empty() {
-            return Some(ALL);
+        if stale {
+            memo = Some((raw.map(str::to_owned), Needles::new(raw.and_then(parse))));
         }
-        let h = strops::lower_into(hay.get(i), &mut buf);
-        Some(if ALL {
-            needles.iter().all(|n| strops::term_match(h, n, Match::Has))
-        } else {
-            needles.iter().any(|n| strops::term_match(h, n, Match::Has))
-        })
+        memo.as_ref()
+            .is_some_and(|(_, n)| n.test::<ALL>(hay.get(i), &mut buf, &mut seen))
     }))
 }
 
