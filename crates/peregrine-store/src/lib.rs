@@ -311,7 +311,7 @@ impl Store {
                 Ok(())
             });
             let parsed = (|| -> Result<(), IngestError> {
-                let mut builder = TableBatchBuilder::new(&schema);
+                let mut builder = TableBatchBuilder::with_capacity(&schema, chunk.min(1 << 16), &[]);
                 let mut errors: Vec<LineError> = Vec::new();
                 let (mut bytes, mut records) = (0u64, 0usize);
                 let mut reader = reader;
@@ -337,22 +337,15 @@ impl Store {
                     if line.trim().is_empty() {
                         continue;
                     }
-                    match serde_json::from_str::<Value>(&line) {
-                        Ok(v) => {
-                            if let Err(e) = builder.add(i, &v) {
-                                errors.extend(e);
-                            }
-                        }
-                        Err(e) => errors.push(LineError::new(
-                            i,
-                            None,
-                            "InvalidJson",
-                            format!("invalid JSON at column {}: {e}", e.column()),
-                        )),
+                    // Straight into the columns, no `serde_json::Value` in between.
+                    if let Err(e) = builder.add_json(i, &line) {
+                        errors.extend(e);
                     }
                     records += 1;
                     if builder.rows() >= chunk.max(1) {
-                        let full = std::mem::replace(&mut builder, TableBatchBuilder::new(&schema));
+                        let next =
+                            TableBatchBuilder::with_capacity(&schema, chunk, &builder.text_bytes());
+                        let full = std::mem::replace(&mut builder, next);
                         if errors.is_empty() && send.send(full.finish()?).is_err() {
                             // The stager failed; its error is reported below.
                             return Ok(());
