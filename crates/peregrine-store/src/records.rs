@@ -47,12 +47,22 @@ impl Builder {
             KqlType::Bool => Builder::Bool(BooleanBuilder::with_capacity(rows)),
             KqlType::Int => Builder::Int(Int32Builder::with_capacity(rows)),
             KqlType::Long => Builder::Long(Int64Builder::with_capacity(rows)),
-            KqlType::Real | KqlType::Decimal => {
-                Builder::Real(Float64Builder::with_capacity(rows))
-            }
+            KqlType::Real | KqlType::Decimal => Builder::Real(Float64Builder::with_capacity(rows)),
             KqlType::DateTime => Builder::Time(TimestampNanosecondBuilder::with_capacity(rows)),
             KqlType::TimeSpan => Builder::Span(DurationNanosecondBuilder::with_capacity(rows)),
             _ => Builder::Str(StringBuilder::with_capacity(rows, bytes)),
+        }
+    }
+
+    fn append_nulls(&mut self, n: usize) {
+        match self {
+            Builder::Str(b) => b.append_nulls(n),
+            Builder::Bool(b) => b.append_nulls(n),
+            Builder::Int(b) => b.append_nulls(n),
+            Builder::Long(b) => b.append_nulls(n),
+            Builder::Real(b) => b.append_nulls(n),
+            Builder::Time(b) => b.append_nulls(n),
+            Builder::Span(b) => b.append_nulls(n),
         }
     }
 
@@ -284,7 +294,17 @@ impl TableBatchBuilder {
                 unknown: Vec::new(),
                 errors: Vec::new(),
                 key_guess: Vec::new(),
+                nulls: vec![0; n],
             },
+        }
+    }
+
+    /// Appends the nulls [`TableBatchBuilder::add_json`] deferred.
+    fn flush_nulls(&mut self) {
+        for (b, n) in self.builders.iter_mut().zip(self.row.nulls.iter_mut()) {
+            if *n > 0 {
+                b.append_nulls(std::mem::take(n));
+            }
         }
     }
 
@@ -300,6 +320,7 @@ impl TableBatchBuilder {
     /// Adds one record (a JSON object). Nothing is added when a value does not fit; every
     /// problem of the record is reported.
     pub fn add(&mut self, line: usize, record: &Value) -> Result<(), Vec<LineError>> {
+        self.flush_nulls();
         let Value::Object(map) = record else {
             return Err(vec![LineError::new(
                 line,
@@ -418,8 +439,20 @@ impl TableBatchBuilder {
             return Err(errors);
         }
         let st = &mut self.row;
-        for (b, slot) in self.builders.iter_mut().zip(st.slots.iter_mut()) {
+        for ((b, slot), nulls) in self
+            .builders
+            .iter_mut()
+            .zip(st.slots.iter_mut())
+            .zip(st.nulls.iter_mut())
+        {
             let slot = std::mem::replace(slot, Slot::Null);
+            if let Slot::Null = slot {
+                *nulls += 1;
+                continue;
+            }
+            if *nulls > 0 {
+                b.append_nulls(std::mem::take(nulls));
+            }
             match (b, slot) {
                 (Builder::Str(b), Slot::Line(from, to)) => match text.get(from..to) {
                     Some(s) => b.append_value(s),
@@ -466,7 +499,8 @@ impl TableBatchBuilder {
         Ok(object)
     }
 
-    pub fn finish(self) -> Result<RecordBatch, IngestError> {
+    pub fn finish(mut self) -> Result<RecordBatch, IngestError> {
+        self.flush_nulls();
         let schema = arrow_schema(&self.table);
         let columns: Vec<ArrayRef> = self.builders.into_iter().map(Builder::finish).collect();
         RecordBatch::try_new(schema, columns).map_err(|e| IngestError::internal(e.to_string()))
@@ -518,6 +552,9 @@ struct RowState {
     /// The column of each key position of the previous record: records of one source
     /// tend to list their keys in the same order.
     key_guess: Vec<usize>,
+    /// Per column, nulls of accepted rows not appended yet (appended in one go before the
+    /// column's next value: most records leave most columns out).
+    nulls: Vec<usize>,
 }
 
 /// Reads one record (a JSON object) into [`RowState`]; `false` for JSON that is not an
@@ -929,8 +966,16 @@ mod tests {
             lines.push(format!(r#"{{"Timestamp":"{t}","When":"{t}"}}"#));
         }
         // Nesting beyond serde_json's recursion limit.
-        lines.push(format!(r#"{{"D":{}1{}}}"#, "[".repeat(200), "]".repeat(200)));
-        lines.push(format!(r#"{{"Nope":{}1{}}}"#, "[".repeat(200), "]".repeat(200)));
+        lines.push(format!(
+            r#"{{"D":{}1{}}}"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        ));
+        lines.push(format!(
+            r#"{{"Nope":{}1{}}}"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        ));
         // Every line also with a valid Timestamp first.
         let with_time: Vec<String> = lines
             .iter()
@@ -941,7 +986,11 @@ mod tests {
     }
 
     /// The reference: the line parsed into a `serde_json::Value`, then `add`.
-    fn add_parsed(b: &mut TableBatchBuilder, line: usize, text: &str) -> Result<(), Vec<LineError>> {
+    fn add_parsed(
+        b: &mut TableBatchBuilder,
+        line: usize,
+        text: &str,
+    ) -> Result<(), Vec<LineError>> {
         match serde_json::from_str::<Value>(text) {
             Ok(v) => b.add(line, &v),
             Err(e) => Err(vec![LineError::new(
@@ -983,6 +1032,29 @@ mod tests {
     }
 
     #[test]
+    fn add_and_add_json_mix_on_one_builder() {
+        let table = table();
+        let mut mixed = TableBatchBuilder::new(&table);
+        let mut reference = TableBatchBuilder::new(&table);
+        let lines = [
+            format!(r#"{{{T},"S":"a"}}"#),
+            format!(r#"{{{T},"L":1}}"#),
+            format!(r#"{{{T},"S":"b","L":2}}"#),
+            format!(r#"{{{T}}}"#),
+            format!(r#"{{{T},"S":"c"}}"#),
+        ];
+        for (i, line) in lines.iter().chain(lines.iter()).enumerate() {
+            add_parsed(&mut reference, i, line).unwrap();
+            if i % 3 == 0 {
+                add_parsed(&mut mixed, i, line).unwrap();
+            } else {
+                mixed.add_json(i, line).unwrap();
+            }
+        }
+        assert_eq!(mixed.finish().unwrap(), reference.finish().unwrap());
+    }
+
+    #[test]
     fn add_json_reports_line_column_and_expected_type() {
         let table = table();
         let mut b = TableBatchBuilder::new(&table);
@@ -995,9 +1067,24 @@ mod tests {
         assert_eq!(
             found,
             vec![
-                (7, Some("L"), "TypeMismatch", "expected a long value, got [1]"),
-                (7, Some("Nope"), "UnknownColumn", "table T has no column 'Nope'"),
-                (7, Some("B"), "TypeMismatch", "expected a bool value, got \"maybe\""),
+                (
+                    7,
+                    Some("L"),
+                    "TypeMismatch",
+                    "expected a long value, got [1]"
+                ),
+                (
+                    7,
+                    Some("Nope"),
+                    "UnknownColumn",
+                    "table T has no column 'Nope'"
+                ),
+                (
+                    7,
+                    Some("B"),
+                    "TypeMismatch",
+                    "expected a bool value, got \"maybe\""
+                ),
             ]
         );
         let errors = b.add_json(8, r#"{"S":"a"}"#).unwrap_err();
@@ -1008,11 +1095,16 @@ mod tests {
             (errors[0].line, errors[0].code, errors[0].column.as_deref()),
             (9, "InvalidJson", None)
         );
-        assert!(errors[0].message.starts_with("invalid JSON at column 10:"), "{}", errors[0].message);
+        assert!(
+            errors[0].message.starts_with("invalid JSON at column 10:"),
+            "{}",
+            errors[0].message
+        );
         assert_eq!(b.add_json(10, "[]").unwrap_err()[0].code, "InvalidRecord");
         // Nothing of a refused row is kept; the next row goes in whole.
         assert_eq!(b.rows(), 0);
-        b.add_json(11, &format!(r#"{{{T},"S":"ok","L":3}}"#)).unwrap();
+        b.add_json(11, &format!(r#"{{{T},"S":"ok","L":3}}"#))
+            .unwrap();
         let batch = b.finish().unwrap();
         assert_eq!(batch.num_rows(), 1);
         assert_eq!(batch.num_columns(), table.columns.len());
@@ -1030,7 +1122,9 @@ mod tests {
         };
         for _ in 0..20_000 {
             let digits = next(11) as usize;
-            let frac: String = (0..digits).map(|_| char::from(b'0' + next(10) as u8)).collect();
+            let frac: String = (0..digits)
+                .map(|_| char::from(b'0' + next(10) as u8))
+                .collect();
             let t = format!(
                 "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}{}Z",
                 1500 + next(900),
