@@ -364,7 +364,8 @@ impl Store {
                 .collect();
             drop(send_parsed);
             drop(receive_block);
-            let stager = scope.spawn(|| -> Result<(Vec<LineError>, u64), IngestError> {
+            let tx = &mut tx;
+            let stager = scope.spawn(move || -> Result<(Vec<LineError>, u64), IngestError> {
                 let mut errors: Vec<LineError> = Vec::new();
                 let mut failed: Option<IngestError> = None;
                 let mut waiting: BTreeMap<u64, Parsed> = BTreeMap::new();
@@ -381,7 +382,7 @@ impl Store {
                     tx.stage(table, &batch)
                 };
                 // Keeps receiving after a failure so the parsers and the reader finish.
-                for parsed in &receive_parsed {
+                for parsed in receive_parsed {
                     waiting.insert(parsed.seq, parsed);
                     while let Some(p) = waiting.remove(&next) {
                         next += 1;
