@@ -206,7 +206,7 @@ fn iso_utc(b: &[u8]) -> Option<i64> {
     }
     let nanos = match b.len() {
         20 => 0,
-        n if n >= 22 && n <= 30 && b.get(19) == Some(&b'.') => {
+        n if (22..=30).contains(&n) && b.get(19) == Some(&b'.') => {
             let k = n - 21;
             digits(b, 20, k)? * 10u32.pow(9 - k as u32)
         }
