@@ -3,11 +3,12 @@
 DuckDB loading the same file and writing zstd Parquet as the peer.
 
     python3 bench/ingest.py --rows 1000000 [--binary PATH] [--source DIR] [--repeat 3]
+                            [--columns A,B,...] [--workdir DIR --keep]
 
 1. Source rows: the DeviceProcessEvents of an existing store (--source DIR), or of a small
    demo store written for the purpose (`peregrine demo --endpoint-tables
    DeviceProcessEvents`, sized to give about --rows rows over 7 days).
-2. DuckDB exports --rows of them to NDJSON, every column kept: datetimes as ISO-8601 text with
+2. DuckDB exports --rows of them to NDJSON, every column kept (or the --columns given): datetimes as ISO-8601 text with
    all nine fractional digits ("2026-11-26T10:00:00.123456700Z"), longs as JSON numbers,
    AdditionalFields (dynamic) as a JSON value, nulls as null. If the source is older than
    the store's retention allows, all datetimes are shifted so the newest is an hour ago.
@@ -21,6 +22,10 @@ DuckDB loading the same file and writing zstd Parquet as the peer.
    COMPRESSION_LEVEL 1, ROW_GROUP_SIZE 262144, PARTITION_BY (date))`, i.e. the same day
    partitioning, codec, level and row-group size as the store. DuckDB does not fsync; the
    time of an `os.sync()` right after is reported separately.
+
+Wall and CPU time (user + system: of the child process for peregrine, of this process for
+DuckDB, which runs in it) and the 1-minute load average are recorded for every run: the
+machine may be shared. With --workdir, an NDJSON file already there is reused.
 """
 
 import argparse
@@ -251,15 +256,20 @@ def main():
     mib = doc["ndjson_bytes"] / 2**20
     print(f"NDJSON: {n:,} DeviceProcessEvents rows, {mib:,.0f} MiB "
           f"({doc['ndjson_bytes'] / n:,.0f} bytes/row); {args.repeat} runs each\n")
-    print("| engine | best s | median s | events/s (median) | MiB/s in (median) "
-          "| Parquet out MiB |")
-    print("|---|---:|---:|---:|---:|---:|")
+    p_cpu = statistics.median(r["cpu_s"] for r in doc["peregrine"])
+    d_cpu = statistics.median(r["cpu_s"] for r in doc["duckdb"])
+    loads = [r["load"] for r in doc["peregrine"] + doc["duckdb"]]
+    print(f"load average (1 min) at the end of the runs: {min(loads):.1f} to {max(loads):.1f}\n")
+    print("| engine | best s | median s | CPU s (median) | events/s (median) "
+          "| MiB/s in (median) | Parquet out MiB |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     print(f"| peregrine ingest (process wall clock, durable) | {p_best:.2f} | {p_wall:.2f} "
-          f"| {n / p_wall:,.0f} | {mib / p_wall:,.1f} "
+          f"| {p_cpu:.2f} | {n / p_wall:,.0f} | {mib / p_wall:,.1f} "
           f"| {doc['peregrine'][-1]['bytes'] / 2**20:,.0f} |")
     print(f"| DuckDB read_json → table → COPY zstd Parquet | {d_best:.2f} | {d_wall:.2f} "
-          f"| {n / d_wall:,.0f} | {mib / d_wall:,.1f} | {doc['duckdb'][-1]['bytes'] / 2**20:,.0f} |")
-    print(f"| DuckDB, plus os.sync() after | - | {d_sync:.2f} | {n / d_sync:,.0f} "
+          f"| {d_cpu:.2f} | {n / d_wall:,.0f} | {mib / d_wall:,.1f} "
+          f"| {doc['duckdb'][-1]['bytes'] / 2**20:,.0f} |")
+    print(f"| DuckDB, plus os.sync() after | - | {d_sync:.2f} | | {n / d_sync:,.0f} "
           f"| {mib / d_sync:,.1f} | |")
     if tool:
         print(f"\nperegrine's own line (median of runs): {statistics.median(tool):,.0f} events/s; "
