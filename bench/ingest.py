@@ -3,11 +3,12 @@
 DuckDB loading the same file and writing zstd Parquet as the peer.
 
     python3 bench/ingest.py --rows 1000000 [--binary PATH] [--source DIR] [--repeat 3]
+                            [--columns A,B,...] [--workdir DIR --keep]
 
 1. Source rows: the DeviceProcessEvents of an existing store (--source DIR), or of a small
    demo store written for the purpose (`peregrine demo --endpoint-tables
    DeviceProcessEvents`, sized to give about --rows rows over 7 days).
-2. DuckDB exports --rows of them to NDJSON, every column kept: datetimes as ISO-8601 text with
+2. DuckDB exports --rows of them to NDJSON, every column kept (or the --columns given): datetimes as ISO-8601 text with
    all nine fractional digits ("2026-11-26T10:00:00.123456700Z"), longs as JSON numbers,
    AdditionalFields (dynamic) as a JSON value, nulls as null. If the source is older than
    the store's retention allows, all datetimes are shifted so the newest is an hour ago.
@@ -21,6 +22,10 @@ DuckDB loading the same file and writing zstd Parquet as the peer.
    COMPRESSION_LEVEL 1, ROW_GROUP_SIZE 262144, PARTITION_BY (date))`, i.e. the same day
    partitioning, codec, level and row-group size as the store. DuckDB does not fsync; the
    time of an `os.sync()` right after is reported separately.
+
+Wall and CPU time (user + system: of the child process for peregrine, of this process for
+DuckDB, which runs in it) and the 1-minute load average are recorded for every run: the
+machine may be shared. With --workdir, an NDJSON file already there is reused.
 """
 
 import argparse
@@ -29,6 +34,7 @@ import json
 import math
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -40,6 +46,7 @@ import duckdb
 
 DEFAULT_BINARY = os.path.expanduser("~/.cache/peregrine-target/release/peregrine")
 TABLE = "DeviceProcessEvents"
+EIGHT = "Timestamp,DeviceId,DeviceName,ActionType,FileName,FolderPath,ProcessCommandLine,ReportId"
 PER_DEVICE_DAY = 2150  # demo DeviceProcessEvents per device and day (docs/demo.md)
 
 
@@ -81,9 +88,15 @@ def make_source(args, work):
     return store
 
 
-def export_ndjson(con, store, tenant, rows, path):
+def export_ndjson(con, store, tenant, rows, path, columns=None, write=True):
     src = read_src(store, tenant)
     cols = con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()
+    if columns:
+        keep = columns.split(",")
+        missing = set(keep) - {c[0] for c in cols}
+        if missing:
+            sys.exit(f"no such columns: {sorted(missing)}")
+        cols = [c for c in cols if c[0] in keep]
     have = parquet_rows(con, src_glob(store, tenant))
     if have == 0:
         sys.exit(f"no {TABLE} rows in {store}")
@@ -107,12 +120,14 @@ def export_ndjson(con, store, tenant, rows, path):
     # for throughput).
     copies = math.ceil(rows / have)
     from_ = src if copies == 1 else f"{src}, range({copies})"
+    types = {name: ("JSON" if name == "AdditionalFields" else typ) for name, typ, *_ in cols}
+    if not write:
+        return types
     t0 = time.perf_counter()
     con.execute(f"COPY (SELECT {', '.join(sel)} FROM {from_} LIMIT {rows}) "
                 f"TO '{path}' (FORMAT json)")
     log(f"exported {rows:,} rows to {path} ({os.path.getsize(path) / 2**20:,.0f} MiB) "
         f"in {time.perf_counter() - t0:.1f} s")
-    types = {name: ("JSON" if name == "AdditionalFields" else typ) for name, typ, *_ in cols}
     return types
 
 
@@ -123,14 +138,17 @@ INGEST_LINE = re.compile(
 def run_peregrine(args, ndjson, store, con):
     cmd = [args.binary, "ingest", "--data", store, "--table", TABLE, ndjson]
     os.sync()
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     if p.returncode != 0:
         sys.exit(f"peregrine ingest failed ({p.returncode}):\n{p.stderr[-3000:]}")
     m = INGEST_LINE.search(p.stderr)
     stored = parquet_rows(con, os.path.join(store, "default", "tables", TABLE, "date=*", "*.parquet"))
-    run = {"wall_s": wall, "stderr": p.stderr.strip(), "stored_rows": stored,
+    run = {"wall_s": wall, "cpu_s": cpu, "load": os.getloadavg()[0], "stderr": p.stderr.strip(), "stored_rows": stored,
            "bytes": dir_bytes(os.path.join(store, "default", "tables"))}
     if m:
         run.update(tool_events=int(m.group(1)), tool_s=float(m.group(2)),
@@ -141,6 +159,7 @@ def run_peregrine(args, ndjson, store, con):
 def run_duckdb(ndjson, types, out_dir):
     spec = "{" + ", ".join(f"'{n}': '{t}'" for n, t in types.items()) + "}"
     os.sync()
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     con = duckdb.connect()
     con.execute("SET threads TO 2")
@@ -152,12 +171,15 @@ def run_duckdb(ndjson, types, out_dir):
                 "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, "
                 "ROW_GROUP_SIZE 262144, PARTITION_BY (date))")
     t2 = time.perf_counter()
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     n = con.execute("SELECT count(*) FROM t").fetchall()[0][0]
     con.close()
     t3 = time.perf_counter()
     os.sync()
     sync_s = time.perf_counter() - t3
-    return {"load_s": t1 - t0, "copy_s": t2 - t1, "wall_s": t2 - t0, "sync_s": sync_s,
+    return {"load_s": t1 - t0, "copy_s": t2 - t1, "wall_s": t2 - t0, "cpu_s": cpu,
+            "load": os.getloadavg()[0], "sync_s": sync_s,
             "rows": n, "bytes": dir_bytes(out_dir)}
 
 
@@ -168,6 +190,8 @@ def main():
     ap.add_argument("--source", help="store to take DeviceProcessEvents rows from "
                     "(default: write a small demo store)")
     ap.add_argument("--tenant", default="default", help="tenant of --source")
+    ap.add_argument("--columns", help="comma-separated columns to export (default: all), "
+                    "e.g. " + EIGHT)
     ap.add_argument("--repeat", type=int, default=3, help="runs per engine (fresh output each)")
     ap.add_argument("--workdir", help="scratch directory (default: a new one under /tmp)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch directory")
@@ -184,8 +208,13 @@ def main():
     con.execute("SET enable_progress_bar = false")
     source = args.source or make_source(args, work)
     tenant = args.tenant if args.source else "default"
-    ndjson = os.path.join(work, f"{TABLE}-{args.rows}.ndjson")
-    types = export_ndjson(con, source, tenant, args.rows, ndjson)
+    ncols = len(args.columns.split(",")) if args.columns else "all"
+    ndjson = os.path.join(work, f"{TABLE}-{args.rows}-{ncols}.ndjson")
+    if os.path.exists(ndjson) and args.workdir:
+        log(f"reusing {ndjson}")
+        types = export_ndjson(con, source, tenant, args.rows, ndjson, args.columns, write=False)
+    else:
+        types = export_ndjson(con, source, tenant, args.rows, ndjson, args.columns)
     if not args.source:
         shutil.rmtree(source)
 
@@ -195,15 +224,16 @@ def main():
         store = os.path.join(work, f"store-{i}")
         r = run_peregrine(args, ndjson, store, con)
         ok = r["stored_rows"] == args.rows
-        log(f"peregrine run {i + 1}: {r['wall_s']:.2f} s wall "
-            f"({args.rows / r['wall_s']:,.0f} events/s); tool: {r['stderr']}; stored "
+        log(f"peregrine run {i + 1}: {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s CPU, load "
+            f"{r['load']:.1f} ({args.rows / r['wall_s']:,.0f} events/s); tool: {r['stderr']}; stored "
             f"{r['stored_rows']:,} rows{'' if ok else ' !!! EXPECTED ' + format(args.rows, ',')}")
         doc["peregrine"].append(r)
         shutil.rmtree(store)
     for i in range(args.repeat):
         out = os.path.join(work, f"duck-{i}")
         r = run_duckdb(ndjson, types, out)
-        log(f"duckdb run {i + 1}: {r['wall_s']:.2f} s (read_json into table {r['load_s']:.2f} s, "
+        log(f"duckdb run {i + 1}: {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s CPU, load "
+            f"{r['load']:.1f} (read_json into table {r['load_s']:.2f} s, "
             f"COPY to parquet {r['copy_s']:.2f} s; sync after {r['sync_s']:.2f} s), "
             f"{r['rows']:,} rows")
         doc["duckdb"].append(r)
@@ -226,15 +256,20 @@ def main():
     mib = doc["ndjson_bytes"] / 2**20
     print(f"NDJSON: {n:,} DeviceProcessEvents rows, {mib:,.0f} MiB "
           f"({doc['ndjson_bytes'] / n:,.0f} bytes/row); {args.repeat} runs each\n")
-    print("| engine | best s | median s | events/s (median) | MiB/s in (median) "
-          "| Parquet out MiB |")
-    print("|---|---:|---:|---:|---:|---:|")
+    p_cpu = statistics.median(r["cpu_s"] for r in doc["peregrine"])
+    d_cpu = statistics.median(r["cpu_s"] for r in doc["duckdb"])
+    loads = [r["load"] for r in doc["peregrine"] + doc["duckdb"]]
+    print(f"load average (1 min) at the end of the runs: {min(loads):.1f} to {max(loads):.1f}\n")
+    print("| engine | best s | median s | CPU s (median) | events/s (median) "
+          "| MiB/s in (median) | Parquet out MiB |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     print(f"| peregrine ingest (process wall clock, durable) | {p_best:.2f} | {p_wall:.2f} "
-          f"| {n / p_wall:,.0f} | {mib / p_wall:,.1f} "
+          f"| {p_cpu:.2f} | {n / p_wall:,.0f} | {mib / p_wall:,.1f} "
           f"| {doc['peregrine'][-1]['bytes'] / 2**20:,.0f} |")
     print(f"| DuckDB read_json → table → COPY zstd Parquet | {d_best:.2f} | {d_wall:.2f} "
-          f"| {n / d_wall:,.0f} | {mib / d_wall:,.1f} | {doc['duckdb'][-1]['bytes'] / 2**20:,.0f} |")
-    print(f"| DuckDB, plus os.sync() after | - | {d_sync:.2f} | {n / d_sync:,.0f} "
+          f"| {d_cpu:.2f} | {n / d_wall:,.0f} | {mib / d_wall:,.1f} "
+          f"| {doc['duckdb'][-1]['bytes'] / 2**20:,.0f} |")
+    print(f"| DuckDB, plus os.sync() after | - | {d_sync:.2f} | | {n / d_sync:,.0f} "
           f"| {mib / d_sync:,.1f} | |")
     if tool:
         print(f"\nperegrine's own line (median of runs): {statistics.median(tool):,.0f} events/s; "

@@ -39,7 +39,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use datafusion::arrow::array::{Array, TimestampNanosecondArray, UInt32Array};
-use datafusion::arrow::compute::take_record_batch;
+use datafusion::arrow::compute::{concat_batches, take_record_batch};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::datasource::TableProvider;
@@ -287,7 +287,13 @@ impl Store {
 
     /// Ingests NDJSON records of one table from a reader, in bounded memory: batches of
     /// `chunk` records are staged as they come and committed together at the end, so the
-    /// whole input is still all or nothing. `progress(bytes, records)` is called per chunk.
+    /// whole input is still all or nothing. `progress(bytes, records)` is called as the
+    /// input is read.
+    ///
+    /// This thread reads blocks of lines; parser threads (one per core, at most
+    /// [`MAX_PARSERS`]) turn blocks into Arrow batches; a stager thread takes the batches
+    /// back in input order, so rows and reports keep the order of the input, and writes
+    /// each `chunk` of rows as Parquet.
     pub fn ingest_ndjson(
         &self,
         tenant: &str,
@@ -300,80 +306,134 @@ impl Store {
             .catalog
             .table(table)
             .ok_or_else(|| unknown_table(table))?;
+        let chunk = chunk.max(1);
+        let block_lines = chunk.min(BLOCK_LINES);
+        let parsers = std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(1)
+            .clamp(1, MAX_PARSERS);
         let mut tx = self.begin(tenant)?;
-        // Parsing runs here while a second thread encodes and writes the previous chunk.
-        let (send, receive) = std::sync::mpsc::sync_channel::<RecordBatch>(1);
+        let (send_block, receive_block) = std::sync::mpsc::sync_channel::<Block>(parsers * 2);
+        // Shared by the parsers only: once they are all gone, the reader's sends fail.
+        let receive_block = Arc::new(Mutex::new(receive_block));
+        let (send_parsed, receive_parsed) = std::sync::mpsc::sync_channel::<Parsed>(parsers * 2);
         let staged = std::thread::scope(|scope| {
-            let stager = scope.spawn(|| -> Result<(), IngestError> {
-                for batch in receive {
-                    tx.stage(table, &batch)?;
-                }
-                Ok(())
-            });
-            let parsed = (|| -> Result<(), IngestError> {
-                let mut builder = TableBatchBuilder::new(&schema);
-                let mut errors: Vec<LineError> = Vec::new();
-                let (mut bytes, mut records) = (0u64, 0usize);
-                let mut reader = reader;
-                let mut line = String::new();
-                let mut i = 0usize;
-                loop {
-                    line.clear();
-                    i += 1;
-                    match reader.read_line(&mut line) {
-                        Ok(0) => break,
-                        Ok(_) => {}
-                        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                            return Err(IngestError::records(vec![LineError::new(
-                                i,
-                                None,
-                                "InvalidJson",
-                                "the line is not UTF-8 text",
-                            )]));
-                        }
-                        Err(e) => return Err(e.into()),
-                    }
-                    bytes += line.len() as u64;
-                    if line.trim().is_empty() {
-                        continue;
-                    }
-                    match serde_json::from_str::<Value>(&line) {
-                        Ok(v) => {
-                            if let Err(e) = builder.add(i, &v) {
-                                errors.extend(e);
+            let workers: Vec<_> = (0..parsers)
+                .map(|_| {
+                    let send_parsed = send_parsed.clone();
+                    let receive_block = Arc::clone(&receive_block);
+                    let schema = &schema;
+                    scope.spawn(move || {
+                        let mut hint: Vec<usize> = Vec::new();
+                        loop {
+                            let block = match receive_block
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                                .recv()
+                            {
+                                Ok(b) => b,
+                                Err(_) => return,
+                            };
+                            let mut builder =
+                                TableBatchBuilder::with_capacity(schema, block.lines.len(), &hint);
+                            let mut errors = Vec::new();
+                            for &(line, from, to) in &block.lines {
+                                let text = block.text.get(from..to).unwrap_or_default();
+                                if let Err(e) = builder.add_json(line, text) {
+                                    errors.extend(e);
+                                }
+                            }
+                            hint = builder.text_bytes();
+                            let batch = if errors.is_empty() {
+                                builder.finish()
+                            } else {
+                                // Nothing of the request will be stored.
+                                Ok(RecordBatch::new_empty(records::arrow_schema(schema)))
+                            };
+                            let parsed = Parsed {
+                                seq: block.seq,
+                                batch,
+                                errors,
+                            };
+                            if send_parsed.send(parsed).is_err() {
+                                return;
                             }
                         }
-                        Err(e) => errors.push(LineError::new(
-                            i,
-                            None,
-                            "InvalidJson",
-                            format!("invalid JSON at column {}: {e}", e.column()),
-                        )),
-                    }
-                    records += 1;
-                    if builder.rows() >= chunk.max(1) {
-                        let full = std::mem::replace(&mut builder, TableBatchBuilder::new(&schema));
-                        if errors.is_empty() && send.send(full.finish()?).is_err() {
-                            // The stager failed; its error is reported below.
-                            return Ok(());
+                    })
+                })
+                .collect();
+            drop(send_parsed);
+            drop(receive_block);
+            let tx = &mut tx;
+            let stager = scope.spawn(move || -> Result<(Vec<LineError>, u64), IngestError> {
+                let mut errors: Vec<LineError> = Vec::new();
+                let mut failed: Option<IngestError> = None;
+                let mut waiting: BTreeMap<u64, Parsed> = BTreeMap::new();
+                let mut next = 0u64;
+                let mut pending: Vec<RecordBatch> = Vec::new();
+                let mut pending_rows = 0usize;
+                let mut stage = |pending: &mut Vec<RecordBatch>| -> Result<(), IngestError> {
+                    let Some(first) = pending.first() else {
+                        return Ok(());
+                    };
+                    let batch = concat_batches(&first.schema(), pending.iter())
+                        .map_err(|e| IngestError::internal(e.to_string()))?;
+                    pending.clear();
+                    tx.stage(table, &batch)
+                };
+                // Keeps receiving after a failure so the parsers and the reader finish.
+                for parsed in receive_parsed {
+                    waiting.insert(parsed.seq, parsed);
+                    while let Some(p) = waiting.remove(&next) {
+                        next += 1;
+                        errors.extend(p.errors);
+                        if !errors.is_empty() || failed.is_some() {
+                            pending.clear();
+                            continue;
                         }
-                        progress(bytes, records);
+                        match p.batch {
+                            Ok(batch) => {
+                                pending_rows += batch.num_rows();
+                                pending.push(batch);
+                            }
+                            Err(e) => failed = Some(e),
+                        }
+                        if pending_rows >= chunk {
+                            pending_rows = 0;
+                            if let Err(e) = stage(&mut pending) {
+                                failed = Some(e);
+                            }
+                        }
                     }
                 }
-                if !errors.is_empty() {
-                    return Err(IngestError::records(errors));
+                if let Some(e) = failed {
+                    return Err(e);
                 }
-                if builder.rows() > 0 {
-                    let _ = send.send(builder.finish()?);
+                if errors.is_empty() {
+                    stage(&mut pending)?;
                 }
-                progress(bytes, records);
-                Ok(())
-            })();
-            drop(send);
-            let stage_result = stager
+                Ok((errors, next))
+            });
+            let read = read_blocks(reader, block_lines, &send_block, &mut progress);
+            drop(send_block);
+            let mut parsers_ok = true;
+            for w in workers {
+                parsers_ok &= w.join().is_ok();
+            }
+            let staged = stager
                 .join()
                 .unwrap_or_else(|_| Err(IngestError::internal("the staging thread failed")));
-            parsed.and(stage_result)
+            // A line that is not text stops the reading and is the one problem reported.
+            let sent = read?;
+            let (errors, taken) = staged?;
+            if !parsers_ok || taken != sent {
+                return Err(IngestError::internal("an NDJSON parser thread failed"));
+            }
+            if errors.is_empty() {
+                Ok(())
+            } else {
+                Err(IngestError::records(errors))
+            }
         });
         staged?;
         tx.commit()
@@ -1332,6 +1392,88 @@ pub fn parse_records(text: &str) -> Result<Vec<(usize, Value)>, IngestError> {
     } else {
         Err(IngestError::records(errors))
     }
+}
+
+/// Lines per block handed to an NDJSON parser thread (see [`Store::ingest_ndjson`]).
+const BLOCK_LINES: usize = 4096;
+/// Bytes after which a block is handed over even if it has fewer lines.
+const BLOCK_BYTES: usize = 4 << 20;
+/// At most this many NDJSON parser threads.
+const MAX_PARSERS: usize = 4;
+
+/// Lines of NDJSON input: `(line number, from, to)` in `text`.
+struct Block {
+    seq: u64,
+    text: String,
+    lines: Vec<(usize, usize, usize)>,
+}
+
+/// A parsed [`Block`]: its rows (none if it had a problem) and its problems.
+struct Parsed {
+    seq: u64,
+    batch: Result<RecordBatch, IngestError>,
+    errors: Vec<LineError>,
+}
+
+/// Reads NDJSON into blocks of at most `block_lines` records (blank lines skipped) and
+/// sends them on; returns how many (`u64::MAX` when the receivers are gone). Stops at the
+/// first line that is not UTF-8 text (reported alone: the input cannot be read further).
+fn read_blocks(
+    mut reader: impl std::io::BufRead,
+    block_lines: usize,
+    send: &std::sync::mpsc::SyncSender<Block>,
+    progress: &mut impl FnMut(u64, usize),
+) -> Result<u64, IngestError> {
+    let (mut bytes, mut records) = (0u64, 0usize);
+    let mut seq = 0u64;
+    let new_block = |seq: u64| Block {
+        seq,
+        text: String::with_capacity(BLOCK_BYTES + (64 << 10)),
+        lines: Vec::with_capacity(block_lines),
+    };
+    let mut block = new_block(seq);
+    let mut i = 0usize;
+    loop {
+        i += 1;
+        let from = block.text.len();
+        match reader.read_line(&mut block.text) {
+            Ok(0) => break,
+            Ok(n) => bytes += n as u64,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                return Err(IngestError::records(vec![LineError::new(
+                    i,
+                    None,
+                    "InvalidJson",
+                    "the line is not UTF-8 text",
+                )]));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let to = block.text.len();
+        if block.text.get(from..to).is_none_or(|l| l.trim().is_empty()) {
+            block.text.truncate(from);
+            continue;
+        }
+        block.lines.push((i, from, to));
+        records += 1;
+        if block.lines.len() >= block_lines || block.text.len() >= BLOCK_BYTES {
+            seq += 1;
+            let full = std::mem::replace(&mut block, new_block(seq));
+            if send.send(full).is_err() {
+                // The parsers are gone (failed); reported by the caller.
+                return Ok(u64::MAX);
+            }
+            progress(bytes, records);
+        }
+    }
+    if !block.lines.is_empty() {
+        if send.send(block).is_err() {
+            return Ok(u64::MAX);
+        }
+        seq += 1;
+    }
+    progress(bytes, records);
+    Ok(seq)
 }
 
 #[cfg(test)]

@@ -261,3 +261,138 @@ fn an_unfinished_ingest_leaves_nothing_and_reopening_cleans_up() {
     assert!(!dir.path().join("default").join("_staging").exists());
     assert_eq!(parquet_files(dir.path()), 0);
 }
+
+/// The ReportIds of a table's live files, in file order then row order.
+fn report_ids(store: &Store, table: &str) -> Vec<i64> {
+    use datafusion::arrow::array::{Array, Int64Array};
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let now = chrono::Utc::now().timestamp_nanos_opt().unwrap();
+    let mut files = store.files_in_window("default", table, now).unwrap();
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(f).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        for batch in reader {
+            let batch = batch.unwrap();
+            let ids = batch
+                .column_by_name("ReportId")
+                .unwrap()
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .unwrap();
+            out.extend((0..ids.len()).map(|i| ids.value(i)));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn ndjson_parsed_in_parallel_blocks_keeps_the_input_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let t = iso(1, 3);
+    let mut text = String::new();
+    for id in 0..1000 {
+        if id % 7 == 0 {
+            text.push_str("\n  \n");
+        }
+        text.push_str(&format!(
+            "{{\"Timestamp\":\"{t}\",\"ReportId\":{id},\"FolderPath\":\"C:\\\\Windows\\\\p{id}.exe\"}}\n"
+        ));
+    }
+    let mut calls = 0;
+    let report = store
+        .ingest_ndjson(
+            "default",
+            "DeviceProcessEvents",
+            std::io::Cursor::new(text),
+            64,
+            |_, _| calls += 1,
+        )
+        .unwrap();
+    assert_eq!(report.events(), 1000);
+    assert!(calls > 1);
+    assert_eq!(
+        report_ids(&store, "DeviceProcessEvents"),
+        (0..1000).collect::<Vec<i64>>()
+    );
+    assert_eq!(
+        rows(
+            &store,
+            "DeviceProcessEvents | where ReportId == 999 | project FolderPath"
+        )
+        .await,
+        vec![vec!["C:\\Windows\\p999.exe"]]
+    );
+}
+
+#[test]
+fn ndjson_problems_in_several_blocks_are_reported_in_line_order_and_nothing_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let t = iso(1, 3);
+    let mut lines: Vec<String> = (0..100)
+        .map(|id| format!("{{\"Timestamp\":\"{t}\",\"ReportId\":{id}}}"))
+        .collect();
+    lines[2] = format!("{{\"Timestamp\":\"{t}\",\"ReportId\":\"x\",\"Nope\":1}}");
+    lines[40] = "{\"Timestamp\":".into();
+    lines[41] = String::new();
+    lines[77] = "{\"ReportId\":5}".into();
+    lines[99] = "[1]".into();
+    let e = store
+        .ingest_ndjson(
+            "default",
+            "DeviceProcessEvents",
+            std::io::Cursor::new(lines.join("\n")),
+            8,
+            |_, _| {},
+        )
+        .unwrap_err();
+    assert_eq!(e.code, "InvalidRecords");
+    let found: Vec<(usize, Option<&str>, &str)> = e
+        .errors
+        .iter()
+        .map(|l| (l.line, l.column.as_deref(), l.code))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (3, Some("ReportId"), "TypeMismatch"),
+            (3, Some("Nope"), "UnknownColumn"),
+            (41, None, "InvalidJson"),
+            (78, Some("Timestamp"), "MissingTimestamp"),
+            (100, None, "InvalidRecord"),
+        ]
+    );
+    assert_eq!(e.errors[0].message, "expected a long value, got \"x\"");
+    assert_eq!(parquet_files(dir.path()), 0);
+
+    // A line that is not UTF-8 stops the reading: the one problem reported.
+    let mut bytes = lines[..30].join("\n").into_bytes();
+    bytes.extend_from_slice(b"\n{\"DeviceName\":\"\xff\"}\n");
+    let e = store
+        .ingest_ndjson(
+            "default",
+            "DeviceProcessEvents",
+            std::io::Cursor::new(bytes),
+            8,
+            |_, _| {},
+        )
+        .unwrap_err();
+    let found: Vec<(usize, &str)> = e.errors.iter().map(|l| (l.line, l.code)).collect();
+    assert_eq!(found, vec![(31, "InvalidJson")]);
+    assert_eq!(parquet_files(dir.path()), 0);
+    let e = store
+        .ingest_ndjson(
+            "default",
+            "DeviceProcessEvents",
+            std::io::Cursor::new("\n\n"),
+            8,
+            |_, _| {},
+        )
+        .unwrap_err();
+    assert_eq!(e.code, "EmptyRequest");
+}
