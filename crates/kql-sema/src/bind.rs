@@ -4383,6 +4383,17 @@ impl<'a> Binder<'a> {
             });
         }
         match fname {
+            // Peregrine records no separate ingestion time: a hunting row's ingestion time is
+            // its `Timestamp` (Defender ingests within minutes); elsewhere it is null.
+            "ingestion_time"
+                if args.is_empty()
+                    && scope
+                        .fields
+                        .iter()
+                        .any(|f| f.name == "Timestamp" && f.ty == KqlType::DateTime) =>
+            {
+                return Ok(ScalarExpr::column("Timestamp", KqlType::DateTime, span));
+            }
             "toscalar" => {
                 let arg = args.first().ok_or_else(|| {
                     err(

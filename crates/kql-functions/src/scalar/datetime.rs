@@ -7,7 +7,8 @@
 //! `now()`/`ago()` read the fixed query start time from [`LowerContext`], never the clock.
 //! Weeks start on Sunday (`startofweek`, `dayofweek`), `week_of_year` is the ISO 8601
 //! week. `datetime_diff` counts crossed unit boundaries (`diff('day', 23:00, 01:00) = 0`).
-//! `ingestion_time()` is null (Peregrine does not record ingestion times).
+//! `ingestion_time()` is null here; the binder reads it as the row's `Timestamp` where there
+//! is one (Peregrine does not record a separate ingestion time).
 
 use std::borrow::Cow;
 
