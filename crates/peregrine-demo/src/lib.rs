@@ -37,6 +37,7 @@ mod entra;
 mod extra;
 mod host;
 mod identity;
+mod more;
 mod office;
 mod posture;
 mod rng;
