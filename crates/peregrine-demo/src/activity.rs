@@ -1644,13 +1644,13 @@ pub(crate) const RT_IP: &str = "192.0.2.80";
 
 /// The exercise: operator's workstation and the day (office hours on the latest weekday
 /// that workstation has a session), and the server moved to.
-struct Exercise {
-    ws: usize,
-    target: usize,
-    day: i64,
+pub(crate) struct Exercise {
+    pub(crate) ws: usize,
+    pub(crate) target: usize,
+    pub(crate) day: i64,
 }
 
-fn exercise(w: &World) -> Option<Exercise> {
+pub(crate) fn exercise(w: &World) -> Option<Exercise> {
     // The last IT workstation, the helpdesk machine only in a tiny tenant.
     let it = |d: &usize| w.device(*d).is_some_and(|x| x.dept == DEPT_IT);
     let helpdesk = w.workstations.get(1).copied();

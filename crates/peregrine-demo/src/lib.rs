@@ -578,6 +578,7 @@ fn run_task(
             for (day, lo, hi) in w.days() {
                 stories::background_alerts(&mut out, day, lo, hi)?;
             }
+            more::red_team_alerts(&mut out)?;
             for table in TABLES {
                 if let Some(s) = out.sinks.get_mut(table) {
                     stage(&mut txn, table, s)?;

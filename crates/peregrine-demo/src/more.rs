@@ -1354,3 +1354,62 @@ pub(crate) fn cloud(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
         admin_op(w, s, &mut r, lo, hi, who, t, "DlpRuleMatch", &TEAMS, "Run", ("Chat message", "19:meeting", "Message"), &raw, "");
     }
 }
+
+/// The alerts the red-team exercise raises (Defender for Endpoint), from the exercise's
+/// processes.
+pub(crate) fn red_team_alerts(
+    o: &mut crate::stories::StoryOut,
+) -> Result<(), peregrine_store::IngestError> {
+    use crate::stories::{ev_machine, ev_process, ev_user};
+    let w = o.w;
+    let Some(ex) = crate::activity::exercise(w) else {
+        return Ok(());
+    };
+    for dev in [ex.ws, ex.target] {
+        let Some(d) = w.device(dev) else { continue };
+        let lo = (ex.day * DAY).max(w.start);
+        let hi = ((ex.day + 1) * DAY).min(w.now);
+        let ctx = Ctx::new(w, dev, ex.day, lo, hi);
+        for p in crate::activity::red_team_procs(w, &ctx, d) {
+            let cmd = p.cmd.as_str();
+            let hit = if cmd.contains("Invoke-Mimikatz") {
+                Some(("Mimikatz credential theft tool", "CredentialAccess", "High", "[\"Credential Dumping (T1003)\",\"OS Credential Dumping: LSASS Memory (T1003.001)\"]"))
+            } else if cmd.contains("procdump64.exe\" -accepteula -ma lsass") {
+                Some(("Suspicious Lsass Process Access", "CredentialAccess", "High", "[\"OS Credential Dumping: LSASS Memory (T1003.001)\"]"))
+            } else if cmd.contains("Rubeus.exe\" asktgt") {
+                Some(("Command line used for possible overpass-the-hash", "CredentialAccess", "High", "[\"Use Alternate Authentication Material: Pass the Ticket (T1550.003)\"]"))
+            } else if cmd.contains("Rubeus.exe\" kerberoast") {
+                Some(("Possible Kerberoasting activity", "CredentialAccess", "Medium", "[\"Steal or Forge Kerberos Tickets: Kerberoasting (T1558.003)\"]"))
+            } else if cmd.contains("SharpHound.exe") {
+                Some(("Bloodhound post-exploitation tool", "Discovery", "High", "[\"Domain Account (T1087.002)\",\"Domain Groups (T1069.002)\"]"))
+            } else if cmd.contains("-EncodedCommand") {
+                Some(("Suspicious PowerShell command line", "Execution", "Medium", "[\"PowerShell (T1059.001)\"]"))
+            } else if p.img == Img::Psexesvc {
+                Some(("File dropped and launched from remote location", "LateralMovement", "Medium", "[\"Remote Services: SMB/Windows Admin Shares (T1021.002)\"]"))
+            } else {
+                None
+            };
+            let Some((title, category, severity, techniques)) = hit else {
+                continue;
+            };
+            let m = ev_machine(d);
+            let pe = ev_process(&p, d);
+            let who = match p.acct {
+                Acct::User(u) => u,
+                _ => d.user.unwrap_or(0),
+            };
+            let u = ev_user(who, "Impacted");
+            o.alert(
+                p.created + 5 * SEC,
+                title,
+                category,
+                severity,
+                "Microsoft Defender for Endpoint",
+                "EDR",
+                techniques,
+                &[&m, &pe, &u],
+            )?;
+        }
+    }
+    Ok(())
+}
