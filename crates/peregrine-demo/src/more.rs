@@ -897,6 +897,10 @@ fn red_team_network(o: &mut Out, r: &mut Rng) {
     let rt = crate::activity::RT_IP;
     for p in crate::activity::red_team_procs(o.w, o.ctx, o.dev) {
         let cmd = p.cmd.as_str();
+        // Shells and reg.exe only pass the URL on.
+        if matches!(p.img, Img::Cmd | Img::Reg) {
+            continue;
+        }
         let (port, sig) = if p.img == Img::Ssh && cmd.contains(rt) {
             (443, Some("SSH"))
         } else if cmd.contains("-EncodedCommand") {
@@ -1412,4 +1416,160 @@ pub(crate) fn red_team_alerts(
         }
     }
     Ok(())
+}
+
+/// Defender for Identity rows of a day beyond `identity.rs`: the red-team exercise's
+/// SharpHound and Rubeus LDAP queries against the domain controller, and a new admin
+/// added to Domain Admins (two days before the end of the window).
+pub(crate) fn identity(
+    w: &World,
+    day: i64,
+    lo: i64,
+    hi: i64,
+    queries: &mut Sink,
+    directory: &mut Sink,
+) {
+    use crate::identity::{IdQuery, identity_account, write_id_query};
+    let mut r = Rng::derive(&[w.seed, fnv("more-identity"), day as u64]);
+    let dc = w.dcs.first().and_then(|&i| w.device(i));
+    if let Some(ex) = crate::activity::exercise(w)
+        && ex.day == day
+        && let Some(d) = w.device(ex.ws)
+        && let Some(u) = d.user.and_then(|u| w.user(u))
+    {
+        let lo_d = (day * DAY).max(lo);
+        let ctx = Ctx::new(w, ex.ws, day, lo_d, hi.min((day + 1) * DAY));
+        let procs = crate::activity::red_team_procs(w, &ctx, d);
+        let at_of = |needle: &str| {
+            procs
+                .iter()
+                .find(|p| p.cmd.contains(needle))
+                .map(|p| p.created)
+        };
+        const SENSITIVE: [&str; 8] = [
+            "Administrators",
+            "Domain Controllers",
+            "Domain Admins",
+            "Account Operators",
+            "Backup Operators",
+            "Enterprise Admins",
+            "Group Policy Creator Owners",
+            "Schema Admins",
+        ];
+        let mut batch: Vec<(i64, &str, String, String, String)> = Vec::new(); // (t, type, target, filter, count)
+        if let Some(t0) = at_of("SharpHound.exe") {
+            let t0 = t0 + 2 * SEC;
+            let mut filters: Vec<(&str, String, String)> = vec![
+                ("AllObjects", String::new(), "(objectClass=*)".to_string()),
+                ("AllDomains", String::new(), "(objectclass=domain)".to_string()),
+                ("AllSecurityPrincipals", String::new(), "(|(samaccounttype=268435456)(samaccounttype=268435457)(samaccounttype=536870912)(samaccounttype=536870913)(samaccounttype=805306368)(samaccounttype=805306369))".to_string()),
+                ("AllOrganizationalUnits", String::new(), "(objectcategory=organizationalUnit)".to_string()),
+                ("AllGroupPolicies", String::new(), "(objectcategory=groupPolicyContainer)".to_string()),
+                ("AllTrustDomains", String::new(), "(objectclass=trusteddomain)".to_string()),
+                ("Computers", String::new(), "(&(sAMAccountType=805306369)(!(UserAccountControl:1.2.840.113556.1.4.803:=2))(operatingSystem=*))".to_string()),
+                ("Users", String::new(), "(&(objectCategory=person)(objectClass=user)(|(description=*pass*)(comment=*pass*)))".to_string()),
+                ("Users", String::new(), "(&(samAccountType=805306368)(admincount=1))".to_string()),
+                ("Users", String::new(), "(msds-allowedtodelegateto=*)".to_string()),
+                ("Computers", String::new(), "(ms-mcs-admpwdexpirationtime=*)".to_string()),
+                ("AllObjects", String::new(), "(objectclass=pKICertificateTemplate)".to_string()),
+                ("AllObjects", String::new(), "(objectclass=certificationAuthority)".to_string()),
+            ];
+            for g in SENSITIVE {
+                filters.push((
+                    "Group",
+                    g.to_string(),
+                    format!("(&(objectClass=group)(cn={g}))"),
+                ));
+            }
+            for (k, (qt, target, f)) in filters.into_iter().enumerate() {
+                let count = if k == 0 { "742".to_string() } else { String::new() };
+                batch.push((t0 + k as i64 * 1_700_000_000 / 10, qt, target, f, count));
+            }
+        }
+        if let Some(t0) = at_of("Rubeus.exe\" kerberoast") {
+            batch.push((
+                t0 + 900_000_000,
+                "Users",
+                String::new(),
+                "(&(samAccountType=805306368)(servicePrincipalName=*)(!samAccountName=krbtgt)(!(UserAccountControl:1.2.840.113556.1.4.803:=2)))".to_string(),
+                String::new(),
+            ));
+            batch.push((
+                t0 + 1_400_000_000,
+                "Users",
+                String::new(),
+                "(&(samAccountType=805306368)(userAccountControl:1.2.840.113556.1.4.803:=4194304))".to_string(),
+                String::new(),
+            ));
+        }
+        let mut q = String::new();
+        for (t, qt, target, filter, count) in &batch {
+            let t = t / 100 * 100;
+            if t < lo || t >= hi {
+                continue;
+            }
+            if !count.is_empty() {
+                // Set before the row's other columns (the first value of a column wins).
+                let c = queries.c;
+                queries.f(c.AdditionalFields, format_args!("{{\"Count\":\"{count}\"}}"));
+            }
+            q.clear();
+            let _ = write!(
+                q,
+                "Search Scope: WholeSubtree, Base Object:DC=contoso,DC=com, Search Filter: {filter}"
+            );
+            let rid = r.guid();
+            write_id_query(
+                queries,
+                &IdQuery {
+                    t,
+                    action: "LDAP query",
+                    query_type: qt,
+                    target,
+                    query: &q,
+                    protocol: "Ldap",
+                    user: Some(u),
+                    device: d,
+                    dest: dc,
+                    dest_port: 389,
+                    target_upn: "",
+                    target_name: "",
+                    report_id: &rid,
+                },
+            );
+        }
+    }
+    // Two days before the end: a newly hired administrator's account joins Domain Admins.
+    let admins: Vec<&crate::world::User> = w
+        .users
+        .iter()
+        .filter(|u| u.kind == crate::world::UserKind::Admin)
+        .collect();
+    if day == utc_day(w.now) - 2
+        && let (Some(actor), Some(target), Some(dc)) = (admins.first(), admins.last(), dc)
+    {
+        let t = (day * DAY + 14 * HOUR + r.range(0, HOUR)) / 100 * 100;
+        if t >= lo && t < hi {
+            let c = directory.c;
+            directory.t(c.Timestamp, t);
+            directory.s(c.ActionType, "Group Membership changed");
+            directory.s(c.Application, "Active Directory");
+            directory.s(c.DestinationDeviceName, &dc.netbios);
+            directory.s(c.DestinationIPAddress, &dc.ip);
+            directory.f(c.ReportId, format_args!("{}-g", r.guid()));
+            identity_account(directory, actor);
+            directory.s(c.TargetAccountUpn, &target.upn);
+            directory.s(c.TargetAccountDisplayName, &target.display);
+            directory.s(c.Protocol, "Ldap");
+            directory.i(c.DestinationPort, 389);
+            directory.f(
+                c.AdditionalFields,
+                format_args!(
+                    "{{\"TO.GROUP\":\"Domain Admins\",\"ACTOR.ACCOUNT\":\"{}\",\"TARGET_OBJECT.USER\":\"{}\"}}",
+                    actor.sam, target.display
+                ),
+            );
+            directory.end();
+        }
+    }
 }
