@@ -73,12 +73,7 @@ struct Remote {
     net: &'static str,
 }
 
-const fn rt(
-    def: ImageDef,
-    at: Where,
-    hosts: &'static [&'static str],
-    net: &'static str,
-) -> Remote {
+const fn rt(def: ImageDef, at: Where, hosts: &'static [&'static str], net: &'static str) -> Remote {
     Remote {
         def,
         at,
@@ -90,38 +85,458 @@ const fn rt(
 /// The remote-access tools found across the fleet (hunting queries for remote monitoring
 /// and management tools trip over each of them).
 const REMOTES: &[Remote] = &[
-    rt(img("mRemoteNG.exe", r"C:\Program Files (x86)\mRemoteNG\mRemoteNG.exe", "mRemoteNG", "mRemoteNG", "1.76.20.24615", "Multi-Remote Next Generation Connection Manager", 3_584_000), Where::Helpdesk, &["mremoteng.org"], "104.21.57"),
-    rt(img("vncviewer.exe", r"C:\Program Files\RealVNC\VNC Viewer\vncviewer.exe", "RealVNC", "VNC Viewer", "7.12.1", "VNC Viewer", 11_213_312), Where::Helpdesk, &["update-check.realvnc.com", "services.vnc.com"], "13.107.4"),
-    rt(img("rdp.exe", r"C:\Program Files (x86)\Remote Desktop Plus\rdp.exe", "www.donkz.nl", "Remote Desktop Plus", "7.2.1", "Remote Desktop Plus", 1_030_144), Where::Helpdesk, &[], ""),
-    rt(img("ISLLight.exe", r"C:\Program Files (x86)\ISL Online\ISL Light\ISLLight.exe", "ISL Online Ltd.", "ISL Light", "4.4.2325.51", "ISL Light Remote Desktop", 24_512_000), Where::Helpdesk, &["grid.islonline.net"], "185.58.196"),
-    rt(img("rutview.exe", r"C:\Program Files (x86)\Remote Utilities - Viewer\rutview.exe", "Remote Utilities LLC", "Remote Utilities - Viewer", "7.6.2.0", "Remote Utilities - Viewer", 31_098_880), Where::Helpdesk, &["id.remoteutilities.com"], "94.130.180"),
-    rt(img("Supremo.exe", r"C:\Program Files (x86)\Supremo\Supremo.exe", "NanoSystems S.r.l.", "Supremo", "4.11.3.3477", "Supremo Remote Desktop", 13_221_888), Where::Helpdesk, &["www.supremocontrol.com"], "46.252.152"),
-    rt(img("IperiusRemote.exe", r"C:\Program Files (x86)\Iperius Remote\IperiusRemote.exe", "Enter Srl", "Iperius Remote", "4.2.1", "Iperius Remote", 17_825_792), Where::Helpdesk, &["api.iperiusremote.de"], "217.64.196"),
-    rt(img("ddsystem.exe", r"C:\Program Files (x86)\Distant Desktop\ddsystem.exe", "Distant Software", "Distant Desktop", "4.8.1", "Distant Desktop", 6_291_456), Where::Helpdesk, &["www.distantdesktop.com"], "172.67.160"),
-    rt(img("AeroAdmin.exe", r"C:\Program Files (x86)\AeroAdmin\AeroAdmin.exe", "AeroAdmin Inc.", "AeroAdmin", "4.9.0.3295", "AeroAdmin", 3_110_912), Where::Helpdesk, &["auth.aeroadmin.com"], "94.23.169"),
-    rt(img("AA_v3.exe", r"C:\Program Files (x86)\Ammyy\AA_v3.exe", "Ammyy LLC", "Ammyy Admin", "3.10.0.0", "Ammyy Admin", 795_648), Where::Helpdesk, &["rl.ammyy.com"], "136.243.18"),
-    rt(img("remoting_host.exe", r"C:\Program Files (x86)\Google\Chrome Remote Desktop\131.0.6778.13\remoting_host.exe", "Google LLC", "Chrome Remote Desktop", "131.0.6778.13", "Chrome Remote Desktop Host", 17_604_608), Where::Personal, &["remotedesktop-pa.googleapis.com"], "142.250.80"),
-    rt(img("parsecd.exe", r"C:\Program Files\Parsec\parsecd.exe", "Parsec Cloud, Inc.", "Parsec", "150.93.0.0", "Parsec", 4_915_200), Where::Personal, &["kessel-ws.parsec.app", "kessel-api.parsec.app", "stun.parsec.app"], "18.65.3"),
-    rt(img("rustdesk.exe", r"C:\Program Files\RustDesk\rustdesk.exe", "Purslane Ltd", "RustDesk", "1.3.2", "RustDesk Remote Desktop", 20_447_232), Where::Personal, &["rs-ny.rustdesk.com"], "209.250.254"),
-    rt(img("vncviewer64.exe", r"C:\Program Files\TigerVNC\vncviewer64.exe", "TigerVNC project", "TigerVNC", "1.14.1", "TigerVNC Viewer", 2_723_840), Where::Personal, &[], ""),
-    rt(img("tvnserver.exe", r"C:\Program Files\TightVNC\tvnserver.exe", "GlavSoft LLC.", "TightVNC", "2.8.81.0", "TightVNC Server", 2_056_192), Where::Personal, &[], ""),
-    rt(img("AteraAgent.exe", r"C:\Program Files\ATERA Networks\AteraAgent\AteraAgent.exe", "Atera Networks", "AteraAgent", "1.8.7.2", "AteraAgent", 1_421_312), Where::Personal, &["agent-api.atera.com", "ps.atera.com"], "20.37.211"),
-    rt(img("Syncro.Service.exe", r"C:\Program Files\RepairTech\Syncro\Syncro.Service.exe", "Servably, Inc.", "Syncro", "1.0.185.17225", "Syncro Service", 1_187_840), Where::Personal, &["rmm.syncromsp.com"], "52.2.147"),
-    rt(img("RPCService.exe", r"C:\Program Files (x86)\RemotePC\RPCService.exe", "IDrive Inc.", "RemotePC", "7.6.78", "RemotePC Service", 1_662_976), Where::Personal, &["web1.remotepc.com"], "66.228.58"),
-    rt(img("ScreenMeetSupport.exe", r"C:\Program Files\ScreenMeet\ScreenMeetSupport.exe", "Projector Inc.", "ScreenMeet", "2.1.24", "ScreenMeet Support", 89_128_960), Where::Personal, &["api.screenmeet.com"], "34.117.59"),
-    rt(img("MeshAgent.exe", r"C:\Program Files\Mesh Agent\MeshAgent.exe", "MeshCentral", "MeshCentral Background Service Agent", "2022.11.2.0", "MeshCentral Background Service Agent", 3_464_704), Where::Personal, &["meshcentral.com"], "52.188.224"),
-    rt(img("NaveriskAgent.exe", r"C:\Program Files (x86)\Naverisk\Agent\NaveriskAgent.exe", "NavMK1 Limited", "Naverisk Agent", "7.3.0.2", "Naverisk Agent", 2_351_104), Where::Personal, &["agent.naverisk.com"], "52.62.10"),
-    rt(img("fleetdeck_agent.exe", r"C:\Program Files\FleetDeck\fleetdeck_agent.exe", "FleetDeck Inc.", "FleetDeck Agent", "1.22.1", "FleetDeck Agent", 9_437_184), Where::Personal, &["agent.fleetdeck.io"], "35.171.100"),
-    rt(img("ROMServer.exe", r"C:\Program Files (x86)\LiteManager Pro - Server\ROMServer.exe", "LiteManagerTeam", "LiteManager Pro - Server", "5.1.0.0", "LiteManager Server", 6_815_744), Where::Personal, &["www.litemanager.com"], "95.216.72"),
-    rt(img("getscreen.exe", r"C:\Program Files\Getscreen.me\getscreen.exe", "Getscreen.me", "Getscreen.me", "2.19.1", "Getscreen.me", 4_718_592), Where::Personal, &["node-eu.getscreen.me"], "185.117.153"),
-    rt(img("AweSun.exe", r"C:\Program Files\AweSun\AweSun.exe", "AweRay Pte. Ltd.", "AweSun", "2.0.0.52011", "AweSun", 31_457_280), Where::Personal, &["client-api.aweray.com"], "8.219.96"),
-    rt(img("LogMeIn.exe", r"C:\Program Files (x86)\LogMeIn\x64\LogMeIn.exe", "LogMeIn, Inc.", "LogMeIn", "4.1.16384", "LogMeIn", 86_016), Where::Server, &["secure.logmein.com", "update.logmein.com"], "216.219.114"),
-    rt(img("bomgar-scc.exe", r"C:\ProgramData\bomgar-scc-0x5f3a91c2\bomgar-scc.exe", "BeyondTrust Corporation", "BeyondTrust Remote Support", "24.1.2", "BeyondTrust Remote Support Customer Client", 5_505_024), Where::Server, &["erpvendor.beyondtrustcloud.com"], "34.149.20"),
-    rt(img("winagent.exe", r"C:\Program Files (x86)\Advanced Monitoring Agent\winagent.exe", "SolarWinds MSP", "Advanced Monitoring Agent", "10.13.7", "Advanced Monitoring Agent", 9_306_112), Where::Server, &["upload3.system-monitor.com", "sis.n-able.com"], "52.211.14"),
-    rt(img("PCMonitorSrv.exe", r"C:\Program Files\Pulseway\PCMonitorSrv.exe", "MMSoft Design Ltd.", "Pulseway", "9.8.2", "Pulseway Service", 1_355_776), Where::Server, &["eu.pulseway.com"], "52.138.228"),
-    rt(img("CBBackupPlan.exe", r"C:\Program Files\MSP360\Online Backup\CBBackupPlan.exe", "MSP360", "MSP360 Online Backup", "7.9.4.83", "Backup plan", 172_032), Where::Server, &["rm.mspbackups.com", "settings.services.mspbackups.com"], "3.120.116"),
-    rt(img("ServerEye.Service.exe", r"C:\Program Files (x86)\Server-Eye\ServerEye.Service.exe", "Krämer IT Solutions GmbH", "Server-Eye", "4.0.480", "Server-Eye Service", 1_056_768), Where::Server, &["occ.server-eye.de"], "80.146.182"),
-    rt(img("MWExpertSystem.exe", r"C:\Program Files (x86)\Level Platforms\Onsite Manager\MWExpertSystem.exe", "LPI Level Platforms", "Managed Workplace", "11.0.2.1", "Managed Workplace Expert System", 2_867_200), Where::Server, &["rmm.barracudamsp.com"], "64.235.150"),
+    rt(
+        img(
+            "mRemoteNG.exe",
+            r"C:\Program Files (x86)\mRemoteNG\mRemoteNG.exe",
+            "mRemoteNG",
+            "mRemoteNG",
+            "1.76.20.24615",
+            "Multi-Remote Next Generation Connection Manager",
+            3_584_000,
+        ),
+        Where::Helpdesk,
+        &["mremoteng.org"],
+        "104.21.57",
+    ),
+    rt(
+        img(
+            "vncviewer.exe",
+            r"C:\Program Files\RealVNC\VNC Viewer\vncviewer.exe",
+            "RealVNC",
+            "VNC Viewer",
+            "7.12.1",
+            "VNC Viewer",
+            11_213_312,
+        ),
+        Where::Helpdesk,
+        &["update-check.realvnc.com", "services.vnc.com"],
+        "13.107.4",
+    ),
+    rt(
+        img(
+            "rdp.exe",
+            r"C:\Program Files (x86)\Remote Desktop Plus\rdp.exe",
+            "www.donkz.nl",
+            "Remote Desktop Plus",
+            "7.2.1",
+            "Remote Desktop Plus",
+            1_030_144,
+        ),
+        Where::Helpdesk,
+        &[],
+        "",
+    ),
+    rt(
+        img(
+            "ISLLight.exe",
+            r"C:\Program Files (x86)\ISL Online\ISL Light\ISLLight.exe",
+            "ISL Online Ltd.",
+            "ISL Light",
+            "4.4.2325.51",
+            "ISL Light Remote Desktop",
+            24_512_000,
+        ),
+        Where::Helpdesk,
+        &["grid.islonline.net"],
+        "185.58.196",
+    ),
+    rt(
+        img(
+            "rutview.exe",
+            r"C:\Program Files (x86)\Remote Utilities - Viewer\rutview.exe",
+            "Remote Utilities LLC",
+            "Remote Utilities - Viewer",
+            "7.6.2.0",
+            "Remote Utilities - Viewer",
+            31_098_880,
+        ),
+        Where::Helpdesk,
+        &["id.remoteutilities.com"],
+        "94.130.180",
+    ),
+    rt(
+        img(
+            "Supremo.exe",
+            r"C:\Program Files (x86)\Supremo\Supremo.exe",
+            "NanoSystems S.r.l.",
+            "Supremo",
+            "4.11.3.3477",
+            "Supremo Remote Desktop",
+            13_221_888,
+        ),
+        Where::Helpdesk,
+        &["www.supremocontrol.com"],
+        "46.252.152",
+    ),
+    rt(
+        img(
+            "IperiusRemote.exe",
+            r"C:\Program Files (x86)\Iperius Remote\IperiusRemote.exe",
+            "Enter Srl",
+            "Iperius Remote",
+            "4.2.1",
+            "Iperius Remote",
+            17_825_792,
+        ),
+        Where::Helpdesk,
+        &["api.iperiusremote.de"],
+        "217.64.196",
+    ),
+    rt(
+        img(
+            "ddsystem.exe",
+            r"C:\Program Files (x86)\Distant Desktop\ddsystem.exe",
+            "Distant Software",
+            "Distant Desktop",
+            "4.8.1",
+            "Distant Desktop",
+            6_291_456,
+        ),
+        Where::Helpdesk,
+        &["www.distantdesktop.com"],
+        "172.67.160",
+    ),
+    rt(
+        img(
+            "AeroAdmin.exe",
+            r"C:\Program Files (x86)\AeroAdmin\AeroAdmin.exe",
+            "AeroAdmin Inc.",
+            "AeroAdmin",
+            "4.9.0.3295",
+            "AeroAdmin",
+            3_110_912,
+        ),
+        Where::Helpdesk,
+        &["auth.aeroadmin.com"],
+        "94.23.169",
+    ),
+    rt(
+        img(
+            "AA_v3.exe",
+            r"C:\Program Files (x86)\Ammyy\AA_v3.exe",
+            "Ammyy LLC",
+            "Ammyy Admin",
+            "3.10.0.0",
+            "Ammyy Admin",
+            795_648,
+        ),
+        Where::Helpdesk,
+        &["rl.ammyy.com"],
+        "136.243.18",
+    ),
+    rt(
+        img(
+            "remoting_host.exe",
+            r"C:\Program Files (x86)\Google\Chrome Remote Desktop\131.0.6778.13\remoting_host.exe",
+            "Google LLC",
+            "Chrome Remote Desktop",
+            "131.0.6778.13",
+            "Chrome Remote Desktop Host",
+            17_604_608,
+        ),
+        Where::Personal,
+        &["remotedesktop-pa.googleapis.com"],
+        "142.250.80",
+    ),
+    rt(
+        img(
+            "parsecd.exe",
+            r"C:\Program Files\Parsec\parsecd.exe",
+            "Parsec Cloud, Inc.",
+            "Parsec",
+            "150.93.0.0",
+            "Parsec",
+            4_915_200,
+        ),
+        Where::Personal,
+        &[
+            "kessel-ws.parsec.app",
+            "kessel-api.parsec.app",
+            "stun.parsec.app",
+        ],
+        "18.65.3",
+    ),
+    rt(
+        img(
+            "rustdesk.exe",
+            r"C:\Program Files\RustDesk\rustdesk.exe",
+            "Purslane Ltd",
+            "RustDesk",
+            "1.3.2",
+            "RustDesk Remote Desktop",
+            20_447_232,
+        ),
+        Where::Personal,
+        &["rs-ny.rustdesk.com"],
+        "209.250.254",
+    ),
+    rt(
+        img(
+            "vncviewer64.exe",
+            r"C:\Program Files\TigerVNC\vncviewer64.exe",
+            "TigerVNC project",
+            "TigerVNC",
+            "1.14.1",
+            "TigerVNC Viewer",
+            2_723_840,
+        ),
+        Where::Personal,
+        &[],
+        "",
+    ),
+    rt(
+        img(
+            "tvnserver.exe",
+            r"C:\Program Files\TightVNC\tvnserver.exe",
+            "GlavSoft LLC.",
+            "TightVNC",
+            "2.8.81.0",
+            "TightVNC Server",
+            2_056_192,
+        ),
+        Where::Personal,
+        &[],
+        "",
+    ),
+    rt(
+        img(
+            "AteraAgent.exe",
+            r"C:\Program Files\ATERA Networks\AteraAgent\AteraAgent.exe",
+            "Atera Networks",
+            "AteraAgent",
+            "1.8.7.2",
+            "AteraAgent",
+            1_421_312,
+        ),
+        Where::Personal,
+        &["agent-api.atera.com", "ps.atera.com"],
+        "20.37.211",
+    ),
+    rt(
+        img(
+            "Syncro.Service.exe",
+            r"C:\Program Files\RepairTech\Syncro\Syncro.Service.exe",
+            "Servably, Inc.",
+            "Syncro",
+            "1.0.185.17225",
+            "Syncro Service",
+            1_187_840,
+        ),
+        Where::Personal,
+        &["rmm.syncromsp.com"],
+        "52.2.147",
+    ),
+    rt(
+        img(
+            "RPCService.exe",
+            r"C:\Program Files (x86)\RemotePC\RPCService.exe",
+            "IDrive Inc.",
+            "RemotePC",
+            "7.6.78",
+            "RemotePC Service",
+            1_662_976,
+        ),
+        Where::Personal,
+        &["web1.remotepc.com"],
+        "66.228.58",
+    ),
+    rt(
+        img(
+            "ScreenMeetSupport.exe",
+            r"C:\Program Files\ScreenMeet\ScreenMeetSupport.exe",
+            "Projector Inc.",
+            "ScreenMeet",
+            "2.1.24",
+            "ScreenMeet Support",
+            89_128_960,
+        ),
+        Where::Personal,
+        &["api.screenmeet.com"],
+        "34.117.59",
+    ),
+    rt(
+        img(
+            "MeshAgent.exe",
+            r"C:\Program Files\Mesh Agent\MeshAgent.exe",
+            "MeshCentral",
+            "MeshCentral Background Service Agent",
+            "2022.11.2.0",
+            "MeshCentral Background Service Agent",
+            3_464_704,
+        ),
+        Where::Personal,
+        &["meshcentral.com"],
+        "52.188.224",
+    ),
+    rt(
+        img(
+            "NaveriskAgent.exe",
+            r"C:\Program Files (x86)\Naverisk\Agent\NaveriskAgent.exe",
+            "NavMK1 Limited",
+            "Naverisk Agent",
+            "7.3.0.2",
+            "Naverisk Agent",
+            2_351_104,
+        ),
+        Where::Personal,
+        &["agent.naverisk.com"],
+        "52.62.10",
+    ),
+    rt(
+        img(
+            "fleetdeck_agent.exe",
+            r"C:\Program Files\FleetDeck\fleetdeck_agent.exe",
+            "FleetDeck Inc.",
+            "FleetDeck Agent",
+            "1.22.1",
+            "FleetDeck Agent",
+            9_437_184,
+        ),
+        Where::Personal,
+        &["agent.fleetdeck.io"],
+        "35.171.100",
+    ),
+    rt(
+        img(
+            "ROMServer.exe",
+            r"C:\Program Files (x86)\LiteManager Pro - Server\ROMServer.exe",
+            "LiteManagerTeam",
+            "LiteManager Pro - Server",
+            "5.1.0.0",
+            "LiteManager Server",
+            6_815_744,
+        ),
+        Where::Personal,
+        &["www.litemanager.com"],
+        "95.216.72",
+    ),
+    rt(
+        img(
+            "getscreen.exe",
+            r"C:\Program Files\Getscreen.me\getscreen.exe",
+            "Getscreen.me",
+            "Getscreen.me",
+            "2.19.1",
+            "Getscreen.me",
+            4_718_592,
+        ),
+        Where::Personal,
+        &["node-eu.getscreen.me"],
+        "185.117.153",
+    ),
+    rt(
+        img(
+            "AweSun.exe",
+            r"C:\Program Files\AweSun\AweSun.exe",
+            "AweRay Pte. Ltd.",
+            "AweSun",
+            "2.0.0.52011",
+            "AweSun",
+            31_457_280,
+        ),
+        Where::Personal,
+        &["client-api.aweray.com"],
+        "8.219.96",
+    ),
+    rt(
+        img(
+            "LogMeIn.exe",
+            r"C:\Program Files (x86)\LogMeIn\x64\LogMeIn.exe",
+            "LogMeIn, Inc.",
+            "LogMeIn",
+            "4.1.16384",
+            "LogMeIn",
+            86_016,
+        ),
+        Where::Server,
+        &["secure.logmein.com", "update.logmein.com"],
+        "216.219.114",
+    ),
+    rt(
+        img(
+            "bomgar-scc.exe",
+            r"C:\ProgramData\bomgar-scc-0x5f3a91c2\bomgar-scc.exe",
+            "BeyondTrust Corporation",
+            "BeyondTrust Remote Support",
+            "24.1.2",
+            "BeyondTrust Remote Support Customer Client",
+            5_505_024,
+        ),
+        Where::Server,
+        &["erpvendor.beyondtrustcloud.com"],
+        "34.149.20",
+    ),
+    rt(
+        img(
+            "winagent.exe",
+            r"C:\Program Files (x86)\Advanced Monitoring Agent\winagent.exe",
+            "SolarWinds MSP",
+            "Advanced Monitoring Agent",
+            "10.13.7",
+            "Advanced Monitoring Agent",
+            9_306_112,
+        ),
+        Where::Server,
+        &["upload3.system-monitor.com", "sis.n-able.com"],
+        "52.211.14",
+    ),
+    rt(
+        img(
+            "PCMonitorSrv.exe",
+            r"C:\Program Files\Pulseway\PCMonitorSrv.exe",
+            "MMSoft Design Ltd.",
+            "Pulseway",
+            "9.8.2",
+            "Pulseway Service",
+            1_355_776,
+        ),
+        Where::Server,
+        &["eu.pulseway.com"],
+        "52.138.228",
+    ),
+    rt(
+        img(
+            "CBBackupPlan.exe",
+            r"C:\Program Files\MSP360\Online Backup\CBBackupPlan.exe",
+            "MSP360",
+            "MSP360 Online Backup",
+            "7.9.4.83",
+            "Backup plan",
+            172_032,
+        ),
+        Where::Server,
+        &["rm.mspbackups.com", "settings.services.mspbackups.com"],
+        "3.120.116",
+    ),
+    rt(
+        img(
+            "ServerEye.Service.exe",
+            r"C:\Program Files (x86)\Server-Eye\ServerEye.Service.exe",
+            "Krämer IT Solutions GmbH",
+            "Server-Eye",
+            "4.0.480",
+            "Server-Eye Service",
+            1_056_768,
+        ),
+        Where::Server,
+        &["occ.server-eye.de"],
+        "80.146.182",
+    ),
+    rt(
+        img(
+            "MWExpertSystem.exe",
+            r"C:\Program Files (x86)\Level Platforms\Onsite Manager\MWExpertSystem.exe",
+            "LPI Level Platforms",
+            "Managed Workplace",
+            "11.0.2.1",
+            "Managed Workplace Expert System",
+            2_867_200,
+        ),
+        Where::Server,
+        &["rmm.barracudamsp.com"],
+        "64.235.150",
+    ),
 ];
 
 /// Images of this module's one-off processes.
@@ -198,7 +613,9 @@ fn remotes_of(w: &World, dev: usize) -> Vec<&'static Remote> {
                 k_pers += 1;
                 // Spread over the non-IT workstations, one tool each where there are enough.
                 let n = others.len().max(1);
-                others.get(((k_pers - 1) * n / n_personal + n / 7) % n).copied()
+                others
+                    .get(((k_pers - 1) * n / n_personal + n / 7) % n)
+                    .copied()
             }
             Where::Server => {
                 k_srv += 1;
@@ -466,9 +883,17 @@ pub(crate) fn network(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
         let (n, from, to) = match t.at {
             Where::Helpdesk => {
                 let (_, s1) = session.unwrap_or((p.created, p.created + HOUR));
-                (r.count(3.0) + 1, p.created - ctx.day * DAY, s1 - ctx.day * DAY)
+                (
+                    r.count(3.0) + 1,
+                    p.created - ctx.day * DAY,
+                    s1 - ctx.day * DAY,
+                )
             }
-            _ => (r.count(8.0) + 2, p.created.max(ctx.day * DAY) - ctx.day * DAY, DAY - 1),
+            _ => (
+                r.count(8.0) + 2,
+                p.created.max(ctx.day * DAY) - ctx.day * DAY,
+                DAY - 1,
+            ),
         };
         if to <= from {
             continue;
@@ -719,7 +1144,8 @@ pub(crate) fn network(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
                 t,
             ) {
                 for _ in 0..r.range(3, 8) {
-                    let host = r.pick_str(&["g.api.mega.co.nz", "gfs270n103.userstorage.mega.co.nz"]);
+                    let host =
+                        r.pick_str(&["g.api.mega.co.nz", "gfs270n103.userstorage.mega.co.nz"]);
                     let ip = addr("31.216.147", host);
                     let c = Conn {
                         def: Some(&MEGASYNC),
@@ -809,8 +1235,12 @@ fn server_network(o: &mut Out, r: &mut Rng) {
             }
         }
         // OpenSSH (SFTP drop for a partner) is exposed: bots try passwords.
-        if let Some(sshd) = service(r, ctx, Img::Services, "C:\\Windows\\System32\\OpenSSH\\sshd.exe")
-        {
+        if let Some(sshd) = service(
+            r,
+            ctx,
+            Img::Services,
+            "C:\\Windows\\System32\\OpenSSH\\sshd.exe",
+        ) {
             for _ in 0..r.range(2, 5) {
                 let ip = r.pick_str(&[
                     "218.92.0.112",
@@ -875,7 +1305,10 @@ fn server_network(o: &mut Out, r: &mut Rng) {
         for h in 0..3i64 {
             let ip = format!("192.168.50.{}", 10 + h * 7);
             for (j, &port) in PORTS.iter().enumerate() {
-                let open = matches!((h, port), (0, 80) | (0, 502) | (1, 9100) | (2, 22) | (2, 1883));
+                let open = matches!(
+                    (h, port),
+                    (0, 80) | (0, 502) | (1, 9100) | (2, 22) | (2, 1883)
+                );
                 let k = Conn {
                     action: if open {
                         "ConnectionSuccess"
@@ -1012,8 +1445,16 @@ pub(crate) fn events(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
     {
         let t = (day0 + 10 * HOUR + r.range(0, 4 * HOUR)) / SEC * SEC;
         for (k, (name, exe, display)) in [
-            ("himds", "himds.exe", "Azure Hybrid Instance Metadata Service"),
-            ("GCArcService", "gc_arc_service.exe", "Guest Configuration Arc Service"),
+            (
+                "himds",
+                "himds.exe",
+                "Azure Hybrid Instance Metadata Service",
+            ),
+            (
+                "GCArcService",
+                "gc_arc_service.exe",
+                "Guest Configuration Arc Service",
+            ),
             (
                 "ExtensionService",
                 "gc_extension_service.exe",
@@ -1053,10 +1494,16 @@ pub(crate) fn events(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
             let t = (s0 + r.range(10 * MIN, (s1 - s0).max(11 * MIN))) / 100 * 100;
             let (file, path) = *r
                 .pick(&[
-                    ("procexp64.exe", "C:\\Tools\\SysinternalsSuite\\procexp64.exe"),
+                    (
+                        "procexp64.exe",
+                        "C:\\Tools\\SysinternalsSuite\\procexp64.exe",
+                    ),
                     ("putty.exe", "C:\\Users\\Public\\Tools\\putty.exe"),
                     ("WinSCP.exe", "C:\\Users\\Public\\Tools\\WinSCP\\WinSCP.exe"),
-                    ("npp.8.7.Installer.x64.exe", "C:\\Users\\Public\\Downloads\\npp.8.7.Installer.x64.exe"),
+                    (
+                        "npp.8.7.Installer.x64.exe",
+                        "C:\\Users\\Public\\Downloads\\npp.8.7.Installer.x64.exe",
+                    ),
                 ])
                 .unwrap_or(&("putty.exe", "C:\\Users\\Public\\Tools\\putty.exe"));
             if o.start(t, "AppControlCodeIntegrityPolicyAudited") {
@@ -1115,7 +1562,11 @@ pub(crate) fn events(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
                 let mut x = String::new();
                 for i in 0..8 {
                     let ch = (b'a' + r.below(26) as u8) as char;
-                    x.push(if i % 3 == 0 { ch.to_ascii_uppercase() } else { ch });
+                    x.push(if i % 3 == 0 {
+                        ch.to_ascii_uppercase()
+                    } else {
+                        ch
+                    });
                 }
                 x
             };
@@ -1233,7 +1684,11 @@ pub(crate) fn cloud(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
         let who = person(&mut r);
         if let Some(u) = w.user(who) {
             let t = day0 + r.range(9 * HOUR, 17 * HOUR);
-            let file = r.pick_str(&["PDFConverterSetup.exe", "KMSpico_setup.zip", "WinRAR_crack.exe"]);
+            let file = r.pick_str(&[
+                "PDFConverterSetup.exe",
+                "KMSpico_setup.zip",
+                "WinRAR_crack.exe",
+            ]);
             let (_, sha256, _) = file_hashes(file);
             let mut url = String::new();
             crate::office::doc_url(&mut url, u, file);
@@ -1243,14 +1698,42 @@ pub(crate) fn cloud(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
                 ",\"DetectionMethod\":\"Antimalware protection\",\"DetectionType\":\"File\",\"EventDeepLink\":\"https://security.microsoft.com/?hash={sha256}&tid={}\",\"FileData\":{{\"FileName\":\"{file}\",\"FilePath\":\"{url}\",\"FileSize\":2318336,\"SHA256\":\"{sha256}\",\"FileVerdict\":1,\"MalwareFamily\":\"PUA:Win32/Kuping\"}},\"LaunchedBy\":\"SafeAttachmentsForSPO\",\"SourceWorkload\":1",
                 w.tenant_id
             );
-            admin_op(w, s, &mut r, lo, hi, who, t, "AtpDetection", &ONEDRIVE, "Run", (file, &url, "File"), &raw, "");
+            admin_op(
+                w,
+                s,
+                &mut r,
+                lo,
+                hi,
+                who,
+                t,
+                "AtpDetection",
+                &ONEDRIVE,
+                "Run",
+                (file, &url, "File"),
+                &raw,
+                "",
+            );
             raw.clear();
             let _ = write!(
                 raw,
                 ",\"SourceFileName\":\"{file}\",\"SiteUrl\":\"https://contoso-my.sharepoint.com/personal/{}/\",\"VirusVendor\":\"Microsoft\",\"VirusInfo\":\"PUA:Win32/Kuping\",\"SourceRelativeUrl\":\"Documents\"",
                 u.upn.replace(['.', '@'], "_")
             );
-            admin_op(w, s, &mut r, lo, hi, who, t + 90 * SEC, "FileMalwareDetected", &ONEDRIVE, "Run", (file, &url, "File"), &raw, "");
+            admin_op(
+                w,
+                s,
+                &mut r,
+                lo,
+                hi,
+                who,
+                t + 90 * SEC,
+                "FileMalwareDetected",
+                &ONEDRIVE,
+                "Run",
+                (file, &url, "File"),
+                &raw,
+                "",
+            );
         }
     }
 
@@ -1268,7 +1751,21 @@ pub(crate) fn cloud(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
                     m.upn
                 );
                 let t = day0 + r.range(9 * HOUR, 17 * HOUR);
-                admin_op(w, s, &mut r, lo, hi, owner, t, "AddedToGroup", &SHAREPOINT, "Add", (&site, &site, "Site"), &raw, "");
+                admin_op(
+                    w,
+                    s,
+                    &mut r,
+                    lo,
+                    hi,
+                    owner,
+                    t,
+                    "AddedToGroup",
+                    &SHAREPOINT,
+                    "Add",
+                    (&site, &site, "Site"),
+                    &raw,
+                    "",
+                );
             }
         }
         // Mail-flow changes: a user forwards supplier invoices to the AP mailbox.
@@ -1282,7 +1779,21 @@ pub(crate) fn cloud(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
                     w.egress_ips.first().map_or("", |s| s.as_str())
                 );
                 let t = day0 + r.range(9 * HOUR, 17 * HOUR);
-                admin_op(w, s, &mut r, lo, hi, who, t, "Set-InboxRule", &EXCHANGE, "Edit", ("Invoices to AP", &u.upn, "Mailbox"), &raw, "");
+                admin_op(
+                    w,
+                    s,
+                    &mut r,
+                    lo,
+                    hi,
+                    who,
+                    t,
+                    "Set-InboxRule",
+                    &EXCHANGE,
+                    "Edit",
+                    ("Invoices to AP", &u.upn, "Mailbox"),
+                    &raw,
+                    "",
+                );
             }
         }
     }
@@ -1298,7 +1809,21 @@ pub(crate) fn cloud(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
                 u.upn, mgr.upn
             );
             let t = day0 + r.range(14 * HOUR, 16 * HOUR);
-            admin_op(w, s, &mut r, lo, hi, adm, t, "Set-Mailbox", &EXCHANGE, "Edit", (&u.upn, &u.object_id, "Mailbox"), &raw, "");
+            admin_op(
+                w,
+                s,
+                &mut r,
+                lo,
+                hi,
+                adm,
+                t,
+                "Set-Mailbox",
+                &EXCHANGE,
+                "Edit",
+                (&u.upn, &u.object_id, "Mailbox"),
+                &raw,
+                "",
+            );
         }
     }
     // The day before the last: the new reporting app's service principal is given the
@@ -1313,7 +1838,21 @@ pub(crate) fn cloud(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
             ",\"ObjectId\":\"{sp_id}\",\"ModifiedProperties\":[{{\"Name\":\"Role.ObjectID\",\"NewValue\":\"4a5d8f65-41da-4de4-8968-e035b65339cf\",\"OldValue\":\"\"}},{{\"Name\":\"Role.DisplayName\",\"NewValue\":\"Reports Reader\",\"OldValue\":\"\"}},{{\"Name\":\"Role.TemplateId\",\"NewValue\":\"4a5d8f65-41da-4de4-8968-e035b65339cf\",\"OldValue\":\"\"}}],\"Target\":[{{\"ID\":\"ServicePrincipal_{sp_id}\",\"Type\":2}},{{\"ID\":\"{sp_id}\",\"Type\":2}},{{\"ID\":\"ServicePrincipal\",\"Type\":2}},{{\"ID\":\"{name}\",\"Type\":1}},{{\"ID\":\"{app_id}\",\"Type\":2}}]"
         );
         let t = day0 + 16 * HOUR + r.range(0, HOUR);
-        admin_op(w, s, &mut r, lo, hi, adm, t, "Add member to role.", &OFFICE365, "Add", (name, &sp_id, "ServicePrincipal"), &raw, "");
+        admin_op(
+            w,
+            s,
+            &mut r,
+            lo,
+            hi,
+            adm,
+            t,
+            "Add member to role.",
+            &OFFICE365,
+            "Add",
+            (name, &sp_id, "ServicePrincipal"),
+            &raw,
+            "",
+        );
 
         let (app_id, sp_id) = crate::posture::app_ids(w, 3);
         let name = "Contoso HR Sync";
@@ -1324,7 +1863,21 @@ pub(crate) fn cloud(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
             ",\"ObjectId\":\"{sp_id}\",\"ModifiedProperties\":[{{\"Name\":\"KeyDescription\",\"NewValue\":\"[\\\"[KeyIdentifier={k1},KeyType=AsymmetricX509Cert,KeyUsage=Verify,DisplayName=CN=hrsync.contoso.com]\\\",\\\"[KeyIdentifier={k2},KeyType=Password,KeyUsage=Verify,DisplayName=dev-test]\\\"]\",\"OldValue\":\"[\\\"[KeyIdentifier={k1},KeyType=AsymmetricX509Cert,KeyUsage=Verify,DisplayName=CN=hrsync.contoso.com]\\\"]\"}},{{\"Name\":\"Included Updated Properties\",\"NewValue\":\"KeyDescription\",\"OldValue\":\"\"}}],\"Target\":[{{\"ID\":\"ServicePrincipal_{sp_id}\",\"Type\":2}},{{\"ID\":\"{sp_id}\",\"Type\":2}},{{\"ID\":\"ServicePrincipal\",\"Type\":2}},{{\"ID\":\"{name}\",\"Type\":1}},{{\"ID\":\"{app_id}\",\"Type\":2}}]"
         );
         let t = day0 + 11 * HOUR + r.range(0, HOUR);
-        admin_op(w, s, &mut r, lo, hi, adm, t, "Add service principal credentials.", &OFFICE365, "Add", (name, &sp_id, "Application"), &raw, "");
+        admin_op(
+            w,
+            s,
+            &mut r,
+            lo,
+            hi,
+            adm,
+            t,
+            "Add service principal credentials.",
+            &OFFICE365,
+            "Add",
+            (name, &sp_id, "Application"),
+            &raw,
+            "",
+        );
     }
     // Defender portal housekeeping: a retired laptop's offboarding package, the old
     // domain controller's Defender for Identity sensor, a sandbox Sentinel workspace.
@@ -1332,18 +1885,67 @@ pub(crate) fn cloud(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
         let ip = w.egress_ips.first().map_or("", |s| s.as_str()).to_string();
         let t = day0 + r.range(10 * HOUR, 12 * HOUR);
         raw.clear();
-        let _ = write!(raw, ",\"ClientIP\":\"{ip}\",\"PackageType\":\"Offboarding\",\"OSPlatform\":\"Windows10\"");
-        admin_op(w, s, &mut r, lo, hi, secadm, t, "DownloadOffboardingPkg", &DEFENDER, "Download", ("Offboarding package", "WindowsDefenderATPOffboardingPackage", "Other"), &raw, "");
+        let _ = write!(
+            raw,
+            ",\"ClientIP\":\"{ip}\",\"PackageType\":\"Offboarding\",\"OSPlatform\":\"Windows10\""
+        );
+        admin_op(
+            w,
+            s,
+            &mut r,
+            lo,
+            hi,
+            secadm,
+            t,
+            "DownloadOffboardingPkg",
+            &DEFENDER,
+            "Download",
+            (
+                "Offboarding package",
+                "WindowsDefenderATPOffboardingPackage",
+                "Other",
+            ),
+            &raw,
+            "",
+        );
         raw.clear();
         raw.push_str(",\"ResultDescription\":\"Sensor SRV-DC-00 deleted (decommissioned domain controller)\",\"SensorName\":\"SRV-DC-00\"");
-        admin_op(w, s, &mut r, lo, hi, secadm, t + 40 * MIN, "SensorDeleted", &DEFENDER, "Delete", ("SRV-DC-00", "SRV-DC-00", "Other"), &raw, "");
+        admin_op(
+            w,
+            s,
+            &mut r,
+            lo,
+            hi,
+            secadm,
+            t + 40 * MIN,
+            "SensorDeleted",
+            &DEFENDER,
+            "Delete",
+            ("SRV-DC-00", "SRV-DC-00", "Other"),
+            &raw,
+            "",
+        );
         let (ws_id, sub) = (r.guid(), r.guid());
         raw.clear();
         let _ = write!(
             raw,
             ",\"WorkspaceId\":\"{ws_id}\",\"Status\":\"Succeeded\",\"SubscriptionId\":\"{sub}\",\"ResourceGroup\":\"rg-sentinel-sandbox\",\"WorkspaceType\":\"Secondary\",\"WorkspaceName\":\"law-contoso-sandbox\""
         );
-        admin_op(w, s, &mut r, lo, hi, secadm, t + 55 * MIN, "SentinelDisconnectWorkspace", &DEFENDER, "Edit", ("law-contoso-sandbox", &ws_id, "Other"), &raw, "");
+        admin_op(
+            w,
+            s,
+            &mut r,
+            lo,
+            hi,
+            secadm,
+            t + 55 * MIN,
+            "SentinelDisconnectWorkspace",
+            &DEFENDER,
+            "Edit",
+            ("law-contoso-sandbox", &ws_id, "Other"),
+            &raw,
+            "",
+        );
     }
     // Teams DLP: a credit card number pasted into a chat (policy tip shown).
     if !weekend && r.chance(0.5) {
@@ -1355,7 +1957,21 @@ pub(crate) fn cloud(w: &World, day: i64, lo: i64, hi: i64, s: &mut Sink) {
             ",\"PolicyDetails\":[{{\"PolicyId\":\"{}\",\"PolicyName\":\"PCI DSS - Teams\",\"Rules\":[{{\"RuleName\":\"Credit card numbers shared\",\"Actions\":[\"NotifyUser\",\"BlockAccess\"],\"Severity\":\"Medium\"}}]}}],\"SensitiveInfoDetectionIsIncluded\":true,\"ExceptionInfo\":null",
             r.guid()
         );
-        admin_op(w, s, &mut r, lo, hi, who, t, "DlpRuleMatch", &TEAMS, "Run", ("Chat message", "19:meeting", "Message"), &raw, "");
+        admin_op(
+            w,
+            s,
+            &mut r,
+            lo,
+            hi,
+            who,
+            t,
+            "DlpRuleMatch",
+            &TEAMS,
+            "Run",
+            ("Chat message", "19:meeting", "Message"),
+            &raw,
+            "",
+        );
     }
 }
 
@@ -1377,19 +1993,54 @@ pub(crate) fn red_team_alerts(
         for p in crate::activity::red_team_procs(w, &ctx, d) {
             let cmd = p.cmd.as_str();
             let hit = if cmd.contains("Invoke-Mimikatz") {
-                Some(("Mimikatz credential theft tool", "CredentialAccess", "High", "[\"Credential Dumping (T1003)\",\"OS Credential Dumping: LSASS Memory (T1003.001)\"]"))
+                Some((
+                    "Mimikatz credential theft tool",
+                    "CredentialAccess",
+                    "High",
+                    "[\"Credential Dumping (T1003)\",\"OS Credential Dumping: LSASS Memory (T1003.001)\"]",
+                ))
             } else if cmd.contains("procdump64.exe\" -accepteula -ma lsass") {
-                Some(("Suspicious Lsass Process Access", "CredentialAccess", "High", "[\"OS Credential Dumping: LSASS Memory (T1003.001)\"]"))
+                Some((
+                    "Suspicious Lsass Process Access",
+                    "CredentialAccess",
+                    "High",
+                    "[\"OS Credential Dumping: LSASS Memory (T1003.001)\"]",
+                ))
             } else if cmd.contains("Rubeus.exe\" asktgt") {
-                Some(("Command line used for possible overpass-the-hash", "CredentialAccess", "High", "[\"Use Alternate Authentication Material: Pass the Ticket (T1550.003)\"]"))
+                Some((
+                    "Command line used for possible overpass-the-hash",
+                    "CredentialAccess",
+                    "High",
+                    "[\"Use Alternate Authentication Material: Pass the Ticket (T1550.003)\"]",
+                ))
             } else if cmd.contains("Rubeus.exe\" kerberoast") {
-                Some(("Possible Kerberoasting activity", "CredentialAccess", "Medium", "[\"Steal or Forge Kerberos Tickets: Kerberoasting (T1558.003)\"]"))
+                Some((
+                    "Possible Kerberoasting activity",
+                    "CredentialAccess",
+                    "Medium",
+                    "[\"Steal or Forge Kerberos Tickets: Kerberoasting (T1558.003)\"]",
+                ))
             } else if cmd.contains("SharpHound.exe") {
-                Some(("Bloodhound post-exploitation tool", "Discovery", "High", "[\"Domain Account (T1087.002)\",\"Domain Groups (T1069.002)\"]"))
+                Some((
+                    "Bloodhound post-exploitation tool",
+                    "Discovery",
+                    "High",
+                    "[\"Domain Account (T1087.002)\",\"Domain Groups (T1069.002)\"]",
+                ))
             } else if cmd.contains("-EncodedCommand") {
-                Some(("Suspicious PowerShell command line", "Execution", "Medium", "[\"PowerShell (T1059.001)\"]"))
+                Some((
+                    "Suspicious PowerShell command line",
+                    "Execution",
+                    "Medium",
+                    "[\"PowerShell (T1059.001)\"]",
+                ))
             } else if p.img == Img::Psexesvc {
-                Some(("File dropped and launched from remote location", "LateralMovement", "Medium", "[\"Remote Services: SMB/Windows Admin Shares (T1021.002)\"]"))
+                Some((
+                    "File dropped and launched from remote location",
+                    "LateralMovement",
+                    "Medium",
+                    "[\"Remote Services: SMB/Windows Admin Shares (T1021.002)\"]",
+                ))
             } else {
                 None
             };
@@ -1482,7 +2133,11 @@ pub(crate) fn identity(
                 ));
             }
             for (k, (qt, target, f)) in filters.into_iter().enumerate() {
-                let count = if k == 0 { "742".to_string() } else { String::new() };
+                let count = if k == 0 {
+                    "742".to_string()
+                } else {
+                    String::new()
+                };
                 batch.push((t0 + k as i64 * 1_700_000_000 / 10, qt, target, f, count));
             }
         }
@@ -1498,7 +2153,8 @@ pub(crate) fn identity(
                 t0 + 1_400_000_000,
                 "Users",
                 String::new(),
-                "(&(samAccountType=805306368)(userAccountControl:1.2.840.113556.1.4.803:=4194304))".to_string(),
+                "(&(samAccountType=805306368)(userAccountControl:1.2.840.113556.1.4.803:=4194304))"
+                    .to_string(),
                 String::new(),
             ));
         }
@@ -1511,7 +2167,10 @@ pub(crate) fn identity(
             if !count.is_empty() {
                 // Set before the row's other columns (the first value of a column wins).
                 let c = queries.c;
-                queries.f(c.AdditionalFields, format_args!("{{\"Count\":\"{count}\"}}"));
+                queries.f(
+                    c.AdditionalFields,
+                    format_args!("{{\"Count\":\"{count}\"}}"),
+                );
             }
             q.clear();
             let _ = write!(
