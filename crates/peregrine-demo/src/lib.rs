@@ -487,6 +487,9 @@ fn run_task(
             };
             for part in &task.parts {
                 office::mail(w, task.day, task.lo, task.hi, part.clone(), &mut sinks);
+                if part.start == 0 {
+                    more::mail(w, task.day, task.lo, task.hi, &mut sinks);
+                }
                 for (table, s) in office::MAIL_TABLES.into_iter().zip(sinks.all()) {
                     stage(&mut txn, table, s)?;
                 }

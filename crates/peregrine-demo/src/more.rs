@@ -2232,3 +2232,138 @@ pub(crate) fn identity(
         }
     }
 }
+
+/// Mail threats inside the organisation: people forward a phishing mail to colleagues
+/// ("is this real?") and, once, a malicious remittance attachment to accounts payable;
+/// Defender for Office 365 catches both (intra-org).
+pub(crate) fn mail(w: &World, day: i64, lo: i64, hi: i64, sinks: &mut crate::office::MailSinks) {
+    use crate::office::{Mail, write_mail};
+    let mut r = Rng::derive(&[w.seed, fnv("more-mail"), day as u64]);
+    if weekday(day) >= 5 {
+        return;
+    }
+    let persons: Vec<&crate::world::User> = w
+        .users
+        .iter()
+        .filter(|u| u.kind == crate::world::UserKind::Person)
+        .collect();
+    if persons.len() < 3 {
+        return;
+    }
+    let auth = "{\"SPF\":\"pass\",\"DKIM\":\"pass\",\"DMARC\":\"pass\",\"CompAuth\":\"pass\"}";
+    let malware_day = day == utc_day(w.now) - 3;
+    if !(r.chance(0.5) || malware_day) {
+        return;
+    }
+    let Some(&from) = persons.get(r.index(persons.len())) else {
+        return;
+    };
+    let t0 = (day * DAY + r.range(9 * HOUR, 16 * HOUR)) / 100 * 100;
+    let (subject, threat, detection, att) = if malware_day {
+        (
+            "FW: Remittance advice",
+            "Malware",
+            "{\"Malware\":[\"File detonation\"]}",
+            Some("Remittance_Advice.html"),
+        )
+    } else {
+        (
+            "FW: Your mailbox is almost full",
+            "Phish",
+            "{\"Phish\":[\"URL malicious reputation\"]}",
+            None,
+        )
+    };
+    let imid = format!("<{}@DM6PR11MB4657.namprd11.prod.outlook.com>", r.hex(24));
+    for _ in 0..r.range(1, 3) {
+        let Some(&to) = persons.get(r.index(persons.len())) else {
+            continue;
+        };
+        if to.upn == from.upn {
+            continue;
+        }
+        let t = t0 + r.range(2 * SEC, 20 * SEC);
+        if t < lo || t >= hi {
+            continue;
+        }
+        let nmid = r.guid();
+        let rid = format!("{nmid}-{}", r.below(1_000_000));
+        write_mail(
+            &mut sinks.events,
+            &Mail {
+                t,
+                nmid: &nmid,
+                imid: &imid,
+                sender: &from.upn,
+                sender_name: &from.display,
+                sender_oid: &from.object_id,
+                sender_ip: "",
+                recipient: &to.upn,
+                recipient_oid: &to.object_id,
+                subject,
+                direction: "Intra-org",
+                delivery_action: "Blocked",
+                delivery_location: "Quarantine",
+                latest_location: "Quarantine",
+                latest_action: "Blocked",
+                threat,
+                threat_names: if att.is_some() {
+                    "Trojan:HTML/Phish.PHAC!MTB"
+                } else {
+                    ""
+                },
+                detection,
+                confidence: if att.is_some() {
+                    ""
+                } else {
+                    "{\"Phish\":\"High\"}"
+                },
+                bcl: 0,
+                email_action: "Send to quarantine",
+                policy: if att.is_some() {
+                    "Antimalware"
+                } else {
+                    "Antiphish"
+                },
+                auth,
+                attachments: i32::from(att.is_some()),
+                urls: i32::from(att.is_none()),
+                report_id: &rid,
+            },
+        );
+        if let Some(file) = att {
+            let s = &mut sinks.attachments;
+            let c = s.c;
+            let (_, sha256, _) = file_hashes(file);
+            s.t(c.Timestamp, t);
+            s.s(c.NetworkMessageId, &nmid);
+            s.s(c.SenderFromAddress, &from.upn);
+            s.s(c.SenderDisplayName, &from.display);
+            s.s(c.SenderObjectId, &from.object_id);
+            s.s(c.RecipientEmailAddress, &to.upn);
+            s.s(c.RecipientObjectId, &to.object_id);
+            s.s(c.FileName, file);
+            s.s(c.FileType, "html");
+            s.s(c.SHA256, &sha256);
+            s.l(c.FileSize, 6_144);
+            s.s(c.ThreatTypes, "Malware");
+            s.s(c.ThreatNames, "Trojan:HTML/Phish.PHAC!MTB");
+            s.s(c.DetectionMethods, "{\"Malware\":[\"File detonation\"]}");
+            s.f(c.ReportId, format_args!("{rid}-a0"));
+            s.end();
+        } else {
+            let s = &mut sinks.urls;
+            let c = s.c;
+            s.t(c.Timestamp, t);
+            s.s(c.NetworkMessageId, &nmid);
+            s.s(
+                c.Url,
+                "https://office365-mailbox.click/owa/quota/upgrade?id=7731",
+            );
+            s.s(c.UrlDomain, "office365-mailbox.click");
+            s.s(c.UrlLocation, "Body");
+            s.f(c.ReportId, format_args!("{rid}-u0"));
+            s.end();
+        }
+    }
+}
