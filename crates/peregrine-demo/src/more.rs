@@ -2029,7 +2029,7 @@ pub(crate) fn red_team_alerts(
                 ))
             } else if cmd.contains("-EncodedCommand") {
                 Some((
-                    "Suspicious PowerShell command line",
+                    "Suspicious PowerShell download or encoded command execution",
                     "Execution",
                     "Medium",
                     "[\"PowerShell (T1059.001)\"]",
