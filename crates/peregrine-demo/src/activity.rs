@@ -1640,17 +1640,17 @@ const RECIPES: &[Recipe] = &[
 ];
 
 /// The red team's server (TEST-NET-1: the exercise's cloud redirector).
-const RT_IP: &str = "192.0.2.80";
+pub(crate) const RT_IP: &str = "192.0.2.80";
 
 /// The exercise: operator's workstation and the day (office hours on the latest weekday
 /// that workstation has a session), and the server moved to.
-struct Exercise {
-    ws: usize,
-    target: usize,
-    day: i64,
+pub(crate) struct Exercise {
+    pub(crate) ws: usize,
+    pub(crate) target: usize,
+    pub(crate) day: i64,
 }
 
-fn exercise(w: &World) -> Option<Exercise> {
+pub(crate) fn exercise(w: &World) -> Option<Exercise> {
     // The last IT workstation, the helpdesk machine only in a tiny tenant.
     let it = |d: &usize| w.device(*d).is_some_and(|x| x.dept == DEPT_IT);
     let helpdesk = w.workstations.get(1).copied();
@@ -1673,6 +1673,26 @@ fn exercise(w: &World) -> Option<Exercise> {
         let ok = weekday(day) < 5 && s0 >= w.start && s0 + 3 * HOUR <= w.now && s1 > s0 + 4 * HOUR;
         ok.then_some(Exercise { ws, target, day })
     })
+}
+
+/// The processes the red-team exercise starts on this device-day (for the network and
+/// device-event rows of the same processes, `more.rs`).
+pub(crate) fn red_team_procs(w: &World, ctx: &Ctx, dev: &Device) -> Vec<Proc> {
+    let Some(ex) = exercise(w) else {
+        return Vec::new();
+    };
+    if ctx.day != ex.day || (ctx.dev != ex.ws && ctx.dev != ex.target) {
+        return Vec::new();
+    }
+    plan(w, ctx, dev)
+        .into_iter()
+        .filter(|i| {
+            RECIPES
+                .get(i.recipe)
+                .is_some_and(|r| matches!(r.place, Place::RedTeam | Place::RedTarget))
+        })
+        .flat_map(|i| i.procs.into_iter().map(|p| p.proc))
+        .collect()
 }
 
 /// One planned process.

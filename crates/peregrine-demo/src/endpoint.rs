@@ -211,8 +211,14 @@ pub(crate) fn generate(
         }
         g.times = times;
         match table {
-            DevTable::Network => crate::extra::network(w, s, &ctx, device),
-            DevTable::Events => crate::extra::events(w, s, &ctx, device),
+            DevTable::Network => {
+                crate::extra::network(w, s, &ctx, device);
+                crate::more::network(w, s, &ctx, device);
+            }
+            DevTable::Events => {
+                crate::extra::events(w, s, &ctx, device);
+                crate::more::events(w, s, &ctx, device);
+            }
             _ => {}
         }
         crate::activity::generate(&mut g, s, &ctx, device, table, &mut seq);

@@ -61,7 +61,7 @@ pub(crate) fn scanner(w: &World) -> Option<usize> {
 }
 
 /// The agent processes of a device: services started at boot by `services.exe`.
-fn agent_procs(w: &World, ctx: &Ctx) -> Vec<Proc> {
+pub(crate) fn agent_procs(w: &World, ctx: &Ctx) -> Vec<Proc> {
     let Some(services) = ctx.proc(P::Services) else {
         return Vec::new();
     };

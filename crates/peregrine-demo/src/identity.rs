@@ -307,7 +307,7 @@ pub(crate) fn identity(
                 };
                 let _ = write!(
                     q,
-                    "Search Scope: WholeSubtree, Base Object:DC=contoso,DC=com, Search Filter:{filter}"
+                    "Search Scope: WholeSubtree, Base Object:DC=contoso,DC=com, Search Filter: {filter}"
                 );
                 write_id_query(
                     queries,
@@ -353,6 +353,7 @@ pub(crate) fn identity(
         directory_changes(w, day, lo, hi, directory);
         directory_extra(w, day, lo, hi, directory);
         scanner_ldap(w, day, lo, hi, logons);
+        crate::more::identity(w, day, lo, hi, queries, directory);
     }
 }
 

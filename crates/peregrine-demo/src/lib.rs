@@ -37,6 +37,7 @@ mod entra;
 mod extra;
 mod host;
 mod identity;
+mod more;
 mod office;
 mod posture;
 mod rng;
@@ -486,6 +487,9 @@ fn run_task(
             };
             for part in &task.parts {
                 office::mail(w, task.day, task.lo, task.hi, part.clone(), &mut sinks);
+                if part.start == 0 {
+                    more::mail(w, task.day, task.lo, task.hi, &mut sinks);
+                }
                 for (table, s) in office::MAIL_TABLES.into_iter().zip(sinks.all()) {
                     stage(&mut txn, table, s)?;
                 }
@@ -577,6 +581,7 @@ fn run_task(
             for (day, lo, hi) in w.days() {
                 stories::background_alerts(&mut out, day, lo, hi)?;
             }
+            more::red_team_alerts(&mut out)?;
             for table in TABLES {
                 if let Some(s) = out.sinks.get_mut(table) {
                     stage(&mut txn, table, s)?;

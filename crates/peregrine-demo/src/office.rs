@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::catalog::{NEWSLETTER_SENDERS, PARTNER_DOMAINS, SUBJECTS};
+use crate::catalog::{DEPT_FIN, NEWSLETTER_SENDERS, PARTNER_DOMAINS, SUBJECTS};
 use crate::rng::{Rng, fnv};
 use crate::sink::Sink;
 use crate::world::{DAY, HOUR, MIN, User, UserKind, World, weekday};
@@ -470,7 +470,7 @@ pub(crate) fn mail(
             // junk reported by users with the Report button.
             if m.threat == "Phish"
                 && m.delivery_action == "Blocked"
-                && r.chance(0.12)
+                && r.chance(0.35)
                 && let Some(a) = secadm
             {
                 raw.clear();
@@ -548,11 +548,18 @@ pub(crate) fn mail(
                 let doc = if logo && a == n_att - 1 {
                     "image001.png"
                 } else if m.threat == "Malware" {
-                    "Invoice_88213.iso"
+                    if nmid.as_bytes().first().is_some_and(|b| b % 2 == 0) {
+                        "Invoice_88213.iso"
+                    } else {
+                        "Payment_Remittance_0311.wsf"
+                    }
                 } else if missed == "Malware" {
                     "Remittance_Advice.html"
                 } else if qr {
                     "Security_Notice.pdf"
+                } else if m.direction == "Inbound" && u.dept == DEPT_FIN && r.chance(0.12) {
+                    // Suppliers' price lists and order forms with macros.
+                    r.pick_str(&["Supplier_Price_List_2026.xlsm", "Northwind_Order_Form.xlsm"])
                 } else {
                     u.docs
                         .get(r.index(u.docs.len()))
@@ -1459,6 +1466,7 @@ pub(crate) fn cloud(
     }
     if first {
         cloud_admin(w, day, lo, hi, s);
+        crate::more::cloud(w, day, lo, hi, s);
     }
 }
 

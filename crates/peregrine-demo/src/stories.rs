@@ -40,7 +40,7 @@ pub(crate) const BACKDOOR_USER: &str = "support_tmp";
 
 /// Rows of the stories, by table.
 pub(crate) struct StoryOut<'a> {
-    w: &'a World,
+    pub(crate) w: &'a World,
     store: &'a Store,
     pub sinks: BTreeMap<&'static str, Sink>,
     seqs: HashMap<(&'static str, usize, i64), u64>,
@@ -260,7 +260,7 @@ impl<'a> StoryOut<'a> {
 
     /// An alert and its evidence rows; `evidence` writes the entity columns of each.
     #[allow(clippy::too_many_arguments)]
-    fn alert(
+    pub(crate) fn alert(
         &mut self,
         t: i64,
         title: &str,
@@ -317,10 +317,10 @@ impl<'a> StoryOut<'a> {
 }
 
 /// Writes the entity columns of one `AlertEvidence` row.
-type Evidence<'e> = dyn Fn(&mut Sink, &World) + 'e;
+pub(crate) type Evidence<'e> = dyn Fn(&mut Sink, &World) + 'e;
 
 /// Evidence: a device.
-fn ev_machine(d: &Device) -> impl Fn(&mut Sink, &World) + '_ {
+pub(crate) fn ev_machine(d: &Device) -> impl Fn(&mut Sink, &World) + '_ {
     move |s, _| {
         let c = s.c;
         s.s(c.EntityType, "Machine");
@@ -332,7 +332,7 @@ fn ev_machine(d: &Device) -> impl Fn(&mut Sink, &World) + '_ {
 }
 
 /// Evidence: a user account.
-fn ev_user(u: usize, role: &'static str) -> impl Fn(&mut Sink, &World) {
+pub(crate) fn ev_user(u: usize, role: &'static str) -> impl Fn(&mut Sink, &World) {
     move |s, w| {
         let c = s.c;
         if let Some(u) = w.user(u) {
@@ -348,7 +348,7 @@ fn ev_user(u: usize, role: &'static str) -> impl Fn(&mut Sink, &World) {
 }
 
 /// Evidence: a process (with its image file).
-fn ev_process<'p>(p: &'p Proc, d: &'p Device) -> impl Fn(&mut Sink, &World) + 'p {
+pub(crate) fn ev_process<'p>(p: &'p Proc, d: &'p Device) -> impl Fn(&mut Sink, &World) + 'p {
     move |s, w| {
         let c = s.c;
         let img = w.image(p.img);
@@ -372,7 +372,7 @@ fn ev_process<'p>(p: &'p Proc, d: &'p Device) -> impl Fn(&mut Sink, &World) + 'p
 }
 
 /// Evidence: a file.
-fn ev_file<'p>(
+pub(crate) fn ev_file<'p>(
     name: &'p str,
     folder: &'p str,
     size: i64,
@@ -395,7 +395,7 @@ fn ev_file<'p>(
     }
 }
 
-fn ev_ip(ip: &'static str, url: &'static str) -> impl Fn(&mut Sink, &World) {
+pub(crate) fn ev_ip(ip: &'static str, url: &'static str) -> impl Fn(&mut Sink, &World) {
     move |s, _| {
         let c = s.c;
         s.s(c.EntityType, if url.is_empty() { "Ip" } else { "Url" });

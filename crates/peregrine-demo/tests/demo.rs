@@ -659,3 +659,73 @@ async fn everyday_activity_and_red_team_exercise_are_coherent() {
     .await;
     assert_eq!(wdigest, vec![vec!["reg.exe".to_string(), "1".to_string()]]);
 }
+
+#[tokio::test]
+async fn more_network_events_and_red_team_detections_are_coherent() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let opts = DemoOptions {
+        devices: 6,
+        days: 7,
+        seed: 5,
+        now_nanos: now(),
+        endpoint_tables: None,
+    };
+    run(&store, &opts);
+    // The red team's downloads and reverse shell: connections to its server by processes
+    // of the exercise (the same process ids and creation times as their ProcessCreated
+    // rows), never by cmd.exe or reg.exe, which only pass the URL on.
+    let conns = count(
+        &store,
+        "DeviceNetworkEvents | where RemoteIP == '192.0.2.80' and ActionType == 'ConnectionSuccess'",
+    )
+    .await;
+    assert!(conns >= 8, "{conns}");
+    for q in [
+        "DeviceNetworkEvents | where RemoteIP == '192.0.2.80'",
+        "DeviceEvents | where ActionType == 'AmsiScriptDetection'",
+    ] {
+        let orphans = count(
+            &store,
+            &format!("{q} | join kind=leftanti (DeviceProcessEvents | project DeviceId, InitiatingProcessId = ProcessId, InitiatingProcessCreationTime = ProcessCreationTime) on DeviceId, InitiatingProcessId, InitiatingProcessCreationTime"),
+        )
+        .await;
+        assert_eq!(orphans, 0, "{q}");
+    }
+    let shells = count(
+        &store,
+        "DeviceNetworkEvents | where RemoteIP == '192.0.2.80' and InitiatingProcessFileName in~ ('cmd.exe', 'reg.exe')",
+    )
+    .await;
+    assert_eq!(shells, 0);
+    // Its alerts name the process that raised them.
+    let mimikatz = rows(
+        &store,
+        "AlertInfo | where Title == 'Mimikatz credential theft tool' | join kind=inner (AlertEvidence | where EntityType == 'Process') on AlertId | project ProcessCommandLine",
+    )
+    .await;
+    assert_eq!(mimikatz.len(), 1, "{mimikatz:?}");
+    assert!(mimikatz[0][0].contains("Invoke-Mimikatz"));
+    // SharpHound's LDAP queries reach the domain controller within a minute.
+    let ldap = rows(
+        &store,
+        "IdentityQueryEvents | where ActionType == 'LDAP query' | parse Query with * 'Search Filter: ' SearchFilter | summarize n = dcount(SearchFilter) by DeviceName, bin(Timestamp, 1m) | where n > 10",
+    )
+    .await;
+    assert_eq!(ldap.len(), 1, "{ldap:?}");
+    // Every initiating image, the tools outside the catalog too, has one set of hashes.
+    let hashes = rows(
+        &store,
+        "DeviceNetworkEvents | where isnotempty(InitiatingProcessSHA256) | summarize h = dcount(InitiatingProcessSHA256) by InitiatingProcessFileName | where h > 1",
+    )
+    .await;
+    assert!(hashes.is_empty(), "{hashes:?}");
+    // Tenant administration: the reporting app's service principal gets a role the day
+    // before the end of the window.
+    let role = count(
+        &store,
+        "CloudAppEvents | where ActionType == 'Add member to role.' | where tostring(RawEventData.Target[2].ID) == 'ServicePrincipal'",
+    )
+    .await;
+    assert_eq!(role, 1);
+}
