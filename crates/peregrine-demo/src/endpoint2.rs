@@ -498,6 +498,11 @@ pub(crate) const RECIPES: &[Recipe] = &[
                 Img::PowerShell,
                 "\"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe\" -nop -c \"[Ref].Assembly.GetType('System.Management.Automation.'+'AmsiUtils').GetField('amsiInit'+'Failed','NonPublic,Static').SetValue($null,$true)\"",
             ),
+            st(
+                0,
+                Img::PowerShell,
+                "\"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe\" -nop -c \"$EncodedCommand = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes('Write-Host T1027 base64 test')); powershell.exe -EncodedCommand $EncodedCommand\"",
+            ),
         ],
         &[],
     ),
