@@ -23,7 +23,7 @@ use crate::world::{DAY, Device, HOUR, MIN, Role, SEC, UserKind, World, weekday};
 
 /// Who runs an activity's processes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Who {
+pub(crate) enum Who {
     /// The workstation's user (medium integrity).
     User,
     /// An administrator, elevated: an IT person's `adm-` account on their workstation, an
@@ -36,7 +36,7 @@ enum Who {
 
 /// Where an activity happens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Place {
+pub(crate) enum Place {
     /// Any workstation with a session that day.
     Ws,
     /// IT workstations (session).
@@ -60,18 +60,18 @@ enum Place {
 
 /// A process an activity starts: its parent is the activity's root (`up == 0`) or an
 /// earlier step (`up == k` for step `k`, 1-based).
-struct Step {
-    up: u8,
-    img: Img,
-    cmd: &'static str,
+pub(crate) struct Step {
+    pub(crate) up: u8,
+    pub(crate) img: Img,
+    pub(crate) cmd: &'static str,
 }
 
-const fn st(up: u8, img: Img, cmd: &'static str) -> Step {
+pub(crate) const fn st(up: u8, img: Img, cmd: &'static str) -> Step {
     Step { up, img, cmd }
 }
 
 /// Rows an activity's processes cause besides process creations (`by`: the step, 1-based).
-enum Side {
+pub(crate) enum Side {
     File {
         by: u8,
         action: &'static str,
@@ -94,7 +94,7 @@ enum Side {
     },
 }
 
-const fn file(by: u8, action: &'static str, path: &'static str, size: i64) -> Side {
+pub(crate) const fn file(by: u8, action: &'static str, path: &'static str, size: i64) -> Side {
     Side::File {
         by,
         action,
@@ -105,7 +105,7 @@ const fn file(by: u8, action: &'static str, path: &'static str, size: i64) -> Si
     }
 }
 
-const fn download(
+pub(crate) const fn download(
     by: u8,
     path: &'static str,
     origin: &'static str,
@@ -122,7 +122,7 @@ const fn download(
     }
 }
 
-const fn reg(
+pub(crate) const fn reg(
     by: u8,
     key: &'static str,
     name: &'static str,
@@ -139,23 +139,23 @@ const fn reg(
     }
 }
 
-const fn load(by: u8, dll: Img) -> Side {
+pub(crate) const fn load(by: u8, dll: Img) -> Side {
     Side::Load { by, dll }
 }
 
-struct Recipe {
-    place: Place,
-    root: P,
-    who: Who,
+pub(crate) struct Recipe {
+    pub(crate) place: Place,
+    pub(crate) root: P,
+    pub(crate) who: Who,
     /// Expected occurrences per device and day (per day for `RedTeam`/`RedTarget`).
-    rate: f64,
-    steps: &'static [Step],
-    side: &'static [Side],
+    pub(crate) rate: f64,
+    pub(crate) steps: &'static [Step],
+    pub(crate) side: &'static [Side],
     /// Red-team steps: minutes after the operator's session start (the exercise's script).
-    at_min: i64,
+    pub(crate) at_min: i64,
 }
 
-const fn rc(
+pub(crate) const fn rc(
     place: Place,
     root: P,
     who: Who,
@@ -175,7 +175,7 @@ const fn rc(
 }
 
 /// A step of the red-team exercise, `at_min` minutes into the operator's session.
-const fn red(
+pub(crate) const fn red(
     place: Place,
     root: P,
     who: Who,
@@ -1710,8 +1710,8 @@ struct Instance {
 }
 
 /// Everything a device does that day beyond the steady background.
-fn plan(w: &World, ctx: &Ctx, dev: &Device) -> Vec<Instance> {
-    let mut r = Rng::derive(&[w.seed, fnv("activity"), ctx.dev as u64, ctx.day as u64]);
+fn plan(w: &World, ctx: &Ctx, dev: &Device, recipes: &[Recipe], stream: &str) -> Vec<Instance> {
+    let mut r = Rng::derive(&[w.seed, fnv(stream), ctx.dev as u64, ctx.day as u64]);
     let ex = exercise(w);
     let user = ctx.user(w);
     let is_it = user.is_some_and(|u| u.dept == DEPT_IT);
@@ -1725,7 +1725,7 @@ fn plan(w: &World, ctx: &Ctx, dev: &Device) -> Vec<Instance> {
         .collect();
     let office_day = weekday(ctx.day) < 5;
     let mut out = Vec::new();
-    for (ri, rec) in RECIPES.iter().enumerate() {
+    for (ri, rec) in recipes.iter().enumerate() {
         let fits = match rec.place {
             Place::Ws => ctx.session.is_some(),
             Place::ItWs => ctx.session.is_some() && is_it,
@@ -2096,6 +2096,22 @@ pub(crate) fn generate(
     table: DevTable,
     seq: &mut u64,
 ) {
+    generate_with(g, s, ctx, dev, table, seq, RECIPES, "activity");
+}
+
+/// Writes this device-day's rows of `table` for the activities of `recipes`, planned from
+/// the random stream named `stream`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn generate_with(
+    g: &mut Gen,
+    s: &mut Sink,
+    ctx: &Ctx,
+    dev: &Device,
+    table: DevTable,
+    seq: &mut u64,
+    recipes: &[Recipe],
+    stream: &str,
+) {
     if !matches!(
         table,
         DevTable::Process | DevTable::File | DevTable::Registry | DevTable::ImageLoad
@@ -2104,7 +2120,7 @@ pub(crate) fn generate(
     }
     let w = g.w;
     let mut rows: Vec<(i64, usize, usize)> = Vec::new(); // (time, instance, item)
-    let plan = plan(w, ctx, dev);
+    let plan = plan(w, ctx, dev, recipes, stream);
     for (ii, inst) in plan.iter().enumerate() {
         match table {
             DevTable::Process => {
@@ -2114,7 +2130,7 @@ pub(crate) fn generate(
             }
             _ => {
                 for (k, (ts, si, _, _)) in inst.side.iter().enumerate() {
-                    let rec = RECIPES.get(inst.recipe);
+                    let rec = recipes.get(inst.recipe);
                     let kind = rec.and_then(|r| r.side.get(*si));
                     let want = matches!(
                         (table, kind),
@@ -2159,7 +2175,7 @@ pub(crate) fn generate(
                 let Some(p) = inst.procs.get(k) else {
                     continue;
                 };
-                let parent = match RECIPES
+                let parent = match recipes
                     .get(inst.recipe)
                     .and_then(|r| r.steps.get(k))
                     .map_or(0, |s| s.up)
@@ -2189,7 +2205,7 @@ pub(crate) fn generate(
                 let Some((_, si, x, y)) = inst.side.get(k) else {
                     continue;
                 };
-                let Some(sd) = RECIPES.get(inst.recipe).and_then(|r| r.side.get(*si)) else {
+                let Some(sd) = recipes.get(inst.recipe).and_then(|r| r.side.get(*si)) else {
                     continue;
                 };
                 match sd {

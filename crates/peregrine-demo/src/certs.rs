@@ -22,6 +22,9 @@ fn has(w: &World, dev: usize, d: &Device, img: Img, agents: &[Img]) -> bool {
     if def.path.is_empty() || def.signer == "None" {
         return false;
     }
+    if let Some(b) = crate::endpoint2::has_image(w, d, img) {
+        return b;
+    }
     let ws = !d.is_server();
     let dept = d.dept;
     match img {
@@ -74,6 +77,9 @@ fn has(w: &World, dev: usize, d: &Device, img: Img, agents: &[Img]) -> bool {
 
 /// (signer, issuer, root is Microsoft) of an image.
 fn signer(img: Img, company: &str, signer_type: &str) -> (&'static str, &'static str, bool) {
+    if let Some(x) = crate::endpoint2::signer(img) {
+        return x;
+    }
     match img {
         Img::Git => (
             "Johannes Schindelin",
@@ -159,6 +165,7 @@ fn crl(issuer: &str) -> &'static str {
         "Sectigo Public Code Signing CA R36" => {
             "[\"http://crl.sectigo.com/SectigoPublicCodeSigningCAR36.crl\"]"
         }
+        "Contoso Dev Test" => "[]",
         "GlobalSign GCC R45 EV CodeSigning CA 2020" => {
             "[\"http://crl.globalsign.com/gsgccr45evcodesignca2020.crl\"]"
         }
@@ -237,7 +244,7 @@ pub(crate) fn generate(w: &World, day: i64, lo: i64, hi: i64, devs: Range<usize>
             s.t(created_c, created);
             s.t(expires_c, expires);
             s.t(counter_c, countersigned);
-            s.b(trusted, true);
+            s.b(trusted, crate::endpoint2::trusted(img));
             s.b(root_ms, ms_root);
             s.l(c.ReportId, report_id(day, dev, seq as u64));
             s.end();

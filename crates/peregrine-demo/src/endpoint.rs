@@ -222,6 +222,7 @@ pub(crate) fn generate(
             _ => {}
         }
         crate::activity::generate(&mut g, s, &ctx, device, table, &mut seq);
+        crate::endpoint2::generate(&mut g, s, &ctx, device, table, &mut seq);
     }
 }
 

@@ -723,7 +723,7 @@ pub(crate) fn inventory(
             info.t(c.Timestamp, t);
             info.s(c.DeviceId, &d.id);
             info.s(c.DeviceName, &d.name);
-            info.s(c.ClientVersion, "10.8760.22621.1105");
+            info.s(c.ClientVersion, crate::endpoint2::client_version(w, di));
             info.so(c.PublicIP, w.egress_ips.first().map_or("", |s| s.as_str()));
             info.s(c.OSArchitecture, "64-bit");
             info.s(c.OSPlatform, d.os_platform);

@@ -33,6 +33,7 @@ mod activity;
 mod catalog;
 mod certs;
 mod endpoint;
+mod endpoint2;
 mod entra;
 mod extra;
 mod host;
@@ -534,6 +535,7 @@ fn run_task(
             );
             identity::inventory(w, task.day, task.lo, task.hi, &mut i, &mut n, &mut d);
             extra::discovered(w, task.day, task.lo, task.hi, &mut i);
+            endpoint2::discovered(w, task.day, task.lo, task.hi, &mut i);
             stage(&mut txn, a, &mut i)?;
             stage(&mut txn, b, &mut n)?;
             stage(&mut txn, c, &mut d)?;

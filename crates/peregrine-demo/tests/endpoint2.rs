@@ -1,0 +1,173 @@
+//! The activity of `endpoint2.rs`, generated into a store and hunted with KQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use kql_engine::{Engine, QueryOptions};
+use peregrine_demo::{DemoOptions, generate};
+use peregrine_store::{Store, StoreConfig};
+
+fn open(dir: &Path) -> Arc<Store> {
+    let catalog: Arc<dyn kql_sema::Catalog> = Arc::new(kql_sema::MemoryCatalog::defender());
+    Arc::new(Store::open(dir, catalog, StoreConfig::default()).unwrap())
+}
+
+/// The current time rounded down to the minute (the store's window follows the clock).
+fn now() -> i64 {
+    let t = chrono::Utc::now().timestamp_nanos_opt().unwrap();
+    t - t.rem_euclid(60_000_000_000)
+}
+
+async fn rows(store: &Arc<Store>, query: &str) -> Vec<Vec<String>> {
+    let engine = Engine::new(
+        Arc::clone(store.catalog()),
+        Arc::new(store.data_source("default")),
+    );
+    let result = engine
+        .run(query, &QueryOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("{query}: {e:?}"));
+    let mut out = Vec::new();
+    for b in &result.batches {
+        for r in 0..b.num_rows() {
+            out.push(
+                (0..b.num_columns())
+                    .map(|c| {
+                        datafusion::arrow::util::display::array_value_to_string(b.column(c), r)
+                            .unwrap()
+                    })
+                    .collect(),
+            );
+        }
+    }
+    out
+}
+
+async fn count(store: &Arc<Store>, query: &str) -> u64 {
+    let r = rows(store, &format!("{query} | count")).await;
+    r[0][0].parse().unwrap()
+}
+
+#[tokio::test]
+async fn more_endpoint_activity_is_coherent() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let opts = DemoOptions {
+        devices: 12,
+        days: 7,
+        seed: 3,
+        now_nanos: now(),
+        endpoint_tables: None,
+    };
+    generate(&store, "default", &opts, |_| {}).unwrap();
+
+    // The beacon's sacrificial rundll32.exe: no command line, started by the implant, and
+    // its children name it as their (argument-less) parent.
+    let sacrificial = rows(
+        &store,
+        "DeviceProcessEvents | where FileName == 'rundll32.exe' and isempty(ProcessCommandLine) | project DeviceId, ProcessId, InitiatingProcessFileName",
+    )
+    .await;
+    assert_eq!(sacrificial.len(), 1, "{sacrificial:?}");
+    assert_eq!(sacrificial[0][2], "rt-implant.exe");
+    let children = rows(
+        &store,
+        &format!(
+            "DeviceProcessEvents | where DeviceId == '{}' and InitiatingProcessId == {} | project FileName, InitiatingProcessFileName, InitiatingProcessCommandLine",
+            sacrificial[0][0], sacrificial[0][1]
+        ),
+    )
+    .await;
+    assert_eq!(
+        children,
+        vec![vec![
+            "cmd.exe".to_string(),
+            "rundll32.exe".to_string(),
+            String::new()
+        ]]
+    );
+
+    // Definition updates: MpSigStub writes two files, everywhere but on the stale laptop.
+    let stubs = count(
+        &store,
+        "DeviceProcessEvents | where FileName == 'MpSigStub.exe'",
+    )
+    .await;
+    assert!(stubs > 0);
+    let files = count(
+        &store,
+        "DeviceFileEvents | where InitiatingProcessFileName == 'MpSigStub.exe' | join kind=inner (DeviceProcessEvents | where FileName == 'MpSigStub.exe' | project DeviceId, InitiatingProcessId = ProcessId, InitiatingProcessCommandLine = ProcessCommandLine) on DeviceId, InitiatingProcessId, InitiatingProcessCommandLine",
+    )
+    .await;
+    assert_eq!(files, 2 * stubs);
+    let stale = rows(
+        &store,
+        "DeviceInfo | where ClientVersion startswith '10.8295' | distinct DeviceId",
+    )
+    .await;
+    assert_eq!(stale.len(), 1);
+    let stale_updates = count(
+        &store,
+        &format!(
+            "DeviceProcessEvents | where DeviceId == '{}' and FileName == 'MpSigStub.exe'",
+            stale[0][0]
+        ),
+    )
+    .await;
+    assert_eq!(stale_updates, 0);
+
+    // The OneDrive library sync: more than 100 documents within five minutes, typed.
+    let burst = rows(
+        &store,
+        "DeviceFileEvents | where InitiatingProcessFileName == 'OneDrive.exe' and isnotempty(tostring(parse_json(AdditionalFields).FileType)) | summarize n = count() by bin(Timestamp, 5m), InitiatingProcessAccountName | where n > 100",
+    )
+    .await;
+    assert_eq!(burst.len(), 1, "{burst:?}");
+
+    // Vendor binaries: the certificate rows carry the same SHA1 as the processes; the
+    // developer's test build is signed by an untrusted certificate.
+    let mismatched = count(
+        &store,
+        "DeviceProcessEvents | where FileName in ('g2mcomm.exe', 'tvnviewer.exe', 'DefendpointService.exe', 'ContosoFieldSync.exe') | distinct DeviceId, SHA1 | join kind=leftanti (DeviceFileCertificateInfo) on DeviceId, SHA1",
+    )
+    .await;
+    let procs = count(
+        &store,
+        "DeviceProcessEvents | where FileName in ('g2mcomm.exe', 'tvnviewer.exe', 'DefendpointService.exe', 'ContosoFieldSync.exe') | distinct DeviceId, SHA1",
+    )
+    .await;
+    assert!(procs > 0);
+    // A device reports each image's signature about one day in three: most match.
+    assert!(mismatched * 2 < procs, "{mismatched} of {procs}");
+    let untrusted = rows(
+        &store,
+        "DeviceFileCertificateInfo | where IsTrusted == false | distinct Signer, Issuer",
+    )
+    .await;
+    assert_eq!(
+        untrusted,
+        vec![vec![
+            "Contoso Dev Test".to_string(),
+            "Contoso Dev Test".to_string()
+        ]]
+    );
+
+    // The isolated victim: the sensor's registry write.
+    let iso = rows(
+        &store,
+        "DeviceRegistryEvents | where RegistryValueName == 'DisableEnterpriseAuthProxyValueToRestoreAfterIsolation' | project InitiatingProcessFileName, PreviousRegistryValueName",
+    )
+    .await;
+    assert_eq!(iso.len(), 1, "{iso:?}");
+    assert_eq!(iso[0][0], "MsSense.exe");
+
+    // Device discovery found the branch router.
+    let router = count(
+        &store,
+        "DeviceInfo | where DeviceType == 'NetworkDevice' and DeviceSubtype == 'Router'",
+    )
+    .await;
+    assert!(router > 0);
+}
