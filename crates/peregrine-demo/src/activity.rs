@@ -1684,7 +1684,7 @@ pub(crate) fn red_team_procs(w: &World, ctx: &Ctx, dev: &Device) -> Vec<Proc> {
     if ctx.day != ex.day || (ctx.dev != ex.ws && ctx.dev != ex.target) {
         return Vec::new();
     }
-    plan(w, ctx, dev)
+    plan(w, ctx, dev, RECIPES, "activity")
         .into_iter()
         .filter(|i| {
             RECIPES
