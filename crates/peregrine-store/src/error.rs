@@ -48,6 +48,17 @@ pub struct IngestError {
 pub const MAX_REPORTED: usize = 100;
 
 impl IngestError {
+    /// A request body larger than the configured limit (`RequestTooLarge`; HTTP 413).
+    pub fn too_large(limit: u64) -> Self {
+        IngestError::new(
+            "RequestTooLarge",
+            format!(
+                "the request body is larger than the limit of {limit} bytes; \
+                 send NDJSON (streamed, no limit) or split the request"
+            ),
+        )
+    }
+
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
         IngestError {
             code,

@@ -57,6 +57,10 @@ use kql_sema::Catalog;
 use kql_syntax::{Diagnostic, Span};
 use serde_json::Value;
 
+/// The default limit of a request body that is read whole (a JSON array or a streaming-export
+/// envelope); NDJSON is streamed and not limited.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 512 * 1024 * 1024;
+
 pub use error::{IngestError, LineError};
 use manifest::Manifest;
 use records::TableBatchBuilder;

@@ -110,9 +110,33 @@ struct IngestArgs {
     /// whole input is one all-or-nothing request.
     #[arg(long, value_name = "N", conflicts_with = "envelope")]
     batch_size: Option<usize>,
+    /// Largest body read whole (a JSON array or an envelope), in bytes; a larger one is
+    /// refused with `RequestTooLarge` and changes nothing. NDJSON is streamed, not limited.
+    #[arg(long, value_name = "BYTES", default_value_t = peregrine_store::DEFAULT_MAX_BODY_BYTES)]
+    max_body_bytes: u64,
     /// Input file, or `-` (the default) for standard input.
     #[arg(value_name = "FILE", default_value = "-")]
     file: String,
+}
+
+/// Reads a whole request body, refusing one over `limit` bytes.
+fn read_body(reader: impl Read, limit: u64) -> Result<String, ReadBodyError> {
+    let mut text = String::new();
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_string(&mut text)
+        .map_err(|e| ReadBodyError::Io(format!("cannot read input: {e}")))?;
+    if text.len() as u64 > limit {
+        return Err(ReadBodyError::TooLarge(
+            peregrine_store::IngestError::too_large(limit),
+        ));
+    }
+    Ok(text)
+}
+
+enum ReadBodyError {
+    Io(String),
+    TooLarge(peregrine_store::IngestError),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -585,14 +609,12 @@ fn ingest_cmd(args: IngestArgs) -> ExitCode {
                 .fill_buf()
                 .map(|b| b.iter().find(|c| !c.is_ascii_whitespace()).copied());
             match peek {
-                Ok(Some(b'[')) => {
-                    let mut text = String::new();
-                    match reader.read_to_string(&mut text) {
-                        Ok(_) => peregrine_store::parse_records(&text)
-                            .and_then(|records| store.ingest(&args.tenant, table, &records)),
-                        Err(e) => return usage_error(format!("cannot read input: {e}")),
-                    }
-                }
+                Ok(Some(b'[')) => match read_body(reader, args.max_body_bytes) {
+                    Ok(text) => peregrine_store::parse_records(&text)
+                        .and_then(|records| store.ingest(&args.tenant, table, &records)),
+                    Err(ReadBodyError::TooLarge(e)) => Err(e),
+                    Err(ReadBodyError::Io(e)) => return usage_error(e),
+                },
                 Ok(_) => {
                     store.ingest_ndjson(&args.tenant, table, reader, 256 * 1024, |bytes, n| {
                         bar.set_position(bytes);
@@ -602,20 +624,17 @@ fn ingest_cmd(args: IngestArgs) -> ExitCode {
                 Err(e) => return usage_error(format!("cannot read input: {e}")),
             }
         }
-        None => {
-            let mut text = String::new();
-            let mut reader = reader;
-            if let Err(e) = reader.read_to_string(&mut text) {
-                return usage_error(format!("cannot read input: {e}"));
-            }
-            match serde_json::from_str::<serde_json::Value>(&text) {
+        None => match read_body(reader, args.max_body_bytes) {
+            Ok(text) => match serde_json::from_str::<serde_json::Value>(&text) {
                 Ok(body) => store.ingest_envelope(&args.tenant, &body),
                 Err(e) => Err(peregrine_store::IngestError::new(
                     "InvalidJson",
                     format!("invalid JSON: {e}"),
                 )),
-            }
-        }
+            },
+            Err(ReadBodyError::TooLarge(e)) => Err(e),
+            Err(ReadBodyError::Io(e)) => return usage_error(e),
+        },
     };
     bar.finish_and_clear();
     match result {

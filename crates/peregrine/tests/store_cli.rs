@@ -110,10 +110,11 @@ fn sigkill_mid_stream_loses_no_acknowledged_event_and_duplicates_none() {
 fn malformed_input_gets_a_coded_error_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let run = |table: &str, input: &str| {
+    let run_with = |table: &str, input: &str, extra: &[&str]| {
         let mut child = peregrine()
             .args(["ingest", "--table", table, "--data"])
             .arg(&data)
+            .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -131,6 +132,7 @@ fn malformed_input_gets_a_coded_error_and_changes_nothing() {
             String::from_utf8_lossy(&out.stderr).to_string(),
         )
     };
+    let run = |table: &str, input: &str| run_with(table, input, &[]);
     let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
     let good = format!(r#"{{"Timestamp":"{now}","DeviceName":"a"}}"#);
     let good = good.as_str();
@@ -149,6 +151,14 @@ fn malformed_input_gets_a_coded_error_and_changes_nothing() {
     let (code, err) = run("NoSuchTable", good);
     assert_eq!(code, Some(2));
     assert!(err.contains("UnknownTable"), "{err}");
+    // A body read whole (a JSON array) over the limit is refused before anything is parsed.
+    let (code, err) = run_with(
+        "DeviceInfo",
+        &format!("[{good}, {good}]"),
+        &["--max-body-bytes", "64"],
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("RequestTooLarge"), "{err}");
     assert_eq!(count(&data, "DeviceInfo | count"), 0);
     // The same good line alone is stored.
     assert_eq!(run("DeviceInfo", good).0, Some(0));
