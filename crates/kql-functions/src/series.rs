@@ -967,13 +967,8 @@ fn decompose(
     let trend_v: Vec<f64> = match trend {
         "none" => vec![0.0; n],
         "linefit" if deseason.len() > 1 => {
-            let m = deseason.len() as f64;
-            let mx = deseason.iter().map(|p| p.0).sum::<f64>() / m;
-            let my = deseason.iter().map(|p| p.1).sum::<f64>() / m;
-            let sxy: f64 = deseason.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
-            let sxx: f64 = deseason.iter().map(|(x, _)| (x - mx) * (x - mx)).sum();
-            let slope = if sxx == 0.0 { 0.0 } else { sxy / sxx };
-            (0..n).map(|i| my + slope * (i as f64 - mx)).collect()
+            let (slope, icpt) = least_squares(&deseason);
+            (0..n).map(|i| slope * i as f64 + icpt).collect()
         }
         _ => {
             let avg = if deseason.is_empty() {
@@ -1080,6 +1075,18 @@ fn stats_dynamic(s: &Value, ignore_nonfinite: bool) -> Value {
     Value::Object(m)
 }
 
+/// The least-squares line through `pts` (non-empty): (slope, intercept); a vertical spread of
+/// one x gives slope 0.
+fn least_squares(pts: &[(f64, f64)]) -> (f64, f64) {
+    let n = pts.len() as f64;
+    let mx = pts.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = pts.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxy: f64 = pts.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
+    let sxx: f64 = pts.iter().map(|(x, _)| (x - mx) * (x - mx)).sum();
+    let slope = if sxx == 0.0 { 0.0 } else { sxy / sxx };
+    (slope, my - slope * mx)
+}
+
 fn fit_line_dynamic(s: &Value) -> Value {
     let Some(arr) = s.as_array() else {
         return Value::Null;
@@ -1098,12 +1105,8 @@ fn fit_line_dynamic(s: &Value) -> Value {
         return Value::Null;
     }
     let n = pts.len() as f64;
-    let mx = pts.iter().map(|p| p.0).sum::<f64>() / n;
+    let (slope, icpt) = least_squares(&pts);
     let my = pts.iter().map(|p| p.1).sum::<f64>() / n;
-    let sxy: f64 = pts.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
-    let sxx: f64 = pts.iter().map(|(x, _)| (x - mx) * (x - mx)).sum();
-    let slope = if sxx == 0.0 { 0.0 } else { sxy / sxx };
-    let icpt = my - slope * mx;
     let ss: f64 = pts.iter().map(|(_, y)| (y - my) * (y - my)).sum();
     let rs: f64 = pts
         .iter()

@@ -145,43 +145,29 @@ pub(crate) const fn kind_code(m: Match) -> u8 {
     }
 }
 
-/// A case-insensitive predicate for one constant, non-empty ASCII needle, tested on ASCII
-/// values without lower-casing them: prefix/suffix/equality compare bytes ignoring ASCII
-/// case, `contains` and the term matches search with a case-insensitive Aho-Corasick
-/// automaton. A non-ASCII value is not decided here (Unicode lower-casing can turn a
+/// An anchored case-insensitive predicate (`startswith`, `endswith`, `=~`) for one constant,
+/// non-empty ASCII needle, tested on ASCII values by comparing bytes ignoring ASCII case,
+/// without copying. A non-ASCII value is not decided here (Unicode lower-casing can turn a
 /// non-ASCII character into an ASCII one, e.g. the Kelvin sign); the caller lower-cases it.
+/// The unanchored predicates (`has`, `contains`, ...) search whole batches with [`scan`].
 pub(crate) struct AsciiCi {
     needle: Vec<u8>,
     kind: Match,
-    finder: Option<aho_corasick::AhoCorasick>,
-    check_start: bool,
-    check_end: bool,
 }
 
 impl AsciiCi {
-    /// `needle` must already be lower-case; `None` when it is empty or not ASCII.
+    /// `needle` must already be lower-case; `None` when it is empty or not ASCII, or `kind`
+    /// is not anchored.
     pub(crate) fn new(needle: &str, kind: Match) -> Option<Self> {
-        if needle.is_empty() || !needle.is_ascii() {
+        if needle.is_empty()
+            || !needle.is_ascii()
+            || !matches!(kind, Match::StartsWith | Match::EndsWith | Match::Equals)
+        {
             return None;
         }
-        let finder = match kind {
-            Match::Has | Match::Prefix | Match::Suffix | Match::Contains => Some(
-                aho_corasick::AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
-                    .build([needle])
-                    .ok()?,
-            ),
-            _ => None,
-        };
-        let b = needle.as_bytes();
         Some(AsciiCi {
-            needle: b.to_vec(),
+            needle: needle.as_bytes().to_vec(),
             kind,
-            finder,
-            check_start: matches!(kind, Match::Has | Match::Prefix)
-                && b.first().is_some_and(u8::is_ascii_alphanumeric),
-            check_end: matches!(kind, Match::Has | Match::Suffix)
-                && b.last().is_some_and(u8::is_ascii_alphanumeric),
         })
     }
 
@@ -192,29 +178,17 @@ impl AsciiCi {
         }
         let h = h.as_bytes();
         let n = self.needle.as_slice();
-        Some(match self.kind {
-            Match::StartsWith => h.get(..n.len()).is_some_and(|p| p.eq_ignore_ascii_case(n)),
-            Match::EndsWith => h
-                .len()
-                .checked_sub(n.len())
-                .and_then(|s| h.get(s..))
-                .is_some_and(|p| p.eq_ignore_ascii_case(n)),
-            Match::Equals => h.eq_ignore_ascii_case(n),
-            Match::Contains => self.finder.as_ref().is_some_and(|f| f.is_match(h)),
-            Match::Has | Match::Prefix | Match::Suffix => {
-                let Some(f) = &self.finder else {
-                    return Some(false);
-                };
-                f.find_overlapping_iter(h).any(|m| {
-                    (!self.check_start
-                        || m.start() == 0
-                        || h.get(m.start() - 1)
-                            .is_none_or(|c| !c.is_ascii_alphanumeric()))
-                        && (!self.check_end
-                            || h.get(m.end()).is_none_or(|c| !c.is_ascii_alphanumeric()))
-                })
-            }
-        })
+        match self.kind {
+            Match::StartsWith => Some(h.get(..n.len()).is_some_and(|p| p.eq_ignore_ascii_case(n))),
+            Match::EndsWith => Some(
+                h.len()
+                    .checked_sub(n.len())
+                    .and_then(|s| h.get(s..))
+                    .is_some_and(|p| p.eq_ignore_ascii_case(n)),
+            ),
+            Match::Equals => Some(h.eq_ignore_ascii_case(n)),
+            _ => None,
+        }
     }
 }
 

@@ -2274,20 +2274,19 @@ impl<'a> Binder<'a> {
                 span,
             );
             let conv = match ty {
-                KqlType::Real => "toreal",
-                KqlType::Long => "tolong",
-                _ => "",
+                KqlType::Real => Some("toreal"),
+                KqlType::Long => Some("tolong"),
+                _ => None,
             };
-            let value = if conv.is_empty() {
-                access
-            } else {
-                Expr::new(
+            let value = match conv {
+                None => access,
+                Some(f) => Expr::new(
                     ExprKind::Call {
-                        name: ident(conv),
+                        name: ident(f),
                         args: vec![access],
                     },
                     span,
-                )
+                ),
             };
             let b = self.bind_scalar(
                 &value,

@@ -97,7 +97,7 @@ pub(crate) fn agent_procs(w: &World, ctx: &Ctx) -> Vec<Proc> {
 
 /// A process started for the occasion (not one of the device's long-running ones).
 #[allow(clippy::too_many_arguments)]
-fn child(
+pub(crate) fn child(
     r: &mut Rng,
     img: Img,
     cmd: String,

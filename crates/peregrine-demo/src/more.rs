@@ -20,6 +20,7 @@
 use std::fmt::Write;
 
 use crate::catalog::{DEPT_FIN, DEPT_IT, ImageDef, Img};
+use crate::extra::child;
 use crate::host::{Acct, Ctx, P, Proc, account, head, initiating, internal_name, report_id};
 use crate::rng::{Rng, file_hashes, fnv};
 use crate::sink::Sink;
@@ -634,38 +635,6 @@ fn remotes_of(w: &World, dev: usize) -> Vec<&'static Remote> {
         }
     }
     out
-}
-
-/// A process started for the occasion.
-#[allow(clippy::too_many_arguments)]
-fn child(
-    r: &mut Rng,
-    img: Img,
-    cmd: String,
-    t: i64,
-    parent: &Proc,
-    acct: Acct,
-    integrity: &'static str,
-    logon_id: i64,
-) -> Proc {
-    Proc {
-        img,
-        pid: r.range(1000, 40000) / 4 * 4,
-        cmd,
-        created: t,
-        acct,
-        integrity,
-        elevation: if integrity == "Medium" {
-            "TokenElevationTypeLimited"
-        } else {
-            "TokenElevationTypeDefault"
-        },
-        logon_id,
-        session: if matches!(acct, Acct::User(_)) { 1 } else { 0 },
-        parent_img: parent.img,
-        parent_pid: parent.pid,
-        parent_created: parent.created,
-    }
 }
 
 /// The `InitiatingProcess*` image columns of an image outside the catalog (written before

@@ -2,24 +2,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
+mod common;
+
 use std::sync::Arc;
 
-use kql_engine::{Engine, QueryOptions};
+use common::{count, now, open, rows};
 use peregrine_demo::{DemoOptions, DemoReport, TABLES, generate};
-use peregrine_store::{Store, StoreConfig};
-
-fn open(dir: &Path) -> Arc<Store> {
-    let catalog: Arc<dyn kql_sema::Catalog> = Arc::new(kql_sema::MemoryCatalog::defender());
-    Arc::new(Store::open(dir, catalog, StoreConfig::default()).unwrap())
-}
-
-/// The current time rounded down to the minute: both runs of a test use the same instant,
-/// and the data stays inside the store's query window (which follows the wall clock).
-fn now() -> i64 {
-    let t = chrono::Utc::now().timestamp_nanos_opt().unwrap();
-    t - t.rem_euclid(60_000_000_000)
-}
+use peregrine_store::Store;
 
 fn small(seed: u64, now: i64) -> DemoOptions {
     DemoOptions {
@@ -40,36 +29,6 @@ fn run(store: &Store, opts: &DemoOptions) -> DemoReport {
     .unwrap();
     assert!(calls > 0);
     report
-}
-
-async fn rows(store: &Arc<Store>, query: &str) -> Vec<Vec<String>> {
-    let engine = Engine::new(
-        Arc::clone(store.catalog()),
-        Arc::new(store.data_source("default")),
-    );
-    let result = engine
-        .run(query, &QueryOptions::default())
-        .await
-        .unwrap_or_else(|e| panic!("{query}: {e:?}"));
-    let mut out = Vec::new();
-    for b in &result.batches {
-        for r in 0..b.num_rows() {
-            out.push(
-                (0..b.num_columns())
-                    .map(|c| {
-                        datafusion::arrow::util::display::array_value_to_string(b.column(c), r)
-                            .unwrap()
-                    })
-                    .collect(),
-            );
-        }
-    }
-    out
-}
-
-async fn count(store: &Arc<Store>, query: &str) -> u64 {
-    let r = rows(store, &format!("{query} | count")).await;
-    r[0][0].parse().unwrap()
 }
 
 /// Per table: row count and an order-independent hash of every row (all columns).

@@ -672,7 +672,9 @@ fn needles_of(v: Option<Value>) -> Vec<String> {
 /// insensitive Aho-Corasick automaton (ASCII values are not lower-cased; others are, and the
 /// needles are lower-case already); each hit is then checked for term boundaries.
 struct Needles {
-    /// Per needle: must the match start / end on a term boundary?
+    /// The distinct lower-case terms.
+    terms: Vec<String>,
+    /// Per term: must the match start / end on a term boundary?
     bounds: Vec<(bool, bool)>,
     ac: Option<aho_corasick::AhoCorasick>,
 }
@@ -699,7 +701,7 @@ impl Needles {
                 .build(&terms)
                 .ok()
         };
-        Needles { bounds, ac }
+        Needles { terms, bounds, ac }
     }
 
     fn test<const ALL: bool>(&self, raw: &str, buf: &mut String, seen: &mut Vec<bool>) -> bool {
@@ -747,27 +749,23 @@ impl Needles {
 pub(crate) fn has_any_kernel<const ALL: bool>(a: &Args) -> Result<ArrayRef> {
     let hay = a.str(0)?;
     let nd = a.str(1)?;
-    let konst = a.is_const(1);
-    let mut memo: Option<(Option<String>, Needles)> = None;
     let mut seen: Vec<bool> = Vec::new();
     let mut buf = String::new();
-    // A constant, short list of ASCII terms over a column: search the whole batch at once.
-    if konst && let Some(col) = hay.column() {
-        let mut terms = needles_of(nd.opt(0).and_then(parse));
-        let mut uniq = HashSet::new();
-        terms.retain(|t| uniq.insert(t.clone()));
+    if a.is_const(1) {
+        let needles = Needles::new(nd.opt(0).and_then(parse));
+        // A short list of ASCII terms over a column: search the whole batch at once.
+        let terms = &needles.terms;
         let scan_needles: Vec<strops::ScanNeedle> = terms
             .iter()
             .filter_map(|t| strops::ScanNeedle::new(t, Match::Has))
             .collect();
-        if !terms.is_empty() && scan_needles.len() == terms.len() && terms.len() <= 16 {
+        if let Some(col) = hay.column()
+            && !terms.is_empty()
+            && scan_needles.len() == terms.len()
+            && terms.len() <= 16
+        {
             let sc = strops::scan(col, &scan_needles);
-            let full = if terms.len() >= 64 {
-                u64::MAX
-            } else {
-                (1u64 << terms.len()) - 1
-            };
-            let slow = Needles::new(nd.opt(0).and_then(parse));
+            let full = (1u64 << terms.len()) - 1;
             return Ok(build_bool_nn(a.rows, |i| {
                 if col.is_null(i)
                     || sc
@@ -775,20 +773,20 @@ pub(crate) fn has_any_kernel<const ALL: bool>(a: &Args) -> Result<ArrayRef> {
                         .as_ref()
                         .is_some_and(|v| v.get(i) == Some(&true))
                 {
-                    return slow.test::<ALL>(hay.get(i), &mut buf, &mut seen);
+                    return needles.test::<ALL>(hay.get(i), &mut buf, &mut seen);
                 }
                 let m = sc.masks.get(i).copied().unwrap_or(0);
                 if ALL { m == full } else { m != 0 }
             }));
         }
+        return Ok(build_bool_nn(a.rows, |i| {
+            needles.test::<ALL>(hay.get(i), &mut buf, &mut seen)
+        }));
     }
+    let mut memo: Option<(Option<String>, Needles)> = None;
     Ok(build_bool_nn(a.rows, |i| {
-        let raw = nd.opt(if konst { 0 } else { i });
-        let stale = match &memo {
-            None => true,
-            Some((r, _)) => r.as_deref() != raw,
-        };
-        if stale {
+        let raw = nd.opt(i);
+        if memo.as_ref().is_none_or(|(r, _)| r.as_deref() != raw) {
             memo = Some((raw.map(str::to_owned), Needles::new(raw.and_then(parse))));
         }
         memo.as_ref()
