@@ -8,6 +8,7 @@
 // error path only, so their size is not worth boxing.
 #![allow(clippy::result_large_err)]
 
+pub mod dictscan;
 mod external;
 pub mod format;
 pub mod plan;

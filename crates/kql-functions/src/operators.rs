@@ -163,7 +163,20 @@ pub(crate) fn nn_str(e: Expr) -> Expr {
 fn nn_str_kernel(
     a: &crate::udf::Args,
 ) -> datafusion::common::Result<datafusion::arrow::array::ArrayRef> {
+    use datafusion::arrow::array::Array;
     let s = a.str(0)?;
+    // Without nulls the column is its own answer (no copy); null slots of zero length are
+    // already `""`, so dropping the validity is enough.
+    if let Some(col) = s.column() {
+        let nulls_empty = col.null_count() == 0
+            || (0..col.len()).all(|i| col.is_valid(i) || col.value_length(i) == 0);
+        if nulls_empty {
+            let (offsets, values, _) = col.clone().into_parts();
+            return Ok(std::sync::Arc::new(
+                datafusion::arrow::array::StringArray::new(offsets, values, None),
+            ));
+        }
+    }
     Ok(crate::udf::build_str(a.rows, |i| {
         Some(std::borrow::Cow::Borrowed(s.get(i)))
     }))

@@ -171,22 +171,27 @@ impl AsciiCi {
         })
     }
 
-    /// The predicate on `h`, `None` when `h` is not ASCII.
+    /// The predicate on `h`; `None` when the bytes that decide it are not all ASCII (the
+    /// caller then lower-cases `h` the Unicode way).
+    ///
+    /// Lower-casing maps each character on its own (the one contextual rule, final sigma,
+    /// yields a non-ASCII letter), and maps ASCII to ASCII byte for byte. So when the
+    /// compared window of `h` (its first or last `n` bytes) is ASCII, `lower(h)` starts
+    /// (ends) with `n` exactly when that window does, ignoring ASCII case; the rest of `h`
+    /// need not be looked at. Equality needs the whole of `h` to be ASCII.
     pub(crate) fn test(&self, h: &str) -> Option<bool> {
-        if !h.is_ascii() {
-            return None;
-        }
         let h = h.as_bytes();
         let n = self.needle.as_slice();
-        match self.kind {
-            Match::StartsWith => Some(h.get(..n.len()).is_some_and(|p| p.eq_ignore_ascii_case(n))),
-            Match::EndsWith => Some(
-                h.len()
-                    .checked_sub(n.len())
-                    .and_then(|s| h.get(s..))
-                    .is_some_and(|p| p.eq_ignore_ascii_case(n)),
-            ),
-            Match::Equals => Some(h.eq_ignore_ascii_case(n)),
+        let window = match self.kind {
+            Match::StartsWith => h.get(..n.len()),
+            Match::EndsWith => h.len().checked_sub(n.len()).and_then(|s| h.get(s..)),
+            Match::Equals => Some(h),
+            _ => return None,
+        };
+        match window {
+            Some(w) if w.is_ascii() => Some(w.len() == n.len() && w.eq_ignore_ascii_case(n)),
+            // Shorter than the needle: only non-ASCII text could lower-case to it.
+            None if h.is_ascii() => Some(false),
             _ => None,
         }
     }

@@ -40,7 +40,7 @@ use std::time::Duration;
 
 use datafusion::arrow::array::{Array, TimestampNanosecondArray, UInt32Array};
 use datafusion::arrow::compute::{concat_batches, take_record_batch};
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::datasource::TableProvider;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -52,6 +52,7 @@ use datafusion::logical_expr::{LogicalPlanBuilder, ident, lit};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::schema::types::ColumnPath;
 use datafusion::scalar::ScalarValue;
 use kql_sema::Catalog;
 use kql_syntax::{Diagnostic, Span};
@@ -547,12 +548,13 @@ impl Store {
     }
 
     fn write_parquet(&self, path: &Path, batch: &RecordBatch) -> Result<(), IngestError> {
-        let props = self.writer_properties()?;
+        let batch = to_storage(batch)?;
+        let props = self.writer_properties(&batch.schema())?;
         let file = File::create(path)?;
         let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props))
             .map_err(|e| IngestError::internal(e.to_string()))?;
         writer
-            .write(batch)
+            .write(&batch)
             .map_err(|e| IngestError::internal(e.to_string()))?;
         let file = writer
             .into_inner()
@@ -784,17 +786,20 @@ impl Store {
             let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(part.join(name))?)
                 .map_err(|e| err(&e))?
                 .with_batch_size(8192);
-            let file_schema = Arc::clone(reader.schema());
+            // Files are compared by their logical schema: dictionary encoding is how a
+            // column is stored, and the output takes today's storage schema.
+            let file_schema = logical_schema(reader.schema());
             match &schema {
                 // A file written under another schema stays as it is.
                 Some(s) if s != &file_schema => continue,
                 Some(_) => {}
                 None => {
+                    let target = storage_schema(&file_schema);
                     writer = Some(
                         ArrowWriter::try_new(
                             File::create(&staged)?,
-                            Arc::clone(&file_schema),
-                            Some(self.writer_properties()?),
+                            Arc::clone(&target),
+                            Some(self.writer_properties(&target)?),
                         )
                         .map_err(|e| err(&e))?,
                     );
@@ -805,7 +810,7 @@ impl Store {
                 continue;
             };
             for batch in reader.build().map_err(|e| err(&e))? {
-                let batch = batch.map_err(|e| err(&e))?;
+                let batch = to_storage(&batch.map_err(|e| err(&e))?)?;
                 rows += batch.num_rows() as u64;
                 w.write(&batch).map_err(|e| err(&e))?;
             }
@@ -905,13 +910,24 @@ impl Store {
         }
     }
 
-    fn writer_properties(&self) -> Result<WriterProperties, IngestError> {
-        Ok(WriterProperties::builder()
+    /// Writer settings for a file of `schema` (its storage schema): dictionary columns get
+    /// room for a row group's distinct values in one dictionary page, so that readers get
+    /// them back as one Arrow dictionary per column chunk.
+    fn writer_properties(&self, schema: &Schema) -> Result<WriterProperties, IngestError> {
+        let mut b = WriterProperties::builder()
             .set_compression(Compression::ZSTD(
                 ZstdLevel::try_new(1).map_err(|e| IngestError::internal(e.to_string()))?,
             ))
-            .set_max_row_group_row_count(Some(self.config.row_group_rows))
-            .build())
+            .set_max_row_group_row_count(Some(self.config.row_group_rows));
+        for f in schema.fields() {
+            if matches!(f.data_type(), DataType::Dictionary(_, _)) {
+                b = b.set_column_dictionary_page_size_limit(
+                    ColumnPath::from(f.name().as_str()),
+                    DICTIONARY_PAGE_BYTES,
+                );
+            }
+        }
+        Ok(b.build())
     }
 
     /// Deletes the day partitions older than the retention; returns how many.
@@ -1052,7 +1068,11 @@ impl Transaction<'_> {
             return Ok(());
         }
         *self.report.tables.entry(table.to_string()).or_default() += batch.num_rows();
-        for (day, part) in split_by_day(batch)? {
+        let batch = match self.store.catalog.table(table) {
+            Some(schema) => strings_never_null(batch, &schema)?,
+            None => batch.clone(),
+        };
+        for (day, part) in split_by_day(&batch)? {
             let n = self.moves.len();
             let staged = self.staging.join(format!("{n:06}-{table}-{day}.parquet"));
             self.store.write_parquet(&staged, &part)?;
@@ -1112,6 +1132,140 @@ impl Drop for Transaction<'_> {
     }
 }
 
+/// Name endings of the string columns stored as dictionaries: names, paths, ids and kinds,
+/// which repeat across events. Free text, command lines, URLs, JSON, hashes and per-event
+/// ids stay plain. A dictionary column is written as Arrow `Dictionary(Int32, Utf8)`, so
+/// its Parquet pages are dictionary-encoded and the file's Arrow schema says so; readers
+/// then get one dictionary per column chunk and Peregrine tests a filter once per distinct
+/// value (`kql_engine::dictscan`). Other Parquet readers see plain strings.
+const DICTIONARY_SUFFIXES: &[&str] = &[
+    "FileName",
+    "FolderPath",
+    "ActionType",
+    "DeviceName",
+    "DeviceId",
+    "AccountName",
+    "AccountDomain",
+    "AccountSid",
+    "AccountUpn",
+    "AccountObjectId",
+    "AccountDisplayName",
+    "Platform",
+    "Protocol",
+    "Type",
+    "IntegrityLevel",
+    "TokenElevation",
+    "SignatureStatus",
+    "CompanyName",
+    "ProductName",
+    "ProductVersion",
+    "FileDescription",
+    "Severity",
+    "Category",
+    "Country",
+    "CountryCode",
+    "City",
+    "ISP",
+    "Isp",
+    "Application",
+    "DetectionSource",
+    "ServiceSource",
+    "Workload",
+];
+
+/// A dictionary page may hold this many bytes (Parquet's default is 1 MiB; past the
+/// limit the writer falls back to plain pages and readers must re-encode).
+const DICTIONARY_PAGE_BYTES: usize = 8 << 20;
+
+/// Is the string column `name` stored as a dictionary? See [`DICTIONARY_SUFFIXES`].
+pub fn dictionary_column(name: &str) -> bool {
+    DICTIONARY_SUFFIXES.iter().any(|s| name.ends_with(s))
+}
+
+/// `schema` as stored: dictionary columns (of `Utf8`) as `Dictionary(Int32, Utf8)`.
+fn storage_schema(schema: &Schema) -> SchemaRef {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Utf8 if dictionary_column(f.name()) => f.as_ref().clone().with_data_type(
+                DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+            ),
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
+/// A stored file's schema as the engine sees it: dictionaries as their value type.
+fn logical_schema(schema: &Schema) -> SchemaRef {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Dictionary(_, v) => f.as_ref().clone().with_data_type(v.as_ref().clone()),
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
+/// KQL strings are never null: a missing `string` value is stored as `""` (so it groups,
+/// joins and counts as the empty string). `guid` and `dynamic` keep their nulls.
+fn strings_never_null(
+    batch: &RecordBatch,
+    table: &kql_sema::TableSchema,
+) -> Result<RecordBatch, IngestError> {
+    use datafusion::arrow::array::{AsArray, StringArray};
+    let schema = batch.schema();
+    let mut columns = batch.columns().to_vec();
+    let mut changed = false;
+    for (i, f) in schema.fields().iter().enumerate() {
+        let is_string = table
+            .columns
+            .iter()
+            .any(|c| &c.name == f.name() && c.ty == kql_syntax::KqlType::String);
+        let Some(col) = columns.get_mut(i) else {
+            continue;
+        };
+        if !is_string || col.null_count() == 0 {
+            continue;
+        }
+        let Some(strings) = col.as_string_opt::<i32>() else {
+            continue;
+        };
+        let filled: StringArray = strings.iter().map(|v| Some(v.unwrap_or(""))).collect();
+        *col = Arc::new(filled);
+        changed = true;
+    }
+    if !changed {
+        return Ok(batch.clone());
+    }
+    RecordBatch::try_new(schema, columns).map_err(|e| IngestError::internal(e.to_string()))
+}
+
+/// `batch` in its storage schema (see [`storage_schema`]).
+fn to_storage(batch: &RecordBatch) -> Result<RecordBatch, IngestError> {
+    let target = storage_schema(&logical_schema(&batch.schema()));
+    if target == batch.schema() {
+        return Ok(batch.clone());
+    }
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(target.fields())
+        .map(|(c, f)| {
+            if c.data_type() == f.data_type() {
+                Ok(Arc::clone(c))
+            } else {
+                datafusion::arrow::compute::cast(c, f.data_type())
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| IngestError::internal(e.to_string()))?;
+    RecordBatch::try_new(target, columns).map_err(|e| IngestError::internal(e.to_string()))
+}
+
 /// One tenant's tables for the KQL engine: each table is its day partitions within the
 /// window, filtered to `Timestamp >= now - window`.
 pub struct TenantData {
@@ -1154,7 +1308,8 @@ impl kql_engine::DataSource for TenantData {
                 .with_file_extension(".parquet");
             let config = ListingTableConfig::new_with_multi_paths(urls)
                 .with_listing_options(options)
-                .with_schema(Arc::clone(&schema));
+                .with_schema(Arc::clone(&schema))
+                .with_expr_adapter_factory(Arc::new(kql_engine::dictscan::DictScanAdapterFactory));
             Ok(Arc::new(
                 ListingTable::try_new(config).map_err(|e| e.to_string())?,
             ))
