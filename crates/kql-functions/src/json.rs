@@ -180,3 +180,188 @@ pub fn set_key(v: &Value) -> String {
         other => to_text(other),
     }
 }
+
+/// Nesting deeper than this is left to `serde_json` (which refuses past 128).
+const RAW_MAX_DEPTH: usize = 64;
+
+/// Is `text` exactly the compact text [`to_text`] would print for it after [`parse`]? Then
+/// parsing and printing it again can be skipped (`todynamic` of JSON text), and a path
+/// into it can be read from the text ([`raw_path`]).
+///
+/// Conservative: no whitespace outside strings, only the escapes `\"`, `\\`, `\n`, `\r` and
+/// `\t`, integers of at most 18 digits (no fractions or exponents, which print
+/// differently), no duplicate keys in an object, and a value other than `null`. Anything
+/// else answers `false` and takes the general path.
+pub fn is_canonical(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut keys: Vec<Vec<&[u8]>> = Vec::new();
+    match canonical_value(b, 0, &mut keys, 0) {
+        Some(end) => end == b.len() && text != "null",
+        None => false,
+    }
+}
+
+/// The end of the canonical JSON value starting at `i`, `None` if it is not one.
+fn canonical_value<'a>(
+    b: &'a [u8],
+    i: usize,
+    keys: &mut Vec<Vec<&'a [u8]>>,
+    depth: usize,
+) -> Option<usize> {
+    if depth > RAW_MAX_DEPTH {
+        return None;
+    }
+    match *b.get(i)? {
+        b'"' => canonical_string(b, i),
+        b'{' => {
+            if b.get(i + 1) == Some(&b'}') {
+                return Some(i + 2);
+            }
+            keys.push(Vec::new());
+            let mut j = i + 1;
+            loop {
+                let k_end = canonical_string(b, j)?;
+                let key = b.get(j..k_end)?;
+                let seen = keys.last_mut()?;
+                if seen.contains(&key) {
+                    return None;
+                }
+                seen.push(key);
+                if b.get(k_end) != Some(&b':') {
+                    return None;
+                }
+                j = canonical_value(b, k_end + 1, keys, depth + 1)?;
+                match b.get(j)? {
+                    b',' => j += 1,
+                    b'}' => {
+                        keys.pop();
+                        return Some(j + 1);
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        b'[' => {
+            if b.get(i + 1) == Some(&b']') {
+                return Some(i + 2);
+            }
+            let mut j = i + 1;
+            loop {
+                j = canonical_value(b, j, keys, depth + 1)?;
+                match b.get(j)? {
+                    b',' => j += 1,
+                    b']' => return Some(j + 1),
+                    _ => return None,
+                }
+            }
+        }
+        b't' => b.get(i..i + 4).filter(|w| *w == b"true").map(|_| i + 4),
+        b'f' => b.get(i..i + 5).filter(|w| *w == b"false").map(|_| i + 5),
+        b'n' => b.get(i..i + 4).filter(|w| *w == b"null").map(|_| i + 4),
+        b'-' | b'0'..=b'9' => {
+            let start = usize::from(b[i] == b'-') + i;
+            let mut j = start;
+            while b.get(j).is_some_and(u8::is_ascii_digit) {
+                j += 1;
+            }
+            let digits = j - start;
+            let leading_zero = digits > 1 && b[start] == b'0';
+            let negative_zero = b[i] == b'-' && digits == 1 && b[start] == b'0';
+            if digits == 0 || digits > 18 || leading_zero || negative_zero {
+                return None;
+            }
+            // A fraction or exponent prints differently once parsed: not canonical.
+            match b.get(j) {
+                Some(b'.' | b'e' | b'E') => None,
+                _ => Some(j),
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The end (after the closing quote) of a canonical JSON string starting at `i`.
+fn canonical_string(b: &[u8], i: usize) -> Option<usize> {
+    if b.get(i) != Some(&b'"') {
+        return None;
+    }
+    let mut j = i + 1;
+    loop {
+        let off = memchr::memchr3(b'"', b'\\', b'\n', b.get(j..)?)?;
+        // Other control characters must be escaped too.
+        if b.get(j..j + off)?.iter().any(|&c| c < 0x20) {
+            return None;
+        }
+        j += off;
+        match b[j] {
+            b'"' => return Some(j + 1),
+            b'\\' => match b.get(j + 1)? {
+                b'"' | b'\\' | b'n' | b'r' | b't' => j += 2,
+                _ => return None,
+            },
+            _ => return None,
+        }
+    }
+}
+
+/// The text of the value at `steps` (string keys, non-negative indexes) inside canonical
+/// JSON `text` (see [`is_canonical`]), read without parsing the rest. `None` when a step
+/// is missing or `text` is not canonical; `Some(None)` when the general path must decide
+/// (a negative index, or a key that would need escaping).
+pub fn raw_path<'a>(text: &'a str, steps: &[Value]) -> Option<Option<&'a str>> {
+    if !is_canonical(text) {
+        return Some(None);
+    }
+    let b = text.as_bytes();
+    let (mut start, mut end) = (0, b.len());
+    let mut keys = Vec::new();
+    for step in steps {
+        match step {
+            Value::String(k) => {
+                if k.bytes().any(|c| c < 0x20 || c == b'"' || c == b'\\') {
+                    return Some(None);
+                }
+                if b.get(start) != Some(&b'{') || b.get(start + 1) == Some(&b'}') {
+                    return None;
+                }
+                let mut j = start + 1;
+                let found = loop {
+                    let k_end = canonical_string(b, j)?;
+                    let v_end = canonical_value(b, k_end + 1, &mut keys, 0)?;
+                    if b.get(j + 1..k_end - 1) == Some(k.as_bytes()) {
+                        break (k_end + 1, v_end);
+                    }
+                    match b.get(v_end)? {
+                        b',' => j = v_end + 1,
+                        _ => return None,
+                    }
+                };
+                (start, end) = found;
+            }
+            Value::Number(n) => {
+                let Some(idx) = n.as_u64() else {
+                    return Some(None);
+                };
+                if b.get(start) != Some(&b'[') || b.get(start + 1) == Some(&b']') {
+                    return None;
+                }
+                let mut j = start + 1;
+                let mut k = 0u64;
+                let found = loop {
+                    let v_end = canonical_value(b, j, &mut keys, 0)?;
+                    if k == idx {
+                        break (j, v_end);
+                    }
+                    k += 1;
+                    match b.get(v_end)? {
+                        b',' => j = v_end + 1,
+                        _ => return None,
+                    }
+                };
+                (start, end) = found;
+            }
+            _ => return None,
+        }
+    }
+    text.get(start..end).map(Some)
+}

@@ -555,6 +555,14 @@ pub(crate) fn path_kernel(a: &Args) -> Result<ArrayRef> {
         None
     };
     Ok(build_str(a.rows, |i| {
+        // A constant path into canonical text is read off the text (no tree is built).
+        if let Some(steps) = &fixed {
+            match json::raw_path(d.opt(i)?, steps) {
+                Some(Some("null")) | None => return None,
+                Some(Some(raw)) => return Some(Cow::Borrowed(raw)),
+                Some(None) => {}
+            }
+        }
         let owned;
         let steps: &Vec<Value> = match &fixed {
             Some(f) => f,

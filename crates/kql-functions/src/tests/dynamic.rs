@@ -336,3 +336,98 @@ fn fused_paths() {
     let e = lower_index(c("d", K::Dynamic), c("k", K::String)).unwrap();
     assert_eq!(eval_rows(&bt2, e, K::Dynamic), vec!["1"]);
 }
+
+/// Texts for the raw (tree-less) JSON paths: canonical ones and near misses.
+const JSON_TEXTS: &[&str] = &[
+    r#"{"PipeName":"\\Device\\NamedPipe\\x","FileOperation":"File opened","n":12}"#,
+    r#"{"a":{"b":[1,{"c":"d"},[]],"e":{}},"f":null,"g":true,"h":false}"#,
+    r#"{"a":1,"a":2}"#,
+    r#"{"a": 1}"#,
+    r#"{"a":1.5,"b":1e3,"c":-0,"d":007}"#,
+    r#"{"a":"\u00e9\/","b":"tab\there"}"#,
+    r#"{"k\"q":"v","k\nl":"w"}"#,
+    r#"[0,-12,123456789012345678,1234567890123456789]"#,
+    r#""just a string""#,
+    "null",
+    "",
+    "not json",
+    r#"{"a":[1,2,3]"#,
+    r#"{"a":"line
+break"}"#,
+    r#"{"émoji":"✓","x":[{"y":[[["deep"]]]}]}"#,
+];
+
+#[test]
+fn canonical_json_is_exactly_what_parsing_and_printing_gives() {
+    for t in JSON_TEXTS {
+        if crate::json::is_canonical(t) {
+            let v = crate::json::parse(t).expect("canonical text parses");
+            assert_eq!(&crate::json::to_text(&v), t, "{t}");
+        }
+    }
+    // Printing any parsed text gives text that is canonical or refused, never misjudged.
+    for t in JSON_TEXTS {
+        if let Some(v) = crate::json::parse(t) {
+            let printed = crate::json::to_text(&v);
+            if crate::json::is_canonical(&printed) {
+                assert_eq!(
+                    crate::json::to_text(&crate::json::parse(&printed).unwrap()),
+                    printed
+                );
+            }
+        }
+    }
+    assert!(crate::json::is_canonical(JSON_TEXTS[0]));
+    assert!(crate::json::is_canonical(JSON_TEXTS[1]));
+    for refused in [2, 3, 4, 5, 9, 10, 11, 12, 13] {
+        assert!(!crate::json::is_canonical(JSON_TEXTS[refused]), "{refused}");
+    }
+}
+
+#[test]
+fn raw_paths_agree_with_the_parsed_tree() {
+    let paths: Vec<Vec<serde_json::Value>> = vec![
+        vec!["PipeName".into()],
+        vec!["FileOperation".into()],
+        vec!["n".into()],
+        vec!["missing".into()],
+        vec!["a".into(), "b".into(), 1.into(), "c".into()],
+        vec!["a".into(), "b".into(), 2.into()],
+        vec!["a".into(), "b".into(), 3.into()],
+        vec!["a".into(), "b".into(), (-1).into()],
+        vec!["a".into(), "e".into()],
+        vec!["f".into()],
+        vec!["g".into()],
+        vec!["x".into(), 0.into(), "y".into(), 0.into(), 0.into()],
+        vec!["k\"q".into()],
+        vec![0.into()],
+        vec![3.into()],
+        vec![],
+    ];
+    for t in JSON_TEXTS {
+        for p in &paths {
+            let tree = crate::json::parse(t).and_then(|root| {
+                let mut cur = &root;
+                for st in p {
+                    cur = match st {
+                        serde_json::Value::String(k) => crate::json::member(cur, k)?,
+                        serde_json::Value::Number(n) => crate::json::index(cur, n.as_i64()?)?,
+                        _ => return None,
+                    };
+                }
+                Some(crate::json::to_text(cur))
+            });
+            match crate::json::raw_path(t, p) {
+                Some(None) => {} // the general path decides
+                Some(Some(raw)) => assert_eq!(Some(raw.to_string()), tree, "{t} {p:?}"),
+                None => assert_eq!(tree, None, "{t} {p:?}"),
+            }
+        }
+    }
+    // And through the kernels: parse_json(text).path on a column of texts.
+    let q = r#"{"PipeName":"\\Device\\NamedPipe\\x","FileOperation":"File opened","n":12}"#;
+    assert_eq!(
+        crate::json::raw_path(q, &["PipeName".into()]),
+        Some(Some(r#""\\Device\\NamedPipe\\x""#))
+    );
+}
