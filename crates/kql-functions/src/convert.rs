@@ -396,11 +396,12 @@ fn conv<const S: u8, const D: u8>(a: &Args) -> Result<ArrayRef> {
         }
         (KqlType::String, KqlType::Dynamic) => {
             let s = a.str(0)?;
+            let mut canon = json::Canonical::default();
             return Ok(udf::build_str(rows, |i| {
                 let t = s.get(i);
                 // Already the text parsing and printing would give (JSON written by a
                 // program usually is): no need to build it.
-                if json::is_canonical(t) {
+                if canon.check(t) {
                     return Some(Cow::Borrowed(t));
                 }
                 if t.trim().is_empty() {

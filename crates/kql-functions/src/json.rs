@@ -184,100 +184,109 @@ pub fn set_key(v: &Value) -> String {
 /// Nesting deeper than this is left to `serde_json` (which refuses past 128).
 const RAW_MAX_DEPTH: usize = 64;
 
-/// Is `text` exactly the compact text [`to_text`] would print for it after [`parse`]? Then
-/// parsing and printing it again can be skipped (`todynamic` of JSON text), and a path
-/// into it can be read from the text ([`raw_path`]).
-///
-/// Conservative: no whitespace outside strings, only the escapes `\"`, `\\`, `\n`, `\r` and
-/// `\t`, integers of at most 18 digits (no fractions or exponents, which print
-/// differently), no duplicate keys in an object, and a value other than `null`. Anything
-/// else answers `false` and takes the general path.
-pub fn is_canonical(text: &str) -> bool {
-    let b = text.as_bytes();
-    let mut keys: Vec<Vec<&[u8]>> = Vec::new();
-    match canonical_value(b, 0, &mut keys, 0) {
-        Some(end) => end == b.len() && text != "null",
-        None => false,
+/// Checks texts with [`Canonical::check`], reusing its scratch space across rows.
+#[derive(Default)]
+pub struct Canonical {
+    /// Byte ranges of the keys of the objects being read, innermost last.
+    keys: Vec<(usize, usize)>,
+}
+
+impl Canonical {
+    /// Is `text` exactly the compact text [`to_text`] would print for it after [`parse`]?
+    /// Then parsing and printing it again can be skipped (`todynamic` of JSON text).
+    ///
+    /// Conservative: no whitespace outside strings, only the escapes `\"`, `\\`, `\n`,
+    /// `\r` and `\t`, integers of at most 18 digits (no fractions or exponents, which print
+    /// differently), no duplicate keys in an object, and a value other than `null`.
+    /// Anything else answers `false` and takes the general path.
+    pub fn check(&mut self, text: &str) -> bool {
+        self.keys.clear();
+        let b = text.as_bytes();
+        match self.value(b, 0, 0) {
+            Some(end) => end == b.len() && text != "null",
+            None => false,
+        }
+    }
+
+    /// The end of the canonical JSON value starting at `i`, `None` if it is not one.
+    fn value(&mut self, b: &[u8], i: usize, depth: usize) -> Option<usize> {
+        if depth > RAW_MAX_DEPTH {
+            return None;
+        }
+        match *b.get(i)? {
+            b'"' => canonical_string(b, i),
+            b'{' => {
+                if b.get(i + 1) == Some(&b'}') {
+                    return Some(i + 2);
+                }
+                let base = self.keys.len();
+                let mut j = i + 1;
+                loop {
+                    let k_end = canonical_string(b, j)?;
+                    let key = b.get(j..k_end)?;
+                    if self.keys[base..]
+                        .iter()
+                        .any(|&(s, e)| b.get(s..e) == Some(key))
+                    {
+                        return None;
+                    }
+                    self.keys.push((j, k_end));
+                    if b.get(k_end) != Some(&b':') {
+                        return None;
+                    }
+                    j = self.value(b, k_end + 1, depth + 1)?;
+                    match b.get(j)? {
+                        b',' => j += 1,
+                        b'}' => {
+                            self.keys.truncate(base);
+                            return Some(j + 1);
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b'[' => {
+                if b.get(i + 1) == Some(&b']') {
+                    return Some(i + 2);
+                }
+                let mut j = i + 1;
+                loop {
+                    j = self.value(b, j, depth + 1)?;
+                    match b.get(j)? {
+                        b',' => j += 1,
+                        b']' => return Some(j + 1),
+                        _ => return None,
+                    }
+                }
+            }
+            b't' => literal(b, i, b"true"),
+            b'f' => literal(b, i, b"false"),
+            b'n' => literal(b, i, b"null"),
+            b'-' | b'0'..=b'9' => {
+                let start = usize::from(b[i] == b'-') + i;
+                let mut j = start;
+                while b.get(j).is_some_and(u8::is_ascii_digit) {
+                    j += 1;
+                }
+                let digits = j - start;
+                let leading_zero = digits > 1 && b[start] == b'0';
+                let negative_zero = b[i] == b'-' && digits == 1 && b[start] == b'0';
+                if digits == 0 || digits > 18 || leading_zero || negative_zero {
+                    return None;
+                }
+                // A fraction or exponent prints differently once parsed: not canonical.
+                match b.get(j) {
+                    Some(b'.' | b'e' | b'E') => None,
+                    _ => Some(j),
+                }
+            }
+            _ => None,
+        }
     }
 }
 
-/// The end of the canonical JSON value starting at `i`, `None` if it is not one.
-fn canonical_value<'a>(
-    b: &'a [u8],
-    i: usize,
-    keys: &mut Vec<Vec<&'a [u8]>>,
-    depth: usize,
-) -> Option<usize> {
-    if depth > RAW_MAX_DEPTH {
-        return None;
-    }
-    match *b.get(i)? {
-        b'"' => canonical_string(b, i),
-        b'{' => {
-            if b.get(i + 1) == Some(&b'}') {
-                return Some(i + 2);
-            }
-            keys.push(Vec::new());
-            let mut j = i + 1;
-            loop {
-                let k_end = canonical_string(b, j)?;
-                let key = b.get(j..k_end)?;
-                let seen = keys.last_mut()?;
-                if seen.contains(&key) {
-                    return None;
-                }
-                seen.push(key);
-                if b.get(k_end) != Some(&b':') {
-                    return None;
-                }
-                j = canonical_value(b, k_end + 1, keys, depth + 1)?;
-                match b.get(j)? {
-                    b',' => j += 1,
-                    b'}' => {
-                        keys.pop();
-                        return Some(j + 1);
-                    }
-                    _ => return None,
-                }
-            }
-        }
-        b'[' => {
-            if b.get(i + 1) == Some(&b']') {
-                return Some(i + 2);
-            }
-            let mut j = i + 1;
-            loop {
-                j = canonical_value(b, j, keys, depth + 1)?;
-                match b.get(j)? {
-                    b',' => j += 1,
-                    b']' => return Some(j + 1),
-                    _ => return None,
-                }
-            }
-        }
-        b't' => b.get(i..i + 4).filter(|w| *w == b"true").map(|_| i + 4),
-        b'f' => b.get(i..i + 5).filter(|w| *w == b"false").map(|_| i + 5),
-        b'n' => b.get(i..i + 4).filter(|w| *w == b"null").map(|_| i + 4),
-        b'-' | b'0'..=b'9' => {
-            let start = usize::from(b[i] == b'-') + i;
-            let mut j = start;
-            while b.get(j).is_some_and(u8::is_ascii_digit) {
-                j += 1;
-            }
-            let digits = j - start;
-            let leading_zero = digits > 1 && b[start] == b'0';
-            let negative_zero = b[i] == b'-' && digits == 1 && b[start] == b'0';
-            if digits == 0 || digits > 18 || leading_zero || negative_zero {
-                return None;
-            }
-            // A fraction or exponent prints differently once parsed: not canonical.
-            match b.get(j) {
-                Some(b'.' | b'e' | b'E') => None,
-                _ => Some(j),
-            }
-        }
-        _ => None,
-    }
+fn literal(b: &[u8], i: usize, word: &[u8]) -> Option<usize> {
+    (b.get(i..i + word.len()) == Some(word)).then_some(i + word.len())
 }
 
 /// The end (after the closing quote) of a canonical JSON string starting at `i`.
@@ -287,53 +296,108 @@ fn canonical_string(b: &[u8], i: usize) -> Option<usize> {
     }
     let mut j = i + 1;
     loop {
-        let off = memchr::memchr3(b'"', b'\\', b'\n', b.get(j..)?)?;
-        // Other control characters must be escaped too.
-        if b.get(j..j + off)?.iter().any(|&c| c < 0x20) {
-            return None;
-        }
-        j += off;
-        match b[j] {
+        match *b.get(j)? {
             b'"' => return Some(j + 1),
             b'\\' => match b.get(j + 1)? {
                 b'"' | b'\\' | b'n' | b'r' | b't' => j += 2,
                 _ => return None,
             },
-            _ => return None,
+            // Control characters must be escaped.
+            c if c < 0x20 => return None,
+            _ => j += 1,
         }
     }
 }
 
-/// The text of the value at `steps` (string keys, non-negative indexes) inside canonical
-/// JSON `text` (see [`is_canonical`]), read without parsing the rest. `None` when a step
-/// is missing or `text` is not canonical; `Some(None)` when the general path must decide
-/// (a negative index, or a key that would need escaping).
-pub fn raw_path<'a>(text: &'a str, steps: &[Value]) -> Option<Option<&'a str>> {
-    if !is_canonical(text) {
-        return Some(None);
+/// The end of the JSON value starting at `i` of compact JSON (as [`to_text`] prints it:
+/// valid, no whitespace), `None` on anything unexpected.
+fn skip_compact(b: &[u8], i: usize) -> Option<usize> {
+    match *b.get(i)? {
+        b'"' => {
+            let mut j = i + 1;
+            loop {
+                match *b.get(j)? {
+                    b'"' => return Some(j + 1),
+                    b'\\' => j += 2,
+                    _ => j += 1,
+                }
+            }
+        }
+        b'{' | b'[' => {
+            // Brackets balance outside strings.
+            let mut depth = 0usize;
+            let mut j = i;
+            loop {
+                match *b.get(j)? {
+                    b'"' => {
+                        j = skip_compact(b, j)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(j + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+        }
+        _ => {
+            let mut j = i;
+            while b.get(j).is_some_and(|c| !matches!(c, b',' | b'}' | b']')) {
+                j += 1;
+            }
+            (j > i).then_some(j)
+        }
     }
+}
+
+/// The text of the value at `steps` (string keys, non-negative indexes) inside a
+/// `dynamic` value's text (compact JSON as [`to_text`] prints it: valid, unique keys),
+/// read without parsing the rest. `None` when a step is missing; `Some(None)` when the
+/// general path must decide (a negative index, a key that would need escaping, text that
+/// is not as expected). The value's text is what [`to_text`] prints for it, as printing
+/// is compositional.
+pub fn raw_path<'a>(text: &'a str, steps: &[Value]) -> Option<Option<&'a str>> {
     let b = text.as_bytes();
     let (mut start, mut end) = (0, b.len());
-    let mut keys = Vec::new();
     for step in steps {
         match step {
             Value::String(k) => {
                 if k.bytes().any(|c| c < 0x20 || c == b'"' || c == b'\\') {
                     return Some(None);
                 }
-                if b.get(start) != Some(&b'{') || b.get(start + 1) == Some(&b'}') {
+                match b.get(start) {
+                    Some(b'{') => {}
+                    Some(b'[' | b'"' | b't' | b'f' | b'n' | b'-' | b'0'..=b'9') => return None,
+                    _ => return Some(None),
+                }
+                if b.get(start + 1) == Some(&b'}') {
                     return None;
                 }
                 let mut j = start + 1;
                 let found = loop {
-                    let k_end = canonical_string(b, j)?;
-                    let v_end = canonical_value(b, k_end + 1, &mut keys, 0)?;
-                    if b.get(j + 1..k_end - 1) == Some(k.as_bytes()) {
+                    let Some(k_end) = skip_compact(b, j) else {
+                        return Some(None);
+                    };
+                    if b.get(k_end) != Some(&b':') {
+                        return Some(None);
+                    }
+                    let Some(v_end) = skip_compact(b, k_end + 1) else {
+                        return Some(None);
+                    };
+                    if b.get(j..k_end).is_some_and(|raw| {
+                        raw.len() == k.len() + 2 && raw.get(1..raw.len() - 1) == Some(k.as_bytes())
+                    }) {
                         break (k_end + 1, v_end);
                     }
-                    match b.get(v_end)? {
-                        b',' => j = v_end + 1,
-                        _ => return None,
+                    match b.get(v_end) {
+                        Some(b',') => j = v_end + 1,
+                        Some(b'}') if v_end < end => return None,
+                        _ => return Some(None),
                     }
                 };
                 (start, end) = found;
@@ -342,20 +406,28 @@ pub fn raw_path<'a>(text: &'a str, steps: &[Value]) -> Option<Option<&'a str>> {
                 let Some(idx) = n.as_u64() else {
                     return Some(None);
                 };
-                if b.get(start) != Some(&b'[') || b.get(start + 1) == Some(&b']') {
+                match b.get(start) {
+                    Some(b'[') => {}
+                    Some(b'{' | b'"' | b't' | b'f' | b'n' | b'-' | b'0'..=b'9') => return None,
+                    _ => return Some(None),
+                }
+                if b.get(start + 1) == Some(&b']') {
                     return None;
                 }
                 let mut j = start + 1;
                 let mut k = 0u64;
                 let found = loop {
-                    let v_end = canonical_value(b, j, &mut keys, 0)?;
+                    let Some(v_end) = skip_compact(b, j) else {
+                        return Some(None);
+                    };
                     if k == idx {
                         break (j, v_end);
                     }
                     k += 1;
-                    match b.get(v_end)? {
-                        b',' => j = v_end + 1,
-                        _ => return None,
+                    match b.get(v_end) {
+                        Some(b',') => j = v_end + 1,
+                        Some(b']') if v_end < end => return None,
+                        _ => return Some(None),
                     }
                 };
                 (start, end) = found;
