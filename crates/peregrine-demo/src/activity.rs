@@ -1684,15 +1684,22 @@ pub(crate) fn red_team_procs(w: &World, ctx: &Ctx, dev: &Device) -> Vec<Proc> {
     if ctx.day != ex.day || (ctx.dev != ex.ws && ctx.dev != ex.target) {
         return Vec::new();
     }
-    plan(w, ctx, dev, RECIPES, "activity")
-        .into_iter()
-        .filter(|i| {
-            RECIPES
-                .get(i.recipe)
-                .is_some_and(|r| matches!(r.place, Place::RedTeam | Place::RedTarget))
-        })
-        .flat_map(|i| i.procs.into_iter().map(|p| p.proc))
-        .collect()
+    [
+        (RECIPES, "activity"),
+        (crate::endpoint2::RECIPES, "endpoint2"),
+    ]
+    .into_iter()
+    .flat_map(|(recipes, stream)| {
+        plan(w, ctx, dev, recipes, stream)
+            .into_iter()
+            .filter(|i| {
+                recipes
+                    .get(i.recipe)
+                    .is_some_and(|r| matches!(r.place, Place::RedTeam | Place::RedTarget))
+            })
+            .flat_map(|i| i.procs.into_iter().map(|p| p.proc))
+    })
+    .collect()
 }
 
 /// One planned process.

@@ -154,6 +154,8 @@ images! {
     Gpresult => ("gpresult.exe", r"C:\Windows\System32\gpresult.exe", MS, WIN, WV, "Query Group Policy RSOP Data", 194_560, "OsVendor"),
     Wevtutil => ("wevtutil.exe", r"C:\Windows\System32\wevtutil.exe", MS, WIN, WV, "Eventing Command Line Utility", 236_544, "OsVendor"),
     Taskkill => ("taskkill.exe", r"C:\Windows\System32\taskkill.exe", MS, WIN, WV, "Terminates Processes", 90_112, "OsVendor"),
+    Cipher => ("cipher.exe", r"C:\Windows\System32\cipher.exe", MS, WIN, WV, "File Encryption Utility", 53_248, "OsVendor"),
+    Wbadmin => ("wbadmin.exe", r"C:\Windows\System32\wbadmin.exe", MS, WIN, WV, "Command Line Interface for Microsoft® BLB Backup", 285_184, "OsVendor"),
     Icacls => ("icacls.exe", r"C:\Windows\System32\icacls.exe", MS, WIN, WV, "icacls", 36_864, "OsVendor"),
     Robocopy => ("Robocopy.exe", r"C:\Windows\System32\Robocopy.exe", MS, WIN, WV, "Microsoft® Robust File Copy", 135_168, "OsVendor"),
     Cmdkey => ("cmdkey.exe", r"C:\Windows\System32\cmdkey.exe", MS, WIN, WV, "Credential Manager Command Line Utility", 20_480, "OsVendor"),

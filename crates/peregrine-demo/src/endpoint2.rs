@@ -586,6 +586,53 @@ pub(crate) const RECIPES: &[Recipe] = &[
         ],
         &[],
     ),
+    // The beacon's spawn-to process (MSBuild.exe, injected into) and a backup of the
+    // operator's Credential Manager (T1555.004).
+    red(
+        Place::RedTeam,
+        P::Explorer,
+        Who::User,
+        246,
+        &[
+            st(0, Img::RtImplant, "\"C:\\Users\\Public\\rt-implant.exe\" "),
+            st(
+                1,
+                Img::MsBuild,
+                "C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\MSBuild.exe",
+            ),
+            st(
+                0,
+                Img::Rundll32,
+                "\"C:\\Windows\\system32\\rundll32.exe\" keymgr.dll,KRShowKeyMgr",
+            ),
+        ],
+        &[],
+    ),
+    // MSBuild inline tasks started through WMI on the target server (T1127.001).
+    red(
+        Place::RedTarget,
+        P::SvcDcom,
+        Who::Admin,
+        84,
+        &[
+            st(
+                0,
+                Img::WmiPrvSE,
+                "C:\\Windows\\system32\\wbem\\wmiprvse.exe -secured -Embedding",
+            ),
+            st(
+                1,
+                Img::MsBuild,
+                "\"C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\MSBuild.exe\" C:\\ProgramData\\AtomicRedTeam\\T1127.001.csproj",
+            ),
+        ],
+        &[file(
+            1,
+            "FileCreated",
+            "C:\\ProgramData\\AtomicRedTeam\\T1127.001.csproj",
+            2_914,
+        )],
+    ),
     // Script-host tests (T1059.005 / T1059.007).
     red(
         Place::RedTeam,
