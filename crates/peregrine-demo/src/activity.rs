@@ -1668,9 +1668,18 @@ pub(crate) fn exercise(w: &World) -> Option<Exercise> {
         .or_else(|| w.servers.last().copied())?;
     let first = w.start.div_euclid(DAY);
     let last = (w.now - 1).div_euclid(DAY);
+    // The whole script runs within the session and before the window's end.
+    let length = RECIPES
+        .iter()
+        .chain(crate::endpoint2::RECIPES)
+        .map(|r| r.at_min)
+        .max()
+        .unwrap_or(0)
+        * MIN
+        + 15 * MIN;
     (first..=last).rev().find_map(|day| {
         let (s0, s1) = w.session(ws, day)?;
-        let ok = weekday(day) < 5 && s0 >= w.start && s0 + 3 * HOUR <= w.now && s1 > s0 + 4 * HOUR;
+        let ok = weekday(day) < 5 && s0 >= w.start && s0 + length <= w.now && s1 > s0 + length;
         ok.then_some(Exercise { ws, target, day })
     })
 }

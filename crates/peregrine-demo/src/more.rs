@@ -1456,12 +1456,37 @@ fn server_network(o: &mut Out, r: &mut Rng) {
 
 /// The red-team exercise's connections: downloads from its server by the LOLBins it
 /// tests, the reverse shell, and the SSH reverse tunnel over port 443.
+/// The domain controller's RPC port for directory replication, and the local port of a
+/// DCSync's connection to it (the same in the network and identity tables).
+const DRSUAPI_PORT: i32 = 49_667;
+
+fn dcsync_port(p: &Proc) -> i32 {
+    50_000 + (p.pid % 10_000) as i32
+}
+
 fn red_team_network(o: &mut Out, r: &mut Rng) {
     let rt = crate::activity::RT_IP;
     for p in crate::activity::red_team_procs(o.w, o.ctx, o.dev) {
         let cmd = p.cmd.as_str();
         // Shells and reg.exe only pass the URL on.
         if matches!(p.img, Img::Cmd | Img::Reg) {
+            continue;
+        }
+        if cmd.contains("lsadump::dcsync")
+            && let Some(dc) = o.w.dcs.first().and_then(|&i| o.w.device(i))
+        {
+            // DRSUAPI over RPC to the domain controller.
+            let k = Conn {
+                public: false,
+                local_port: dcsync_port(&p),
+                ..Conn::new(&p, &dc.ip, DRSUAPI_PORT, "")
+            };
+            o.conn(p.created + 3 * SEC, &k, r);
+        }
+        if p.img == Img::Notepad && p.parent_img == Img::RtImplant {
+            // The beacon injected into its spawn-to process.
+            let t = p.created + r.range(2 * SEC, 10 * SEC);
+            o.conn(t, &Conn::new(&p, rt, 443, ""), r);
             continue;
         }
         let (port, sig) = if p.img == Img::Ssh && cmd.contains(rt) {
@@ -1696,6 +1721,28 @@ pub(crate) fn events(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
             o.s.t(c.ProcessCreationTime, p.created);
             o.s.s(c.ProcessCommandLine, &p.cmd);
             o.end_event(implant, None);
+        }
+        if cmd.contains("AppX82a6gwre4fdg3bt635tn5ctqjf8msdd2") {
+            for (i, command) in [
+                "New-Item",
+                "New-ItemProperty",
+                "Set-ItemProperty",
+                "Start-Process",
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                if o.start(
+                    p.created + 100_000_000 + i as i64 * 50_000_000,
+                    "PowerShellCommand",
+                ) {
+                    o.s.f(
+                        c.AdditionalFields,
+                        format_args!("{{\"Command\":\"{command}\"}}"),
+                    );
+                    o.end_event(p, None);
+                }
+            }
         }
         if cmd.contains("KRShowKeyMgr")
             && o.start(p.created + r.range(20 * SEC, 60 * SEC), "CredentialsBackup")
@@ -2377,6 +2424,74 @@ pub(crate) fn identity(
             );
         }
     }
+    // The red team's DCSync, as Defender for Identity reports it.
+    if let Some(ex) = crate::activity::exercise(w)
+        && ex.day == day
+        && let (Some(d), Some(dc)) = (w.device(ex.ws), dc)
+    {
+        let ctx = Ctx::new(w, ex.ws, day, (day * DAY).max(lo), hi.min((day + 1) * DAY));
+        for p in crate::activity::red_team_procs(w, &ctx, d) {
+            let Acct::User(ui) = p.acct else { continue };
+            let t = p.created + 3 * SEC;
+            if !p.cmd.contains("lsadump::dcsync") || t < lo || t >= hi {
+                continue;
+            }
+            let Some(u) = w.user(ui) else { continue };
+            let c = directory.c;
+            directory.t(c.Timestamp, t);
+            directory.s(c.ActionType, "Directory Services replication");
+            directory.s(c.Application, "Active Directory");
+            identity_account(directory, u);
+            directory.s(c.DeviceName, &d.netbios);
+            directory.s(c.IPAddress, &d.ip);
+            directory.i(c.Port, dcsync_port(&p));
+            directory.s(c.DestinationDeviceName, &dc.netbios);
+            directory.s(c.DestinationIPAddress, &dc.ip);
+            directory.i(c.DestinationPort, DRSUAPI_PORT);
+            directory.s(c.Protocol, "Drsr");
+            directory.f(c.ReportId, format_args!("{}-r", r.guid()));
+            directory.s(
+                c.AdditionalFields,
+                "{\"TARGET_OBJECT.USER\":\"krbtgt\",\"ReplicationType\":\"GetNCChanges\"}",
+            );
+            directory.end();
+        }
+    }
+    // Three days before the end: IT hardens the service accounts to AES-only Kerberos.
+    if day == utc_day(w.now) - 3
+        && let (Some(actor), Some(dc)) = (admins_first(w), dc)
+    {
+        for (k, svc) in ["svc-sql", "svc-web", "svc-backup"].into_iter().enumerate() {
+            let Some(target) = w.users.iter().find(|u| u.sam == svc) else {
+                continue;
+            };
+            let t =
+                (day * DAY + 10 * HOUR + k as i64 * 90 * SEC + r.range(0, 60 * SEC)) / 100 * 100;
+            if t < lo || t >= hi {
+                continue;
+            }
+            let c = directory.c;
+            directory.t(c.Timestamp, t);
+            directory.s(c.ActionType, "Account Supported Encryption Types changed");
+            directory.s(c.Application, "Active Directory");
+            directory.s(c.DestinationDeviceName, &dc.netbios);
+            directory.s(c.DestinationIPAddress, &dc.ip);
+            directory.f(c.ReportId, format_args!("{}-e", r.guid()));
+            identity_account(directory, actor);
+            directory.s(c.TargetAccountUpn, &target.upn);
+            directory.s(c.TargetAccountDisplayName, &target.display);
+            directory.s(c.Protocol, "Ldap");
+            directory.i(c.DestinationPort, 389);
+            directory.f(
+                c.AdditionalFields,
+                format_args!(
+                    "{{\"FROM AccountSupportedEncryptionTypes\":\"Rc4Hmac, Aes128CtsHmacSha196, Aes256CtsHmacSha196\",\"TO AccountSupportedEncryptionTypes\":\"Aes128CtsHmacSha196, Aes256CtsHmacSha196\",\"ACTOR.ACCOUNT\":\"{}\",\"TARGET_OBJECT.USER\":\"{}\"}}",
+                    actor.sam, target.sam
+                ),
+            );
+            directory.end();
+        }
+    }
     // Two days before the end: a newly hired administrator's account joins Domain Admins.
     let admins: Vec<&crate::world::User> = w
         .users
@@ -2410,6 +2525,13 @@ pub(crate) fn identity(
             directory.end();
         }
     }
+}
+
+/// The first administrator account.
+fn admins_first(w: &World) -> Option<&crate::world::User> {
+    w.users
+        .iter()
+        .find(|u| u.kind == crate::world::UserKind::Admin)
 }
 
 /// Mail threats inside the organisation: people forward a phishing mail to colleagues
