@@ -1045,7 +1045,7 @@ pub(crate) fn network(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
                             def: Some(&t.def),
                             public: false,
                             local_port: 5900,
-                            ..Conn::new(&p, &hd.ip, 49_152 + r.below(16_000) as i32, "")
+                            ..Conn::new(p, &hd.ip, 49_152 + r.below(16_000) as i32, "")
                         };
                         o.conn(tt, &k, &mut r);
                     }
@@ -1053,7 +1053,7 @@ pub(crate) fn network(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
                         let k = Conn {
                             def: Some(&t.def),
                             public: false,
-                            ..Conn::new(&p, "10.30.5.21", 5901, "")
+                            ..Conn::new(p, "10.30.5.21", 5901, "")
                         };
                         o.conn(tt, &k, &mut r);
                     }
@@ -1068,7 +1068,7 @@ pub(crate) fn network(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
                         let k = Conn {
                             def: Some(&t.def),
                             public: false,
-                            ..Conn::new(&p, &sd.ip, 3389, "")
+                            ..Conn::new(p, &sd.ip, 3389, "")
                         };
                         o.conn(tt, &k, &mut r);
                     }
@@ -1084,7 +1084,7 @@ pub(crate) fn network(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
                     "ConnectionFailed"
                 },
                 def: Some(&t.def),
-                ..Conn::new(&p, &ip, 443, host)
+                ..Conn::new(p, &ip, 443, host)
             };
             o.conn(tt, &k, &mut r);
         }
@@ -1767,7 +1767,7 @@ pub(crate) fn events(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
                 c.AdditionalFields,
                 format_args!("{{\"Description\":\"{desc}\",\"ContentSource\":\"PowerShell\",\"ContentName\":\"\",\"Action\":\"Detected\"}}"),
             );
-            o.end_event(&p, None);
+            o.end_event(p, None);
         }
         if cmd.contains("Import-Module C:\\AtomicRedTeam") {
             // T1546.003: a permanent WMI event subscription running a script.
@@ -1777,7 +1777,7 @@ pub(crate) fn events(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
                     c.AdditionalFields,
                     "{\"Namespace\":\"//./root/subscription\",\"ESS\":\"AtomicRedTeam-WMIPersistence-Filter\",\"Consumer\":\"ActiveScriptEventConsumer=\\\"AtomicRedTeam-WMIPersistence-Consumer\\\"\",\"PossibleCause\":\"Binding EventFilter: instance of __EventFilter { EventNamespace = \\\"root\\\\\\\\cimv2\\\"; Name = \\\"AtomicRedTeam-WMIPersistence-Filter\\\"; Query = \\\"SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA 'Win32_PerfFormattedData_PerfOS_System' AND TargetInstance.SystemUpTime >= 240\\\"; QueryLanguage = \\\"WQL\\\"; }; Consumer: instance of ActiveScriptEventConsumer { Name = \\\"AtomicRedTeam-WMIPersistence-Consumer\\\"; ScriptingEngine = \\\"VBScript\\\"; ScriptText = \\\"CreateObject(\\\\\\\"WScript.Shell\\\\\\\").Run \\\\\\\"notepad.exe\\\\\\\";\\\"; };\"}",
                 );
-                o.end_event(&p, None);
+                o.end_event(p, None);
             }
         }
         if p.img == Img::Psexesvc
