@@ -228,6 +228,20 @@ const REMOTES: &[Remote] = &[
     ),
     rt(
         img(
+            "ZA_Connect.exe",
+            r"C:\Program Files (x86)\ZohoMeeting\Connect\ZA_Connect.exe",
+            "Zoho Corporation Private Limited",
+            "Zoho Assist",
+            "112.0.3.225",
+            "Zoho Assist Technician Console",
+            9_125_888,
+        ),
+        Where::Helpdesk,
+        &["assist.zoho.com"],
+        "136.143.190",
+    ),
+    rt(
+        img(
             "remoting_host.exe",
             r"C:\Program Files (x86)\Google\Chrome Remote Desktop\131.0.6778.13\remoting_host.exe",
             "Google LLC",
@@ -442,6 +456,20 @@ const REMOTES: &[Remote] = &[
     ),
     rt(
         img(
+            "UltraViewer_Desktop.exe",
+            r"C:\Program Files (x86)\UltraViewer\UltraViewer_Desktop.exe",
+            "DucFabulous",
+            "UltraViewer",
+            "6.6.0.107",
+            "UltraViewer",
+            5_883_392,
+        ),
+        Where::Personal,
+        &["ultraviewer.net"],
+        "103.124.92",
+    ),
+    rt(
+        img(
             "LogMeIn.exe",
             r"C:\Program Files (x86)\LogMeIn\x64\LogMeIn.exe",
             "LogMeIn, Inc.",
@@ -537,6 +565,20 @@ const REMOTES: &[Remote] = &[
         Where::Server,
         &["rmm.barracudamsp.com"],
         "64.235.150",
+    ),
+    rt(
+        img(
+            "Remote Access.exe",
+            r"C:\ProgramData\JWrapper-Remote Access\JWAppsSharedConfig\Remote Access.exe",
+            "SimpleHelp Ltd",
+            "SimpleHelp Remote Access",
+            "5.5.7",
+            "SimpleHelp Remote Access Service",
+            1_203_712,
+        ),
+        Where::Server,
+        &["support.fabrikam-erp.com"],
+        "51.105.71",
     ),
 ];
 
@@ -898,6 +940,7 @@ fn remote_signer(def: &ImageDef) -> &'static str {
         "MWExpertSystem.exe" => "Barracuda Networks, Inc.",
         "PCMonitorSrv.exe" => "MMSoft Design Ltd.",
         "RPCService.exe" => "IDrive Inc.",
+        "UltraViewer_Desktop.exe" => "Duc Fabulous Co.,ltd",
         _ => def.company,
     }
 }
