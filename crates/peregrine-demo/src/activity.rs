@@ -1668,11 +1668,18 @@ pub(crate) fn exercise(w: &World) -> Option<Exercise> {
         .or_else(|| w.servers.last().copied())?;
     let first = w.start.div_euclid(DAY);
     let last = (w.now - 1).div_euclid(DAY);
+    // The whole script runs within the session and before the window's end.
+    let length = RECIPES
+        .iter()
+        .chain(crate::endpoint2::RECIPES)
+        .map(|r| r.at_min)
+        .max()
+        .unwrap_or(0)
+        * MIN
+        + 15 * MIN;
     (first..=last).rev().find_map(|day| {
         let (s0, s1) = w.session(ws, day)?;
-        // The whole exercise (its last step is 255 minutes in) is over by `now`, whatever
-        // the time of day the demo is generated at.
-        let ok = weekday(day) < 5 && s0 >= w.start && s0 + 5 * HOUR <= w.now && s1 > s0 + 4 * HOUR;
+        let ok = weekday(day) < 5 && s0 >= w.start && s0 + length <= w.now && s1 > s0 + length;
         ok.then_some(Exercise { ws, target, day })
     })
 }
@@ -1686,15 +1693,22 @@ pub(crate) fn red_team_procs(w: &World, ctx: &Ctx, dev: &Device) -> Vec<Proc> {
     if ctx.day != ex.day || (ctx.dev != ex.ws && ctx.dev != ex.target) {
         return Vec::new();
     }
-    plan(w, ctx, dev, RECIPES, "activity")
-        .into_iter()
-        .filter(|i| {
-            RECIPES
-                .get(i.recipe)
-                .is_some_and(|r| matches!(r.place, Place::RedTeam | Place::RedTarget))
-        })
-        .flat_map(|i| i.procs.into_iter().map(|p| p.proc))
-        .collect()
+    [
+        (RECIPES, "activity"),
+        (crate::endpoint2::RECIPES, "endpoint2"),
+    ]
+    .into_iter()
+    .flat_map(|(recipes, stream)| {
+        plan(w, ctx, dev, recipes, stream)
+            .into_iter()
+            .filter(|i| {
+                recipes
+                    .get(i.recipe)
+                    .is_some_and(|r| matches!(r.place, Place::RedTeam | Place::RedTarget))
+            })
+            .flat_map(|i| i.procs.into_iter().map(|p| p.proc))
+    })
+    .collect()
 }
 
 /// One planned process.

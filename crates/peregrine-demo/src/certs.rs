@@ -7,11 +7,13 @@ use std::ops::Range;
 
 use crate::catalog::{IMAGES, Img};
 use crate::host::report_id;
-use crate::rng::{Rng, fnv};
+use crate::rng::{Rng, file_hashes, fnv};
 use crate::sink::Sink;
 use crate::world::{DAY, Device, Role, World};
 
 pub(crate) const TABLE: &str = "DeviceFileCertificateInfo";
+
+const DIGICERT: &str = "DigiCert Trusted G4 Code Signing RSA4096 SHA384 2021 CA1";
 
 /// Rows per device and day, at most (sizes the work units).
 pub(crate) const MAX_PER_DEVICE_DAY: u64 = 140;
@@ -215,12 +217,36 @@ pub(crate) fn generate(w: &World, day: i64, lo: i64, hi: i64, devs: Range<usize>
             }
             rows.push((t, i));
         }
+        // The remote-access tools of `more.rs` (images outside the catalog), daily.
+        let remotes = crate::more::remote_images(w, dev);
+        for k in 0..remotes.len() {
+            let t = day * DAY + r.range(0, DAY - 1) / 1_000_000 * 1_000_000;
+            if t >= lo && t < hi {
+                rows.push((t, IMAGES.len() + k));
+            }
+        }
         rows.sort_unstable();
         for (seq, &(t, i)) in rows.iter().enumerate() {
-            let Some(img) = img_at(i) else { continue };
-            let image = w.image(img);
-            let def = image.def;
-            let (signer, issuer, ms_root) = signer(img, def.company, def.signer);
+            let (sha1, signer, issuer, ms_root, trusted_img) = match img_at(i) {
+                Some(img) => {
+                    let image = w.image(img);
+                    let def = image.def;
+                    let (signer, issuer, ms_root) = signer(img, def.company, def.signer);
+                    (
+                        image.sha1.clone(),
+                        signer,
+                        issuer,
+                        ms_root,
+                        crate::endpoint2::trusted(img),
+                    )
+                }
+                None => {
+                    let Some((def, signer)) = remotes.get(i - IMAGES.len()) else {
+                        continue;
+                    };
+                    (file_hashes(def.name).0, *signer, DIGICERT, false, true)
+                }
+            };
             let mut cr = Rng::derive(&[fnv(signer), fnv(issuer)]);
             let signer_hex = cr.hex(40);
             let issuer_hex = Rng::derive(&[fnv(issuer), 1]).hex(40);
@@ -232,7 +258,7 @@ pub(crate) fn generate(w: &World, day: i64, lo: i64, hi: i64, devs: Range<usize>
             s.t(c.Timestamp, t);
             s.s(c.DeviceId, &d.id);
             s.s(c.DeviceName, &d.name);
-            s.s(c.SHA1, &image.sha1);
+            s.s(c.SHA1, &sha1);
             s.b(is_signed, true);
             s.s(sig_type, "Embedded");
             s.s(signer_c, signer);
@@ -244,7 +270,7 @@ pub(crate) fn generate(w: &World, day: i64, lo: i64, hi: i64, devs: Range<usize>
             s.t(created_c, created);
             s.t(expires_c, expires);
             s.t(counter_c, countersigned);
-            s.b(trusted, crate::endpoint2::trusted(img));
+            s.b(trusted, trusted_img);
             s.b(root_ms, ms_root);
             s.l(c.ReportId, report_id(day, dev, seq as u64));
             s.end();

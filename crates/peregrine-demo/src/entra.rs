@@ -359,7 +359,8 @@ pub(crate) fn sign_ins(w: &World, day: i64, lo: i64, hi: i64, sinks: &mut [Sink;
                 risk: (0, 0),
             };
             let mut t = s0 + r.range(MIN, 4 * MIN);
-            // A mistyped password, or an MFA prompt first, on some mornings.
+            // A mistyped password, an MFA prompt first, or a denied or timed-out MFA request, on
+            // some mornings.
             let x = r.unit();
             if x < 0.03 {
                 if inside(t) {
@@ -375,7 +376,7 @@ pub(crate) fn sign_ins(w: &World, day: i64, lo: i64, hi: i64, sinks: &mut [Sink;
                     );
                 }
                 t += r.range(10 * SEC, 40 * SEC);
-            } else if x < 0.09 {
+            } else if x < 0.07 {
                 if inside(t) {
                     out.write(
                         &mut r,

@@ -95,6 +95,26 @@ pub(crate) fn agent_procs(w: &World, ctx: &Ctx) -> Vec<Proc> {
         .collect()
 }
 
+/// When an agent of this device updates itself on this UTC day (once in the window, in
+/// the night before the last six days), and its service's name.
+pub(crate) fn agent_update(w: &World, ctx: &Ctx, img: Img) -> Option<(i64, &'static str)> {
+    let mut ar = Rng::derive(&[w.seed, fnv("agent-update"), ctx.dev as u64, img as u64]);
+    let update_day = crate::world::utc_day(w.now) - 1 - ar.range(0, 6);
+    if update_day != ctx.day {
+        return None;
+    }
+    let name = match img {
+        Img::TeamViewer => "TeamViewer",
+        Img::ScreenConnect => "ScreenConnect Client (7c1d9e4f2a6b3850)",
+        Img::PdqConnect => "PDQConnectAgent",
+        Img::Splashtop => "SplashtopRemoteService",
+        Img::AnyDesk => "AnyDesk",
+        Img::Nessus => "Tenable Nessus",
+        _ => return None,
+    };
+    Some(((ctx.day * DAY + ar.range(HOUR, 5 * HOUR)) / SEC * SEC, name))
+}
+
 /// A process started for the occasion (not one of the device's long-running ones).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn child(
@@ -822,22 +842,10 @@ pub(crate) fn events(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
     let agents = agent_procs(w, ctx);
     // Agents update themselves now and then: the service is installed again.
     for p in &agents {
-        let mut ar = Rng::derive(&[w.seed, fnv("agent-update"), ctx.dev as u64, p.img as u64]);
-        let update_day = crate::world::utc_day(w.now) - 1 - ar.range(0, 6);
-        if update_day != ctx.day {
+        let Some((t, name)) = agent_update(w, ctx, p.img) else {
             continue;
-        }
-        let name = match p.img {
-            Img::TeamViewer => "TeamViewer",
-            Img::ScreenConnect => "ScreenConnect Client (7c1d9e4f2a6b3850)",
-            Img::PdqConnect => "PDQConnectAgent",
-            Img::Splashtop => "SplashtopRemoteService",
-            Img::AnyDesk => "AnyDesk",
-            Img::Nessus => "Tenable Nessus",
-            _ => continue,
         };
         let def = w.image(p.img).def;
-        let t = (day0 + r.range(HOUR, 5 * HOUR)) / SEC * SEC;
         if o.start(t, "ServiceInstalled") {
             let (sha1, sha256, md5) = file_hashes(def.name);
             o.s.s(c.FileName, def.name);

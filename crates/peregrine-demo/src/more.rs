@@ -228,6 +228,20 @@ const REMOTES: &[Remote] = &[
     ),
     rt(
         img(
+            "ZA_Connect.exe",
+            r"C:\Program Files (x86)\ZohoMeeting\Connect\ZA_Connect.exe",
+            "Zoho Corporation Private Limited",
+            "Zoho Assist",
+            "112.0.3.225",
+            "Zoho Assist Technician Console",
+            9_125_888,
+        ),
+        Where::Helpdesk,
+        &["assist.zoho.com"],
+        "136.143.190",
+    ),
+    rt(
+        img(
             "remoting_host.exe",
             r"C:\Program Files (x86)\Google\Chrome Remote Desktop\131.0.6778.13\remoting_host.exe",
             "Google LLC",
@@ -442,6 +456,20 @@ const REMOTES: &[Remote] = &[
     ),
     rt(
         img(
+            "UltraViewer_Desktop.exe",
+            r"C:\Program Files (x86)\UltraViewer\UltraViewer_Desktop.exe",
+            "DucFabulous",
+            "UltraViewer",
+            "6.6.0.107",
+            "UltraViewer",
+            5_883_392,
+        ),
+        Where::Personal,
+        &["ultraviewer.net"],
+        "103.124.92",
+    ),
+    rt(
+        img(
             "LogMeIn.exe",
             r"C:\Program Files (x86)\LogMeIn\x64\LogMeIn.exe",
             "LogMeIn, Inc.",
@@ -537,6 +565,20 @@ const REMOTES: &[Remote] = &[
         Where::Server,
         &["rmm.barracudamsp.com"],
         "64.235.150",
+    ),
+    rt(
+        img(
+            "Remote Access.exe",
+            r"C:\ProgramData\JWrapper-Remote Access\JWAppsSharedConfig\Remote Access.exe",
+            "SimpleHelp Ltd",
+            "SimpleHelp Remote Access",
+            "5.5.7",
+            "SimpleHelp Remote Access Service",
+            1_203_712,
+        ),
+        Where::Server,
+        &["support.fabrikam-erp.com"],
+        "51.105.71",
     ),
 ];
 
@@ -778,6 +820,47 @@ impl Out<'_> {
     }
 }
 
+impl Out<'_> {
+    /// A `ProcessCreated` row of `p`, an image outside the catalog (`def`).
+    fn process(&mut self, p: &Proc, def: &ImageDef, parent: &Proc) {
+        if !self.start(p.created, "ProcessCreated") {
+            return;
+        }
+        let c = self.s.c;
+        let (sha1, sha256, md5) = file_hashes(def.name);
+        let s = &mut *self.s;
+        s.s(c.FileName, def.name);
+        s.s(c.FolderPath, def.path);
+        s.s(c.SHA1, &sha1);
+        s.s(c.SHA256, &sha256);
+        s.s(c.MD5, &md5);
+        s.l(c.FileSize, def.size);
+        s.s(c.ProcessVersionInfoCompanyName, def.company);
+        s.s(c.ProcessVersionInfoProductName, def.product);
+        s.s(c.ProcessVersionInfoProductVersion, def.version);
+        s.s(
+            c.ProcessVersionInfoInternalFileName,
+            internal_name(def.name),
+        );
+        s.s(c.ProcessVersionInfoOriginalFileName, def.name);
+        s.s(c.ProcessVersionInfoFileDescription, def.description);
+        s.l(c.ProcessId, p.pid);
+        s.s(c.ProcessCommandLine, &p.cmd);
+        s.s(c.ProcessIntegrityLevel, p.integrity);
+        s.s(c.ProcessTokenElevation, p.elevation);
+        s.t(c.ProcessCreationTime, p.created);
+        let (dom, name, sid, upn, oid) = account(self.w, p.acct);
+        s.s(c.AccountDomain, dom);
+        s.s(c.AccountName, name);
+        s.s(c.AccountSid, sid);
+        s.so(c.AccountUpn, upn);
+        s.so(c.AccountObjectId, oid);
+        s.l(c.LogonId, p.logon_id);
+        initiating(s, self.w, parent);
+        s.end();
+    }
+}
+
 /// A public address of a host in a /24 (the same host always has the same address).
 fn addr(net: &str, host: &str) -> String {
     format!("{net}.{}", 10 + fnv(host) % 200)
@@ -786,6 +869,89 @@ fn addr(net: &str, host: &str) -> String {
 /// A time of the day (whole 100 ns), between `a` and `b` after midnight.
 fn at(r: &mut Rng, day: i64, a: i64, b: i64) -> i64 {
     (day * DAY + r.range(a, b)) / 100 * 100
+}
+
+/// The instance of an agent's service its updater starts on UTC day `day` (between 00:30
+/// and 05:00; the previous night's instance runs until then).
+fn agent_restart(w: &World, ctx: &Ctx, def: &ImageDef, day: i64) -> Option<Proc> {
+    let services = ctx.proc(P::Services)?;
+    let mut r = Rng::derive(&[
+        w.seed,
+        fnv("agent-restart"),
+        fnv(def.name),
+        ctx.dev as u64,
+        day as u64,
+    ]);
+    Some(Proc {
+        img: Img::Services,
+        pid: r.range(1000, 40_000) / 4 * 4,
+        cmd: format!("\"{}\"", def.path),
+        created: (day * DAY + r.range(30 * MIN, 5 * HOUR)) / 100 * 100,
+        acct: Acct::System,
+        integrity: "System",
+        elevation: "TokenElevationTypeDefault",
+        logon_id: 999,
+        session: 0,
+        parent_img: services.img,
+        parent_pid: services.pid,
+        parent_created: services.created,
+    })
+}
+
+/// The processes of a remote-access tool on this device-day, oldest first: the support
+/// client an IT person starts from Explorer during their session, or an agent's service
+/// (last night's instance, then tonight's).
+fn remote_procs(w: &World, ctx: &Ctx, t: &Remote) -> Vec<Proc> {
+    match t.at {
+        Where::Helpdesk => {
+            let mut r = Rng::derive(&[
+                w.seed,
+                fnv("remote-client"),
+                fnv(t.def.name),
+                ctx.dev as u64,
+                ctx.day as u64,
+            ]);
+            let cmd = format!("\"{}\"", t.def.path);
+            ctx.session
+                .and_then(|(s0, s1)| {
+                    let st = s0 + r.range(20 * MIN, ((s1 - s0) / 2).max(20 * MIN));
+                    user_app(&mut r, ctx, Img::Explorer, cmd, st)
+                })
+                .into_iter()
+                .collect()
+        }
+        _ => [ctx.day - 1, ctx.day]
+            .into_iter()
+            .filter_map(|day| agent_restart(w, ctx, &t.def, day))
+            .collect(),
+    }
+}
+
+/// The code-signing certificate subject of a remote-access tool's binaries.
+fn remote_signer(def: &ImageDef) -> &'static str {
+    match def.name {
+        "ISLLight.exe" => "XLAB d.o.o.",
+        "vncviewer.exe" => "RealVNC Limited",
+        "AteraAgent.exe" => "Atera Networks Ltd",
+        "ScreenMeetSupport.exe" => "Projector.is, Inc.",
+        "getscreen.exe" => "Point B Ltd",
+        "winagent.exe" => "N-able Technologies Ltd",
+        "CBBackupPlan.exe" => "MSPBytes",
+        "MWExpertSystem.exe" => "Barracuda Networks, Inc.",
+        "PCMonitorSrv.exe" => "MMSoft Design Ltd.",
+        "RPCService.exe" => "IDrive Inc.",
+        "UltraViewer_Desktop.exe" => "Duc Fabulous Co.,ltd",
+        _ => def.company,
+    }
+}
+
+/// The remote-access tools' binaries on device `dev` with their signers (for
+/// `DeviceFileCertificateInfo`, checked daily like the other agents).
+pub(crate) fn remote_images(w: &World, dev: usize) -> Vec<(&'static ImageDef, &'static str)> {
+    remotes_of(w, dev)
+        .into_iter()
+        .map(|t| (&t.def, remote_signer(&t.def)))
+        .collect()
 }
 
 /// A service started at boot by `services.exe`.
@@ -823,6 +989,49 @@ fn user_app(r: &mut Rng, ctx: &Ctx, img: Img, cmd: String, t: i64) -> Option<Pro
     ))
 }
 
+/// Extra `DeviceProcessEvents` of one device-day: the remote-access tools' processes (the
+/// same instances their connections come from) and the agents' restarts after their
+/// self-updates.
+pub(crate) fn processes(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
+    let mut o = Out {
+        s,
+        w,
+        ctx,
+        dev,
+        seq: MORE_SEQ,
+    };
+    let mut rows: Vec<(Proc, &'static ImageDef)> = Vec::new();
+    for t in remotes_of(w, ctx.dev) {
+        for p in remote_procs(w, ctx, t) {
+            if p.created.div_euclid(DAY) == ctx.day {
+                rows.push((p, &t.def));
+            }
+        }
+    }
+    for a in crate::extra::agent_procs(w, ctx) {
+        if let Some((t, _)) = crate::extra::agent_update(w, ctx, a.img) {
+            let mut r = Rng::derive(&[w.seed, fnv("agent-updated"), ctx.dev as u64, t as u64]);
+            let def = w.image(a.img).def;
+            let p = Proc {
+                pid: r.range(1000, 40_000) / 4 * 4,
+                created: t + r.range(3 * SEC, 9 * SEC),
+                ..a
+            };
+            rows.push((p, def));
+        }
+    }
+    rows.sort_by_key(|(p, _)| p.created);
+    for (p, def) in &rows {
+        let parent = if p.parent_img == Img::Explorer {
+            ctx.proc(P::Explorer)
+        } else {
+            ctx.proc(P::Services)
+        };
+        let Some(parent) = parent else { continue };
+        o.process(p, def, parent);
+    }
+}
+
 /// Extra `DeviceNetworkEvents` of one device-day.
 pub(crate) fn network(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
     let mut r = Rng::derive(&[w.seed, fnv("more-net"), ctx.dev as u64, ctx.day as u64]);
@@ -840,35 +1049,30 @@ pub(crate) fn network(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
 
     // Remote-access tools.
     for t in remotes_of(w, ctx.dev) {
-        let cmd = format!("\"{}\"", t.def.path);
-        let p = match t.at {
-            Where::Personal | Where::Server => service(&mut r, ctx, Img::Services, &cmd),
-            Where::Helpdesk => session.and_then(|(s0, s1)| {
-                let st = s0 + r.range(20 * MIN, ((s1 - s0) / 2).max(20 * MIN));
-                user_app(&mut r, ctx, Img::Explorer, cmd.clone(), st)
-            }),
-        };
-        let Some(p) = p else { continue };
+        let procs = remote_procs(w, ctx, t);
+        let Some(first) = procs.first() else { continue };
         let (n, from, to) = match t.at {
             Where::Helpdesk => {
-                let (_, s1) = session.unwrap_or((p.created, p.created + HOUR));
+                let (_, s1) = session.unwrap_or((first.created, first.created + HOUR));
                 (
                     r.count(3.0) + 1,
-                    p.created - ctx.day * DAY,
+                    first.created - ctx.day * DAY,
                     s1 - ctx.day * DAY,
                 )
             }
-            _ => (
-                r.count(8.0) + 2,
-                p.created.max(ctx.day * DAY) - ctx.day * DAY,
-                DAY - 1,
-            ),
+            _ => (r.count(8.0) + 2, 0, DAY - 1),
         };
         if to <= from {
             continue;
         }
         for _ in 0..n {
             let tt = at(&mut r, ctx.day, from, to);
+            // The instance running then (an agent restarts overnight).
+            let p = procs
+                .iter()
+                .rev()
+                .find(|p| p.created <= tt)
+                .unwrap_or(first);
             if t.hosts.is_empty() {
                 // VNC and RDP clients: a machine on the local network.
                 match t.def.name {
@@ -884,7 +1088,7 @@ pub(crate) fn network(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
                             def: Some(&t.def),
                             public: false,
                             local_port: 5900,
-                            ..Conn::new(&p, &hd.ip, 49_152 + r.below(16_000) as i32, "")
+                            ..Conn::new(p, &hd.ip, 49_152 + r.below(16_000) as i32, "")
                         };
                         o.conn(tt, &k, &mut r);
                     }
@@ -892,7 +1096,7 @@ pub(crate) fn network(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
                         let k = Conn {
                             def: Some(&t.def),
                             public: false,
-                            ..Conn::new(&p, "10.30.5.21", 5901, "")
+                            ..Conn::new(p, "10.30.5.21", 5901, "")
                         };
                         o.conn(tt, &k, &mut r);
                     }
@@ -907,7 +1111,7 @@ pub(crate) fn network(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
                         let k = Conn {
                             def: Some(&t.def),
                             public: false,
-                            ..Conn::new(&p, &sd.ip, 3389, "")
+                            ..Conn::new(p, &sd.ip, 3389, "")
                         };
                         o.conn(tt, &k, &mut r);
                     }
@@ -923,7 +1127,7 @@ pub(crate) fn network(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
                     "ConnectionFailed"
                 },
                 def: Some(&t.def),
-                ..Conn::new(&p, &ip, 443, host)
+                ..Conn::new(p, &ip, 443, host)
             };
             o.conn(tt, &k, &mut r);
         }
@@ -1295,12 +1499,37 @@ fn server_network(o: &mut Out, r: &mut Rng) {
 
 /// The red-team exercise's connections: downloads from its server by the LOLBins it
 /// tests, the reverse shell, and the SSH reverse tunnel over port 443.
+/// The domain controller's RPC port for directory replication, and the local port of a
+/// DCSync's connection to it (the same in the network and identity tables).
+const DRSUAPI_PORT: i32 = 49_667;
+
+fn dcsync_port(p: &Proc) -> i32 {
+    50_000 + (p.pid % 10_000) as i32
+}
+
 fn red_team_network(o: &mut Out, r: &mut Rng) {
     let rt = crate::activity::RT_IP;
     for p in crate::activity::red_team_procs(o.w, o.ctx, o.dev) {
         let cmd = p.cmd.as_str();
         // Shells and reg.exe only pass the URL on.
         if matches!(p.img, Img::Cmd | Img::Reg) {
+            continue;
+        }
+        if cmd.contains("lsadump::dcsync")
+            && let Some(dc) = o.w.dcs.first().and_then(|&i| o.w.device(i))
+        {
+            // DRSUAPI over RPC to the domain controller.
+            let k = Conn {
+                public: false,
+                local_port: dcsync_port(&p),
+                ..Conn::new(&p, &dc.ip, DRSUAPI_PORT, "")
+            };
+            o.conn(p.created + 3 * SEC, &k, r);
+        }
+        if p.img == Img::Notepad && p.parent_img == Img::RtImplant {
+            // The beacon injected into its spawn-to process.
+            let t = p.created + r.range(2 * SEC, 10 * SEC);
+            o.conn(t, &Conn::new(&p, rt, 443, ""), r);
             continue;
         }
         let (port, sig) = if p.img == Img::Ssh && cmd.contains(rt) {
@@ -1491,9 +1720,80 @@ pub(crate) fn events(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
     }
 
     // The red-team exercise: AMSI catches its scripts, a WMI event subscription, an
-    // impacket-style service on the target server.
-    for p in crate::activity::red_team_procs(w, ctx, dev) {
+    // impacket-style service on the target server, Mimikatz reading LSASS's memory,
+    // SharpHound loaded from memory, the beacon injecting into its spawn-to process and a
+    // Credential Manager backup.
+    let red = crate::activity::red_team_procs(w, ctx, dev);
+    for p in &red {
         let cmd = p.cmd.as_str();
+        if cmd.contains("Invoke-Mimikatz")
+            && let Some(lsass) = ctx.proc(P::Lsass)
+            && o.start(
+                p.created + r.range(4 * SEC, 9 * SEC),
+                "ReadProcessMemoryApiCall",
+            )
+        {
+            crate::host::file_of(o.s, w, Img::Lsass);
+            o.s.l(c.ProcessId, lsass.pid);
+            o.s.t(c.ProcessCreationTime, lsass.created);
+            o.s.s(c.ProcessCommandLine, &lsass.cmd);
+            o.end_event(p, None);
+        }
+        if cmd.contains("Invoke-BloodHound")
+            && o.start(
+                p.created + r.range(2 * SEC, 5 * SEC),
+                "ClrUnbackedModuleLoaded",
+            )
+        {
+            o.s.s(
+                c.AdditionalFields,
+                "{\"ModuleILPathOrName\":\"SharpHound\",\"ClrInstanceId\":0,\"ModuleFlags\":0,\"ModuleIdentifier\":\"SharpHound, Version=2.5.7.0, Culture=neutral, PublicKeyToken=null\"}",
+            );
+            o.end_event(p, None);
+        }
+        if p.img == Img::MsBuild
+            && p.parent_img == Img::RtImplant
+            && let Some(implant) = red.iter().find(|x| x.pid == p.parent_pid)
+            && o.start(
+                p.created + r.range(200_000_000, 900_000_000),
+                "CreateRemoteThreadApiCall",
+            )
+        {
+            crate::host::file_of(o.s, w, Img::MsBuild);
+            o.s.l(c.ProcessId, p.pid);
+            o.s.t(c.ProcessCreationTime, p.created);
+            o.s.s(c.ProcessCommandLine, &p.cmd);
+            o.end_event(implant, None);
+        }
+        if cmd.contains("AppX82a6gwre4fdg3bt635tn5ctqjf8msdd2") {
+            for (i, command) in [
+                "New-Item",
+                "New-ItemProperty",
+                "Set-ItemProperty",
+                "Start-Process",
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                if o.start(
+                    p.created + 100_000_000 + i as i64 * 50_000_000,
+                    "PowerShellCommand",
+                ) {
+                    o.s.f(
+                        c.AdditionalFields,
+                        format_args!("{{\"Command\":\"{command}\"}}"),
+                    );
+                    o.end_event(p, None);
+                }
+            }
+        }
+        if cmd.contains("KRShowKeyMgr")
+            && o.start(p.created + r.range(20 * SEC, 60 * SEC), "CredentialsBackup")
+        {
+            o.s.s(c.FileName, "CredentialManager.crd");
+            o.s.s(c.FolderPath, "C:\\Users\\Public\\CredentialManager.crd");
+            o.end_event(p, None);
+        }
         let amsi = if cmd.contains("Invoke-Mimikatz") {
             Some("Invoke-Mimikatz")
         } else if cmd.contains("-EncodedCommand") {
@@ -1510,7 +1810,7 @@ pub(crate) fn events(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
                 c.AdditionalFields,
                 format_args!("{{\"Description\":\"{desc}\",\"ContentSource\":\"PowerShell\",\"ContentName\":\"\",\"Action\":\"Detected\"}}"),
             );
-            o.end_event(&p, None);
+            o.end_event(p, None);
         }
         if cmd.contains("Import-Module C:\\AtomicRedTeam") {
             // T1546.003: a permanent WMI event subscription running a script.
@@ -1520,7 +1820,7 @@ pub(crate) fn events(w: &World, s: &mut Sink, ctx: &Ctx, dev: &Device) {
                     c.AdditionalFields,
                     "{\"Namespace\":\"//./root/subscription\",\"ESS\":\"AtomicRedTeam-WMIPersistence-Filter\",\"Consumer\":\"ActiveScriptEventConsumer=\\\"AtomicRedTeam-WMIPersistence-Consumer\\\"\",\"PossibleCause\":\"Binding EventFilter: instance of __EventFilter { EventNamespace = \\\"root\\\\\\\\cimv2\\\"; Name = \\\"AtomicRedTeam-WMIPersistence-Filter\\\"; Query = \\\"SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA 'Win32_PerfFormattedData_PerfOS_System' AND TargetInstance.SystemUpTime >= 240\\\"; QueryLanguage = \\\"WQL\\\"; }; Consumer: instance of ActiveScriptEventConsumer { Name = \\\"AtomicRedTeam-WMIPersistence-Consumer\\\"; ScriptingEngine = \\\"VBScript\\\"; ScriptText = \\\"CreateObject(\\\\\\\"WScript.Shell\\\\\\\").Run \\\\\\\"notepad.exe\\\\\\\";\\\"; };\"}",
                 );
-                o.end_event(&p, None);
+                o.end_event(p, None);
             }
         }
         if p.img == Img::Psexesvc
@@ -2167,6 +2467,74 @@ pub(crate) fn identity(
             );
         }
     }
+    // The red team's DCSync, as Defender for Identity reports it.
+    if let Some(ex) = crate::activity::exercise(w)
+        && ex.day == day
+        && let (Some(d), Some(dc)) = (w.device(ex.ws), dc)
+    {
+        let ctx = Ctx::new(w, ex.ws, day, (day * DAY).max(lo), hi.min((day + 1) * DAY));
+        for p in crate::activity::red_team_procs(w, &ctx, d) {
+            let Acct::User(ui) = p.acct else { continue };
+            let t = p.created + 3 * SEC;
+            if !p.cmd.contains("lsadump::dcsync") || t < lo || t >= hi {
+                continue;
+            }
+            let Some(u) = w.user(ui) else { continue };
+            let c = directory.c;
+            directory.t(c.Timestamp, t);
+            directory.s(c.ActionType, "Directory Services replication");
+            directory.s(c.Application, "Active Directory");
+            identity_account(directory, u);
+            directory.s(c.DeviceName, &d.netbios);
+            directory.s(c.IPAddress, &d.ip);
+            directory.i(c.Port, dcsync_port(&p));
+            directory.s(c.DestinationDeviceName, &dc.netbios);
+            directory.s(c.DestinationIPAddress, &dc.ip);
+            directory.i(c.DestinationPort, DRSUAPI_PORT);
+            directory.s(c.Protocol, "Drsr");
+            directory.f(c.ReportId, format_args!("{}-r", r.guid()));
+            directory.s(
+                c.AdditionalFields,
+                "{\"TARGET_OBJECT.USER\":\"krbtgt\",\"ReplicationType\":\"GetNCChanges\"}",
+            );
+            directory.end();
+        }
+    }
+    // Three days before the end: IT hardens the service accounts to AES-only Kerberos.
+    if day == utc_day(w.now) - 3
+        && let (Some(actor), Some(dc)) = (admins_first(w), dc)
+    {
+        for (k, svc) in ["svc-sql", "svc-web", "svc-backup"].into_iter().enumerate() {
+            let Some(target) = w.users.iter().find(|u| u.sam == svc) else {
+                continue;
+            };
+            let t =
+                (day * DAY + 10 * HOUR + k as i64 * 90 * SEC + r.range(0, 60 * SEC)) / 100 * 100;
+            if t < lo || t >= hi {
+                continue;
+            }
+            let c = directory.c;
+            directory.t(c.Timestamp, t);
+            directory.s(c.ActionType, "Account Supported Encryption Types changed");
+            directory.s(c.Application, "Active Directory");
+            directory.s(c.DestinationDeviceName, &dc.netbios);
+            directory.s(c.DestinationIPAddress, &dc.ip);
+            directory.f(c.ReportId, format_args!("{}-e", r.guid()));
+            identity_account(directory, actor);
+            directory.s(c.TargetAccountUpn, &target.upn);
+            directory.s(c.TargetAccountDisplayName, &target.display);
+            directory.s(c.Protocol, "Ldap");
+            directory.i(c.DestinationPort, 389);
+            directory.f(
+                c.AdditionalFields,
+                format_args!(
+                    "{{\"FROM AccountSupportedEncryptionTypes\":\"Rc4Hmac, Aes128CtsHmacSha196, Aes256CtsHmacSha196\",\"TO AccountSupportedEncryptionTypes\":\"Aes128CtsHmacSha196, Aes256CtsHmacSha196\",\"ACTOR.ACCOUNT\":\"{}\",\"TARGET_OBJECT.USER\":\"{}\"}}",
+                    actor.sam, target.sam
+                ),
+            );
+            directory.end();
+        }
+    }
     // Two days before the end: a newly hired administrator's account joins Domain Admins.
     let admins: Vec<&crate::world::User> = w
         .users
@@ -2200,6 +2568,13 @@ pub(crate) fn identity(
             directory.end();
         }
     }
+}
+
+/// The first administrator account.
+fn admins_first(w: &World) -> Option<&crate::world::User> {
+    w.users
+        .iter()
+        .find(|u| u.kind == crate::world::UserKind::Admin)
 }
 
 /// Mail threats inside the organisation: people forward a phishing mail to colleagues

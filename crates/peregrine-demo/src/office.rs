@@ -932,7 +932,13 @@ pub(crate) fn write_cloud_ext(s: &mut Sink, e: &CloudEvent, x: &CloudExtra) {
     s.s(c.ReportId, e.report_id);
     s.s(c.AccountType, if x.admin { "Admin" } else { "Regular" });
     s.b(c.IsExternalUser, false);
-    s.b(c.IsImpersonated, false);
+    // Acting in someone else's mailbox (delegate access) is an impersonated activity.
+    let owner = x
+        .raw
+        .split("\"MailboxOwnerUPN\":\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next());
+    s.b(c.IsImpersonated, owner.is_some_and(|o| o != u.upn));
     let workload = if x.workload.is_empty() {
         e.app.workload
     } else {

@@ -1746,18 +1746,22 @@ fn brute_force(o: &mut StoryOut) -> Result<String, IngestError> {
         &cmd,
     );
     o.process(wd_i, t_vss + 20 * SEC, &cmd, &bcd)?;
-    let t_enc = t_vss + 2 * MIN;
+    // The payload prepares the host: it stops databases and backup services, kills their
+    // processes, deletes the backup catalog, turns off the firewall and Defender's
+    // ransomware protection, clears the security log and wipes free space, each through
+    // `cmd.exe /c`.
     let payload = proc(
         &mut r,
         Img::WinUpd,
         "C:\\ProgramData\\winupd.exe -path D:\\ -path C:\\inetpub".into(),
-        t_enc,
+        t_vss + 2 * MIN,
         svc_acct,
         true,
         session_logon,
         &cmd,
     );
-    o.process(wd_i, t_enc, &cmd, &payload)?;
+    o.process(wd_i, payload.created, &cmd, &payload)?;
+    let t_enc = prepare_encryption(o, &mut r, wd_i, &payload)?;
     let folders = [
         "C:\\inetpub\\wwwroot\\assets",
         "C:\\inetpub\\wwwroot\\uploads",
@@ -1829,6 +1833,136 @@ fn brute_force(o: &mut StoryOut) -> Result<String, IngestError> {
         wd_name = wd.name,
         svc_sam = svc.sam,
     ))
+}
+
+/// The ransomware's preparation of the host before it encrypts (the usual playbook):
+/// every command through `cmd.exe /c`, the service stops and process kills within one
+/// two-minute bin. Returns when encryption starts.
+fn prepare_encryption(
+    o: &mut StoryOut,
+    r: &mut Rng,
+    dev: usize,
+    payload: &Proc,
+) -> Result<i64, IngestError> {
+    let (acct, logon_id) = (payload.acct, payload.logon_id);
+    const SERVICES: [&str; 12] = [
+        "MSSQLSERVER",
+        "SQLSERVERAGENT",
+        "SQLWriter",
+        "SQLBrowser",
+        "MSSQLFDLauncher",
+        "VSS",
+        "wbengine",
+        "W3SVC",
+        "WAS",
+        "MSExchangeIS",
+        "VeeamBackupSvc",
+        "BackupExecAgentAccelerator",
+    ];
+    const KILL: [&str; 11] = [
+        "sqlservr.exe",
+        "sqlwriter.exe",
+        "sqlagent.exe",
+        "sqlbrowser.exe",
+        "sqlceip.exe",
+        "msmdsrv.exe",
+        "w3wp.exe",
+        "mysqld.exe",
+        "oracle.exe",
+        "ocssd.exe",
+        "veeam.backup.service.exe",
+    ];
+    const SQL_PROCS: [&str; 11] = [
+        "sqlservr.exe",
+        "sqlwriter.exe",
+        "sqlagent.exe",
+        "sqlbrowser.exe",
+        "sqlceip.exe",
+        "sqltelemetry.exe",
+        "sqlmangr.exe",
+        "sqlservr64.exe",
+        "mysqld.exe",
+        "mysqld-nt.exe",
+        "mysqld-opt.exe",
+    ];
+    let mut steps: Vec<(Img, String)> = Vec::new();
+    for svc in SERVICES {
+        steps.push((Img::Net, format!("net stop \"{svc}\" /y")));
+    }
+    for p in KILL {
+        steps.push((Img::Taskkill, format!("taskkill /F /IM {p}")));
+    }
+    let mut all = String::from("taskkill /F");
+    for p in SQL_PROCS {
+        let _ = write!(all, " /IM {p}");
+    }
+    steps.push((Img::Taskkill, all));
+    steps.push((Img::Cipher, "cipher /w:C:\\".into()));
+    steps.push((Img::Cipher, "cipher /w:D:\\".into()));
+    for step in [
+        "wbadmin delete catalog -quiet",
+        "wbadmin delete systemstatebackup -keepVersions:0",
+        "netsh advfirewall set allprofiles state off",
+    ] {
+        let img = if step.starts_with("netsh") {
+            Img::Netsh
+        } else {
+            Img::Wbadmin
+        };
+        steps.push((img, step.to_string()));
+    }
+    for name in ["DisableTaskMgr", "DisableRegistryTools", "DisableCMD"] {
+        let key = if name == "DisableCMD" {
+            "HKCU\\Software\\Policies\\Microsoft\\Windows\\System"
+        } else {
+            "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Policies\\System"
+        };
+        steps.push((
+            Img::Reg,
+            format!("reg add \"{key}\" /v {name} /t REG_DWORD /d \"1\" /f"),
+        ));
+    }
+    for arg in [
+        "Add-MpPreference -ExclusionExtension .exe",
+        "Add-MpPreference -ExclusionExtension .bat",
+        "Set-MpPreference -EnableControlledFolderAccess Disabled",
+    ] {
+        steps.push((
+            Img::PowerShell,
+            format!("powershell -ep bypass -c \"{arg}\""),
+        ));
+    }
+    steps.push((Img::Wevtutil, "wevtutil cl Security".into()));
+    // Start just after a two-minute boundary.
+    let mut t = (payload.created + 20 * SEC) / (2 * MIN) * (2 * MIN) + 2 * MIN + 3 * SEC;
+    for (img, line) in steps {
+        t += r.range(2 * SEC, 4 * SEC);
+        let shell = proc(
+            r,
+            Img::Cmd,
+            format!("C:\\Windows\\system32\\cmd.exe /c {line}"),
+            t,
+            acct,
+            true,
+            logon_id,
+            payload,
+        );
+        o.process(dev, t, payload, &shell)?;
+        // The tool sees its arguments after two spaces, as `cmd.exe` passes them.
+        let (exe, args) = line.split_once(' ').unwrap_or((line.as_str(), ""));
+        let tool_cmd = if img == Img::PowerShell {
+            format!("powershell.exe  {args}")
+        } else {
+            format!("{exe}  {args}")
+        };
+        let tt = t + 30_000_000;
+        let tool = proc(r, img, tool_cmd, tt, acct, true, logon_id, &shell);
+        o.process(dev, tt, &shell, &tool)?;
+        if img == Img::Wevtutil {
+            o.device_event(dev, tt + SEC, &tool, "SecurityLogCleared", |_, _| {})?;
+        }
+    }
+    Ok(t + 20 * SEC)
 }
 
 /// Background antivirus detections of potentially unwanted software: `DeviceEvents`

@@ -120,6 +120,71 @@ async fn more_endpoint_activity_is_coherent() {
     assert_eq!(iso.len(), 1, "{iso:?}");
     assert_eq!(iso[0][0], "MsSense.exe");
 
+    // Remote-access tools: the processes their connections come from were started in the
+    // window (an agent's service restarts nightly, a support client from Explorer), and the
+    // binaries' signatures are reported with the same SHA1.
+    const VENDORS: &str = "('Atera Networks', 'MeshCentral', 'MMSoft Design Ltd.', 'LogMeIn, Inc.', 'IDrive Inc.', 'Purslane Ltd', 'NavMK1 Limited', 'Parsec Cloud, Inc.', 'ISL Online Ltd.', 'RealVNC', 'mRemoteNG', 'Remote Utilities LLC', 'SolarWinds MSP', 'MSP360')";
+    let started = format!(
+        "DeviceNetworkEvents | where InitiatingProcessVersionInfoCompanyName in {VENDORS} and InitiatingProcessCreationTime > ago(6d) and InitiatingProcessFileName != 'chrome.exe' | distinct DeviceId, InitiatingProcessId, InitiatingProcessCreationTime"
+    );
+    let n = count(&store, &started).await;
+    assert!(n > 0);
+    let unstarted = count(
+        &store,
+        &format!(
+            "{started} | join kind=leftanti (DeviceProcessEvents | project DeviceId, InitiatingProcessId = ProcessId, InitiatingProcessCreationTime = ProcessCreationTime) on DeviceId, InitiatingProcessId, InitiatingProcessCreationTime"
+        ),
+    )
+    .await;
+    assert_eq!(unstarted, 0, "of {n}");
+    let unsigned = count(
+        &store,
+        &format!(
+            "DeviceNetworkEvents | where InitiatingProcessVersionInfoCompanyName in {VENDORS} and InitiatingProcessFileName != 'chrome.exe' | distinct DeviceId, SHA1 = InitiatingProcessSHA1 | join kind=leftanti (DeviceFileCertificateInfo) on DeviceId, SHA1"
+        ),
+    )
+    .await;
+    assert_eq!(unsigned, 0);
+
+    // Story 2's ransomware prepares the host through cmd.exe: a dozen services stopped and
+    // processes killed within two minutes, the security log cleared by wevtutil.
+    let stops = rows(
+        &store,
+        "DeviceProcessEvents | where FileName =~ 'net.exe' and ProcessCommandLine has 'stop' | summarize n = dcount(ProcessCommandLine) by DeviceId, bin(Timestamp, 2m) | where n > 10",
+    )
+    .await;
+    assert_eq!(stops.len(), 1, "{stops:?}");
+    let kills = count(
+        &store,
+        "DeviceProcessEvents | where FileName =~ 'taskkill.exe' and InitiatingProcessParentFileName == 'winupd.exe'",
+    )
+    .await;
+    assert!(kills > 10);
+    let cleared = rows(
+        &store,
+        "DeviceEvents | where ActionType == 'SecurityLogCleared' | project DeviceId, InitiatingProcessFileName",
+    )
+    .await;
+    assert_eq!(cleared.len(), 1, "{cleared:?}");
+    assert_eq!(cleared[0][0], stops[0][0]);
+    assert_eq!(cleared[0][1], "wevtutil.exe");
+
+    // The red team's DCSync: Defender for Identity's replication event and the sensor's
+    // connection to the domain controller have the same ports.
+    let dcsync = count(
+        &store,
+        "IdentityDirectoryEvents | where ActionType == 'Directory Services replication' | join kind=inner DeviceNetworkEvents on $left.IPAddress == $right.LocalIP and $left.Port == $right.LocalPort and $left.DestinationIPAddress == $right.RemoteIP and $left.DestinationPort == $right.RemotePort",
+    )
+    .await;
+    assert_eq!(dcsync, 1);
+    // The beacon injects into its spawn-to MSBuild.exe.
+    let injected = count(
+        &store,
+        "DeviceEvents | where ActionType == 'CreateRemoteThreadApiCall' and FileName == 'MSBuild.exe' | join kind=inner (DeviceProcessEvents | where FileName == 'MSBuild.exe' and InitiatingProcessFileName == 'rt-implant.exe' | project DeviceId, ProcessId, InitiatingProcessId) on DeviceId, ProcessId, InitiatingProcessId",
+    )
+    .await;
+    assert_eq!(injected, 1);
+
     // Device discovery found the branch router.
     let router = count(
         &store,
