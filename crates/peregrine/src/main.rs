@@ -251,10 +251,7 @@ fn query(args: QueryArgs) -> ExitCode {
                 return usage_error(format!("--data {}: not a directory", dir.display()));
             }
             match open_store(dir) {
-                Ok(store) => {
-                    let catalog = Arc::clone(store.catalog());
-                    Engine::new(catalog, Arc::new(store.data_source(&args.tenant)))
-                }
+                Ok(store) => store.engine(&args.tenant),
                 Err(e) => return usage_error(e),
             }
         }
@@ -348,10 +345,7 @@ fn check_cmd(args: CheckArgs) -> ExitCode {
     };
     let engine = match &args.data {
         Some(dir) => match open_store(dir) {
-            Ok(store) => Arc::new(Engine::new(
-                Arc::clone(store.catalog()),
-                Arc::new(store.data_source(&args.tenant)),
-            )),
+            Ok(store) => Arc::new(store.engine(&args.tenant)),
             Err(e) => return usage_error(e),
         },
         None => Arc::new(Engine::defender()),
@@ -443,10 +437,7 @@ fn conformance_cmd(args: ConformanceArgs) -> ExitCode {
 }
 
 fn open_store(dir: &Path) -> Result<Arc<peregrine_store::Store>, String> {
-    let catalog: Arc<dyn kql_sema::Catalog> = Arc::new(kql_sema::MemoryCatalog::defender());
-    peregrine_store::Store::open(dir, catalog, peregrine_store::StoreConfig::default())
-        .map(Arc::new)
-        .map_err(|e| format!("--data {}: {e}", dir.display()))
+    peregrine_store::Store::open_defender(dir).map_err(|e| format!("--data {}: {e}", dir.display()))
 }
 
 fn compact_cmd(args: CompactArgs) -> ExitCode {
