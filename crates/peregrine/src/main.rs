@@ -5,6 +5,8 @@
 //! peregrine ingest --data DIR [--tenant T] (--table TABLE | --envelope) [FILE | -]
 //! peregrine check [--json] [--run [--data DIR] [--tenant T]] FILE.jsonl
 //! peregrine conformance FILE.jsonl
+//! peregrine serve --data DIR [--listen ADDR] [--config FILE]
+//! peregrine app create --data DIR --tenant T --name N --roles R1,R2 [--json]
 //! ```
 //!
 //! Exit codes: 0 success (for `check` and `conformance`, whatever the counts); 1 the query
@@ -48,6 +50,51 @@ enum Command {
     Demo(DemoArgs),
     /// Merge the store's small Parquet files and delete files retired long enough ago.
     Compact(CompactArgs),
+    /// Serve the HTTP API (tokens, advanced hunting) over the store.
+    Serve(ServeArgs),
+    /// Manage app registrations (client credentials for the API).
+    App {
+        #[command(subcommand)]
+        command: AppCommand,
+    },
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Directory of the event store (also holds app registrations and the signing key).
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<std::net::SocketAddr>,
+    /// TOML configuration file (settings as in `peregrine_server::config`).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum AppCommand {
+    /// Register an app; prints its client id and secret (the secret is shown only once).
+    Create(AppCreateArgs),
+}
+
+#[derive(clap::Args)]
+struct AppCreateArgs {
+    /// Directory of the event store.
+    #[arg(long, value_name = "DIR")]
+    data: PathBuf,
+    /// Tenant id whose data the app's tokens see.
+    #[arg(long)]
+    tenant: String,
+    /// Display name of the app.
+    #[arg(long)]
+    name: String,
+    /// Application roles, comma-separated (e.g. AdvancedHunting.Read.All,ThreatHunting.Read.All).
+    #[arg(long, value_delimiter = ',', required = true)]
+    roles: Vec<String>,
+    /// Print `{"tenantId","clientId","clientSecret"}` only.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -219,7 +266,56 @@ fn main() -> ExitCode {
         Command::Ingest(args) => ingest_cmd(args),
         Command::Demo(args) => demo_cmd(args),
         Command::Compact(args) => compact_cmd(args),
+        Command::Serve(args) => serve_cmd(args),
+        Command::App {
+            command: AppCommand::Create(args),
+        } => app_create_cmd(args),
     }
+}
+
+fn serve_cmd(args: ServeArgs) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let mut config =
+        match peregrine_server::ServerConfig::load(args.config.as_deref(), std::env::vars()) {
+            Ok(c) => c,
+            Err(e) => return usage_error(e),
+        };
+    if let Some(data) = args.data {
+        config.data = Some(data);
+    }
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    match peregrine_server::run(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => usage_error(e),
+    }
+}
+
+fn app_create_cmd(args: AppCreateArgs) -> ExitCode {
+    let auth = peregrine_server::apps::AuthDir::new(&args.data);
+    let app = match auth.create_app(&args.tenant, &args.name, &args.roles) {
+        Ok(a) => a,
+        Err(e) => return usage_error(e),
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&app).unwrap_or_default());
+    } else {
+        println!("app '{}' registered in tenant {}", args.name, app.tenant_id);
+        println!("  tenant id:     {}", app.tenant_id);
+        println!("  client id:     {}", app.client_id);
+        println!("  client secret: {}", app.client_secret);
+        println!("  roles:         {}", args.roles.join(", "));
+        println!("the secret is shown only this once; keep it safe.");
+    }
+    ExitCode::SUCCESS
 }
 
 fn read_query(args: &QueryArgs) -> Result<String, String> {

@@ -277,3 +277,122 @@ fn demo_then_query_from_the_readme() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!bad.exists());
 }
+
+/// `app create --json`, then `serve` on a free port: a token and a hunting query over a real
+/// socket, and SIGTERM stops the server cleanly (exit code 0).
+#[test]
+fn app_create_then_serve_then_sigterm() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let out = peregrine()
+        .args([
+            "app",
+            "create",
+            "--tenant",
+            "contoso",
+            "--name",
+            "notebook",
+            "--roles",
+            "AdvancedHunting.Read.All,ThreatHunting.Read.All",
+            "--json",
+            "--data",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let app: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let keys: Vec<&String> = app.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["tenantId", "clientId", "clientSecret"]);
+    let secret = app["clientSecret"].as_str().unwrap();
+    let stored = std::fs::read_to_string(dir.path().join("_auth/apps.json")).unwrap();
+    assert!(!stored.contains(secret));
+
+    let mut child = peregrine()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(dir.path())
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut addr = None;
+    let mut line = String::new();
+    while addr.is_none() && stderr.read_line(&mut line).unwrap() > 0 {
+        let plain: String = strip_ansi(&line);
+        if let Some(rest) = plain.split("addr=").nth(1) {
+            addr = rest.split_whitespace().next().map(str::to_string);
+        }
+        line.clear();
+    }
+    let addr = addr.expect("the server logs its address");
+    let exchange = |request: String| -> String {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        s.write_all(request.as_bytes()).unwrap();
+        let mut reply = String::new();
+        s.read_to_string(&mut reply).unwrap();
+        reply
+    };
+    let health = exchange("GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".into());
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    let form = format!(
+        "grant_type=client_credentials&client_id={}&client_secret={secret}&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default",
+        app["clientId"].as_str().unwrap()
+    );
+    let reply = exchange(format!(
+        "POST /contoso/oauth2/v2.0/token HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    ));
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    let body: serde_json::Value =
+        serde_json::from_str(reply.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    let token = body["access_token"].as_str().unwrap();
+    let query = r#"{"Query":"print answer = 42"}"#;
+    let reply = exchange(format!(
+        "POST /v1.0/security/runHuntingQuery HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n{query}",
+        query.len()
+    ));
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(reply.contains(r#""results":[{"answer":42}]"#), "{reply}");
+
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+}
+
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
