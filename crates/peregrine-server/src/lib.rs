@@ -245,6 +245,14 @@ pub async fn shutdown_signal() {
 
 /// `peregrine serve`: opens the store, binds, serves until Ctrl-C or SIGTERM.
 pub fn run(config: ServerConfig) -> Result<(), String> {
+    run_with(config, |_| {})
+}
+
+/// [`run`], calling `ready` with the bound address before serving.
+pub fn run_with(
+    config: ServerConfig,
+    ready: impl FnOnce(std::net::SocketAddr),
+) -> Result<(), String> {
     let data = config
         .data
         .clone()
@@ -269,6 +277,7 @@ pub fn run(config: ServerConfig) -> Result<(), String> {
             .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         tracing::info!(%addr, data = %data.display(), "Peregrine API listening");
+        ready(addr);
         serve(listener, state, shutdown_signal())
             .await
             .map_err(|e| format!("server: {e}"))
