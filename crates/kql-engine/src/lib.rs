@@ -244,11 +244,16 @@ impl Engine {
         req: &kql_sema::ProbeRequest,
         now_nanos: i64,
     ) -> Result<Vec<(String, KqlType)>, Vec<Diagnostic>> {
-        let tables = Tables {
-            data: self.data.as_ref(),
+        // The planner is not `Send`: it is gone before the first await, so a query's future
+        // can run on any thread (the server's query runtime).
+        let plan = {
+            let tables = Tables {
+                data: self.data.as_ref(),
+            };
+            let mut planner =
+                plan::Planner::new(kql_functions::LowerContext { now_nanos }, &tables);
+            planner.plan(&req.input).map_err(|d| vec![d])?
         };
-        let mut planner = plan::Planner::new(kql_functions::LowerContext { now_nanos }, &tables);
-        let plan = planner.plan(&req.input).map_err(|d| vec![d])?;
         let plan = LogicalPlanBuilder::from(plan)
             .distinct()
             .and_then(|b| b.build())
@@ -384,11 +389,13 @@ impl Engine {
     async fn execute(&self, plan: LogicalPlan) -> Result<Vec<RecordBatch>, Vec<Diagnostic>> {
         let session = self.session.clone();
         // Run on its own task so a panic inside DataFusion becomes an internal error.
-        let handle = tokio::spawn(async move {
+        // Dropping this future (a cancelled request, a timeout) aborts the task, and with
+        // it the plan's streams.
+        let mut handle = AbortOnDrop(tokio::spawn(async move {
             let df = session.execute_logical_plan(plan).await?;
             df.collect().await
-        });
-        match handle.await {
+        }));
+        match (&mut handle.0).await {
             Ok(Ok(b)) => Ok(b),
             Ok(Err(e)) => Err(vec![runtime_error(e)]),
             Err(_) => Err(vec![Diagnostic::internal(
@@ -396,6 +403,62 @@ impl Engine {
                 Span::default(),
             )]),
         }
+    }
+}
+
+/// A task aborted when its handle is dropped (a cancelled request, a timed-out query).
+pub struct AbortOnDrop<T>(pub tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Another data source's tables, restricted to `from <= Timestamp < to` (nanoseconds since
+/// the Unix epoch); tables without a `Timestamp` column are left whole. The Graph hunting
+/// API's `Timespan`.
+pub struct TimeRange {
+    inner: Arc<dyn DataSource>,
+    from: i64,
+    to: i64,
+}
+
+impl TimeRange {
+    pub fn new(inner: Arc<dyn DataSource>, from: i64, to: i64) -> Self {
+        TimeRange { inner, from, to }
+    }
+}
+
+impl DataSource for TimeRange {
+    fn provider(
+        &self,
+        name: &str,
+        schema: datafusion::arrow::datatypes::SchemaRef,
+    ) -> Result<Arc<dyn TableProvider>, Diagnostic> {
+        use datafusion::logical_expr::{ident, lit};
+        use datafusion::scalar::ScalarValue;
+        let dated = schema.field_with_name("Timestamp").is_ok();
+        let table = self.inner.provider(name, schema)?;
+        if !dated {
+            return Ok(table);
+        }
+        let at = |n: i64| lit(ScalarValue::TimestampNanosecond(Some(n), None));
+        let plan = LogicalPlanBuilder::scan(
+            name,
+            datafusion::datasource::provider_as_source(table),
+            None,
+        )
+        .and_then(|b| {
+            b.filter(
+                ident("Timestamp")
+                    .gt_eq(at(self.from))
+                    .and(ident("Timestamp").lt(at(self.to))),
+            )
+        })
+        .and_then(|b| b.build())
+        .map_err(|e| Diagnostic::internal(format!("time range: {e}"), Span::default()))?;
+        Ok(Arc::new(datafusion::datasource::ViewTable::new(plan, None)))
     }
 }
 
@@ -473,5 +536,24 @@ fn runtime_error(e: datafusion::error::DataFusionError) -> Diagnostic {
         ),
         E::NotImplemented(m) => Diagnostic::unsupported(m, Span::default()),
         other => Diagnostic::internal(format!("execution: {other}"), Span::default()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Dropping the handle stops the task at its next await: what cancels a query's
+    /// execution when its request times out.
+    #[tokio::test]
+    async fn abort_on_drop_stops_the_task() {
+        let (held, released) = tokio::sync::oneshot::channel::<()>();
+        let handle = AbortOnDrop(tokio::spawn(async move {
+            let _held = held;
+            std::future::pending::<()>().await;
+        }));
+        drop(handle);
+        let r = tokio::time::timeout(std::time::Duration::from_secs(5), released).await;
+        assert!(matches!(r, Ok(Err(_))), "the task still holds its sender");
     }
 }

@@ -194,6 +194,13 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens the store at `root` over the Defender hunting schema with the default
+    /// settings (what the CLI and the server use).
+    pub fn open_defender(root: &Path) -> Result<Arc<Store>, IngestError> {
+        let catalog: Arc<dyn Catalog> = Arc::new(kql_sema::MemoryCatalog::defender());
+        Store::open(root, catalog, StoreConfig::default()).map(Arc::new)
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }
@@ -1047,6 +1054,14 @@ impl Store {
             tenant: tenant.to_string(),
         }
     }
+
+    /// A KQL engine over one tenant's tables (the store's catalog, [`Store::data_source`]).
+    pub fn engine(self: &Arc<Self>, tenant: &str) -> kql_engine::Engine {
+        kql_engine::Engine::new(
+            Arc::clone(&self.catalog),
+            Arc::new(self.data_source(tenant)),
+        )
+    }
 }
 
 /// An ingest in progress (see [`Store::begin`]).
@@ -1413,7 +1428,9 @@ fn unknown_table(table: &str) -> IngestError {
     )
 }
 
-fn valid_tenant(name: &str) -> bool {
+/// Whether `name` can name a tenant: 1 to 64 ASCII letters, digits, `-`, `_` and `.`, not
+/// starting with `.` or `_` (a GUID qualifies).
+pub fn valid_tenant(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
         && !name.starts_with('.')

@@ -5,6 +5,8 @@
 //! peregrine ingest --data DIR [--tenant T] (--table TABLE | --envelope) [FILE | -]
 //! peregrine check [--json] [--run [--data DIR] [--tenant T]] FILE.jsonl
 //! peregrine conformance FILE.jsonl
+//! peregrine serve [--data DIR] [--listen ADDR] [--config FILE] [--demo]
+//! peregrine app create --data DIR --tenant T --name N --roles R1,R2 [--json]
 //! ```
 //!
 //! Exit codes: 0 success (for `check` and `conformance`, whatever the counts); 1 the query
@@ -48,6 +50,56 @@ enum Command {
     Demo(DemoArgs),
     /// Merge the store's small Parquet files and delete files retired long enough ago.
     Compact(CompactArgs),
+    /// Serve the HTTP API (tokens, advanced hunting) over the store.
+    Serve(ServeArgs),
+    /// Manage app registrations (client credentials for the API).
+    App {
+        #[command(subcommand)]
+        command: AppCommand,
+    },
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Directory of the event store (also holds app registrations and the signing key).
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<std::net::SocketAddr>,
+    /// TOML configuration file (settings as in `peregrine_server::config`).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Demo mode: write the demo tenant ("default": 50 devices, 7 days) if the data
+    /// directory (default ./peregrine-data) holds no tenant yet, register an app with the
+    /// hunting roles, and print its credentials and ready-to-paste curl commands.
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Subcommand)]
+enum AppCommand {
+    /// Register an app; prints its client id and secret (the secret is shown only once).
+    Create(AppCreateArgs),
+}
+
+#[derive(clap::Args)]
+struct AppCreateArgs {
+    /// Directory of the event store.
+    #[arg(long, value_name = "DIR")]
+    data: PathBuf,
+    /// Tenant id whose data the app's tokens see.
+    #[arg(long)]
+    tenant: String,
+    /// Display name of the app.
+    #[arg(long)]
+    name: String,
+    /// Application roles, comma-separated (e.g. AdvancedHunting.Read.All,ThreatHunting.Read.All).
+    #[arg(long, value_delimiter = ',', required = true)]
+    roles: Vec<String>,
+    /// Print `{"tenantId","clientId","clientSecret"}` only.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -219,7 +271,140 @@ fn main() -> ExitCode {
         Command::Ingest(args) => ingest_cmd(args),
         Command::Demo(args) => demo_cmd(args),
         Command::Compact(args) => compact_cmd(args),
+        Command::Serve(args) => serve_cmd(args),
+        Command::App {
+            command: AppCommand::Create(args),
+        } => app_create_cmd(args),
     }
+}
+
+fn serve_cmd(args: ServeArgs) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let mut config =
+        match peregrine_server::ServerConfig::load(args.config.as_deref(), std::env::vars()) {
+            Ok(c) => c,
+            Err(e) => return usage_error(e),
+        };
+    if let Some(data) = args.data {
+        config.data = Some(data);
+    }
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    let mut demo_app = None;
+    if args.demo {
+        let data = config
+            .data
+            .get_or_insert_with(|| PathBuf::from("peregrine-data"))
+            .clone();
+        match prepare_demo(&data) {
+            Ok(app) => demo_app = Some(app),
+            Err(code) => return code,
+        }
+    }
+    let public_url = config.public_url.clone();
+    let ready = move |addr: std::net::SocketAddr| {
+        if let Some(app) = &demo_app {
+            let base = public_url.unwrap_or_else(|| format!("http://{addr}"));
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(
+                out,
+                "{}",
+                demo_instructions(base.trim_end_matches('/'), app)
+            )
+            .and_then(|()| out.flush());
+        }
+    };
+    match peregrine_server::run_with(config, ready) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => usage_error(e),
+    }
+}
+
+/// The roles of the app `serve --demo` registers.
+const DEMO_ROLES: [&str; 3] = [
+    "AdvancedHunting.Read.All",
+    "AdvancedQuery.Read.All",
+    "ThreatHunting.Read.All",
+];
+
+/// `serve --demo`: the demo tenant if `data` has no tenant, and a new app with the hunting
+/// roles (its credentials are printed once the server listens).
+fn prepare_demo(data: &Path) -> Result<peregrine_server::apps::NewApp, ExitCode> {
+    let store = open_store(data).map_err(usage_error)?;
+    let tenants = store.tenants().map_err(|e| report_ingest_error(&e))?;
+    // The demo tenant, or the data's own ("default" when there is one).
+    let tenant = match tenants.first() {
+        Some(first) if !tenants.iter().any(|t| t == "default") => first.clone(),
+        _ => "default".to_string(),
+    };
+    if tenants.is_empty() {
+        eprintln!(
+            "{} holds no tenant: writing the demo tenant",
+            data.display()
+        );
+        write_demo(
+            &store,
+            &tenant,
+            data,
+            &peregrine_demo::DemoOptions::default(),
+        )?;
+    }
+    // Release the store's writer lock: the server opens the store again.
+    drop(store);
+    let roles: Vec<String> = DEMO_ROLES.iter().map(|r| r.to_string()).collect();
+    peregrine_server::apps::AuthDir::new(data)
+        .create_app(&tenant, "peregrine-demo", &roles)
+        .map_err(usage_error)
+}
+
+/// The credentials of the demo app and curl commands for every hunting route.
+fn demo_instructions(base: &str, app: &peregrine_server::apps::NewApp) -> String {
+    let (t, id, secret) = (&app.tenant_id, &app.client_id, &app.client_secret);
+    format!(
+        r#"Demo app registered (roles {roles}); the secret is shown only now.
+  tenant id:     {t}
+  client id:     {id}
+  client secret: {secret}
+
+Try it (needs curl and jq):
+
+TOKEN=$(curl -s -X POST {base}/{t}/oauth2/token -d grant_type=client_credentials   -d client_id={id} --data-urlencode 'client_secret={secret}'   -d resource=https://api.security.microsoft.com | jq -r .access_token)
+
+curl -s -X POST {base}/api/advancedhunting/run -H "Authorization: Bearer $TOKEN"   -H 'Content-Type: application/json'   -d '{{"Query":"DeviceProcessEvents | summarize n = count() by FileName | top 5 by n"}}'
+
+curl -s -X POST {base}/api/advancedqueries/run -H "Authorization: Bearer $TOKEN"   -H 'Content-Type: application/json' -d '{{"Query":"DeviceInfo | take 3"}}'
+
+curl -s -X POST {base}/v1.0/security/runHuntingQuery -H "Authorization: Bearer $TOKEN"   -H 'Content-Type: application/json' -d '{{"Query":"DeviceLogonEvents | count","Timespan":"P1D"}}'
+"#,
+        roles = DEMO_ROLES.join(", "),
+    )
+}
+
+fn app_create_cmd(args: AppCreateArgs) -> ExitCode {
+    let auth = peregrine_server::apps::AuthDir::new(&args.data);
+    let app = match auth.create_app(&args.tenant, &args.name, &args.roles) {
+        Ok(a) => a,
+        Err(e) => return usage_error(e),
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&app).unwrap_or_default());
+    } else {
+        println!("app '{}' registered in tenant {}", args.name, app.tenant_id);
+        println!("  tenant id:     {}", app.tenant_id);
+        println!("  client id:     {}", app.client_id);
+        println!("  client secret: {}", app.client_secret);
+        println!("  roles:         {}", args.roles.join(", "));
+        println!("the secret is shown only this once; keep it safe.");
+    }
+    ExitCode::SUCCESS
 }
 
 fn read_query(args: &QueryArgs) -> Result<String, String> {
@@ -251,10 +436,7 @@ fn query(args: QueryArgs) -> ExitCode {
                 return usage_error(format!("--data {}: not a directory", dir.display()));
             }
             match open_store(dir) {
-                Ok(store) => {
-                    let catalog = Arc::clone(store.catalog());
-                    Engine::new(catalog, Arc::new(store.data_source(&args.tenant)))
-                }
+                Ok(store) => store.engine(&args.tenant),
                 Err(e) => return usage_error(e),
             }
         }
@@ -348,10 +530,7 @@ fn check_cmd(args: CheckArgs) -> ExitCode {
     };
     let engine = match &args.data {
         Some(dir) => match open_store(dir) {
-            Ok(store) => Arc::new(Engine::new(
-                Arc::clone(store.catalog()),
-                Arc::new(store.data_source(&args.tenant)),
-            )),
+            Ok(store) => Arc::new(store.engine(&args.tenant)),
             Err(e) => return usage_error(e),
         },
         None => Arc::new(Engine::defender()),
@@ -443,10 +622,7 @@ fn conformance_cmd(args: ConformanceArgs) -> ExitCode {
 }
 
 fn open_store(dir: &Path) -> Result<Arc<peregrine_store::Store>, String> {
-    let catalog: Arc<dyn kql_sema::Catalog> = Arc::new(kql_sema::MemoryCatalog::defender());
-    peregrine_store::Store::open(dir, catalog, peregrine_store::StoreConfig::default())
-        .map(Arc::new)
-        .map_err(|e| format!("--data {}: {e}", dir.display()))
+    peregrine_store::Store::open_defender(dir).map_err(|e| format!("--data {}: {e}", dir.display()))
 }
 
 fn compact_cmd(args: CompactArgs) -> ExitCode {
@@ -520,6 +696,19 @@ fn demo_cmd(args: DemoArgs) -> ExitCode {
         now_nanos,
         endpoint_tables: args.endpoint_tables,
     };
+    match write_demo(&store, &args.tenant, &args.data, &opts) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => code,
+    }
+}
+
+/// Writes the demo tenant with progress bars, then lists its rows per table and its stories.
+fn write_demo(
+    store: &Arc<peregrine_store::Store>,
+    tenant: &str,
+    data: &Path,
+    opts: &peregrine_demo::DemoOptions,
+) -> Result<(), ExitCode> {
     let multi = indicatif::MultiProgress::new();
     let style = indicatif::ProgressStyle::with_template(
         "{prefix:>24} {bar:30} {human_pos:>12}/{human_len:12} rows [{elapsed_precise}]",
@@ -528,7 +717,7 @@ fn demo_cmd(args: DemoArgs) -> ExitCode {
     let mut bars: std::collections::BTreeMap<String, indicatif::ProgressBar> =
         std::collections::BTreeMap::new();
     let started = std::time::Instant::now();
-    let result = peregrine_demo::generate(&store, &args.tenant, &opts, |p| {
+    let result = peregrine_demo::generate(store, tenant, opts, |p| {
         let bar = bars.entry(p.table.clone()).or_insert_with(|| {
             let b = multi.add(indicatif::ProgressBar::new(p.rows_total));
             b.set_style(style.clone());
@@ -551,8 +740,8 @@ fn demo_cmd(args: DemoArgs) -> ExitCode {
             let total: u64 = report.rows.values().sum();
             eprintln!(
                 "demo tenant '{}' written to {}: {total} rows in {secs:.1} s ({:.0} rows/s)",
-                args.tenant,
-                args.data.display(),
+                tenant,
+                data.display(),
                 total as f64 / secs.max(1e-9)
             );
             for (t, n) in &report.rows {
@@ -562,9 +751,9 @@ fn demo_cmd(args: DemoArgs) -> ExitCode {
             for s in &report.stories {
                 eprintln!("  - {s}");
             }
-            ExitCode::SUCCESS
+            Ok(())
         }
-        Err(e) => report_ingest_error(&e),
+        Err(e) => Err(report_ingest_error(&e)),
     }
 }
 

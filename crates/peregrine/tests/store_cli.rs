@@ -277,3 +277,220 @@ fn demo_then_query_from_the_readme() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!bad.exists());
 }
+
+/// `app create --json`, then `serve` on a free port: a token and a hunting query over a real
+/// socket, and SIGTERM stops the server cleanly (exit code 0).
+#[test]
+fn app_create_then_serve_then_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = peregrine()
+        .args([
+            "app",
+            "create",
+            "--tenant",
+            "contoso",
+            "--name",
+            "notebook",
+            "--roles",
+            "AdvancedHunting.Read.All,ThreatHunting.Read.All",
+            "--json",
+            "--data",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let app: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let keys: Vec<&String> = app.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["tenantId", "clientId", "clientSecret"]);
+    let secret = app["clientSecret"].as_str().unwrap();
+    let stored = std::fs::read_to_string(dir.path().join("_auth/apps.json")).unwrap();
+    assert!(!stored.contains(secret));
+
+    let (mut child, addr) = serve(dir.path(), &[]);
+    let send = |request: String| exchange(&addr, &request);
+    let health = send("GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".into());
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    let form = format!(
+        "grant_type=client_credentials&client_id={}&client_secret={secret}&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default",
+        app["clientId"].as_str().unwrap()
+    );
+    let reply = send(format!(
+        "POST /contoso/oauth2/v2.0/token HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    ));
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    let body: serde_json::Value =
+        serde_json::from_str(reply.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    let token = body["access_token"].as_str().unwrap();
+    let query = r#"{"Query":"print answer = 42"}"#;
+    let reply = send(format!(
+        "POST /v1.0/security/runHuntingQuery HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n{query}",
+        query.len()
+    ));
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(reply.contains(r#""results":[{"answer":42}]"#), "{reply}");
+
+    stop(&mut child);
+}
+
+/// `serve --listen 127.0.0.1:0 --data DIR` plus `extra`; the child and the address it logs.
+fn serve(data: &std::path::Path, extra: &[&str]) -> (std::process::Child, String) {
+    let mut child = peregrine()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .args(extra)
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while stderr.read_line(&mut line).unwrap() > 0 {
+        let plain: String = strip_ansi(&line);
+        if let Some(rest) = plain.split("addr=").nth(1) {
+            let addr = rest.split_whitespace().next().unwrap().to_string();
+            // keep draining the log so the server never blocks on a full pipe
+            std::thread::spawn(move || {
+                let mut sink = String::new();
+                while stderr.read_line(&mut sink).unwrap_or(0) > 0 {
+                    sink.clear();
+                }
+            });
+            return (child, addr);
+        }
+        line.clear();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the server did not log its address");
+}
+
+/// One HTTP/1.1 exchange (`Connection: close`): the whole reply.
+fn exchange(addr: &str, request: &str) -> String {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    reply
+}
+
+/// SIGTERM, then the exit status must be success within 20 s.
+fn stop(child: &mut std::process::Child) {
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+}
+
+/// `serve --demo` over a store that already has a tenant: no demo is written; a new app's
+/// credentials and curl commands for the bound address are printed, and they work.
+#[test]
+fn serve_demo_prints_working_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let ts = (chrono::Utc::now() - chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ");
+    let mut ingest = peregrine()
+        .args([
+            "ingest",
+            "--tenant",
+            "acme",
+            "--table",
+            "DeviceProcessEvents",
+            "--data",
+        ])
+        .arg(dir.path())
+        .stdin(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    ingest
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{{\"Timestamp\":\"{ts}\",\"FileName\":\"a.exe\"}}\n").as_bytes())
+        .unwrap();
+    assert!(ingest.wait().unwrap().success());
+    let (mut child, addr) = serve(dir.path(), &["--demo"]);
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let (mut tenant, mut id, mut secret, mut base) = (None, None, None, None);
+    let mut line = String::new();
+    while base.is_none() && stdout.read_line(&mut line).unwrap() > 0 {
+        let value = line.split(": ").nth(1).map(|v| v.trim().to_string());
+        if line.contains("tenant id:") {
+            tenant = value;
+        } else if line.contains("client id:") {
+            id = value;
+        } else if line.contains("client secret:") {
+            secret = value;
+        } else if let Some(rest) = line.split("-X POST ").nth(1)
+            && rest.contains("/api/advancedhunting/run")
+        {
+            base = rest.split("/api/").next().map(str::to_string);
+        }
+        line.clear();
+    }
+    let (tenant, id, secret) = (tenant.unwrap(), id.unwrap(), secret.unwrap());
+    assert_eq!(tenant, "acme");
+    assert_eq!(base.unwrap(), format!("http://{addr}"));
+    let form = format!(
+        "grant_type=client_credentials&client_id={id}&client_secret={secret}&resource=https%3A%2F%2Fapi.security.microsoft.com"
+    );
+    let reply = exchange(
+        &addr,
+        &format!(
+            "POST /{tenant}/oauth2/token HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{form}",
+            form.len()
+        ),
+    );
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    let body: serde_json::Value =
+        serde_json::from_str(reply.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    let token = body["access_token"].as_str().unwrap();
+    let query = r#"{"Query":"DeviceProcessEvents | count"}"#;
+    let reply = exchange(
+        &addr,
+        &format!(
+            "POST /api/advancedhunting/run HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n{query}",
+            query.len()
+        ),
+    );
+    assert!(reply.contains(r#""Results":[{"Count":1}]"#), "{reply}");
+    stop(&mut child);
+}
+
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

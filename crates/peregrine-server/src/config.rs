@@ -1,0 +1,184 @@
+//! Server settings: defaults, then a TOML file, then `PEREGRINE_*` environment variables,
+//! then command-line flags (each overriding the one before).
+//!
+//! ```toml
+//! data = "peregrine-data"          # PEREGRINE_DATA
+//! listen = "127.0.0.1:8080"        # PEREGRINE_LISTEN
+//! public_url = "http://127.0.0.1:8080"   # PEREGRINE_PUBLIC_URL (default: from the Host header)
+//! token_lifetime_secs = 3599       # PEREGRINE_TOKEN_LIFETIME_SECS
+//! max_rows = 100000                # PEREGRINE_MAX_ROWS
+//! query_timeout_secs = 180         # PEREGRINE_QUERY_TIMEOUT_SECS
+//! max_query_bytes = 100000         # PEREGRINE_MAX_QUERY_BYTES
+//! hunting_calls_per_minute = 15    # PEREGRINE_HUNTING_CALLS_PER_MINUTE (0: no quota)
+//! query_threads = 2                # PEREGRINE_QUERY_THREADS (default: the CPUs)
+//! ```
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Every setting of `peregrine serve`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// The data directory (event store, app registrations, signing key).
+    pub data: Option<PathBuf>,
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// The server's own base URL, as clients reach it (token issuer, discovery documents).
+    /// Without it, the `Host` header of each request decides.
+    pub public_url: Option<String>,
+    /// Lifetime of issued access tokens.
+    pub token_lifetime_secs: u64,
+    /// Most rows a hunting query may return; a larger result is refused.
+    pub max_rows: usize,
+    /// A hunting query running longer is cancelled (seconds; fractions allowed).
+    pub query_timeout_secs: f64,
+    /// Longest accepted query text, in bytes.
+    pub max_query_bytes: usize,
+    /// Hunting calls admitted per tenant and minute (0: unlimited).
+    pub hunting_calls_per_minute: u32,
+    /// Threads of the query runtime (queries never run on the HTTP threads).
+    pub query_threads: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            data: None,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            token_lifetime_secs: 3599,
+            max_rows: 100_000,
+            query_timeout_secs: 180.0,
+            max_query_bytes: 100_000,
+            hunting_calls_per_minute: 15,
+            query_threads: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
+        }
+    }
+}
+
+/// The settings' names, as keys of the file and (upper-cased, `PEREGRINE_` prefixed) of
+/// the environment.
+const KEYS: &[&str] = &[
+    "data",
+    "listen",
+    "public_url",
+    "token_lifetime_secs",
+    "max_rows",
+    "query_timeout_secs",
+    "max_query_bytes",
+    "hunting_calls_per_minute",
+    "query_threads",
+];
+
+impl ServerConfig {
+    /// Defaults, overridden by the TOML `file` (if any), overridden by the `PEREGRINE_*`
+    /// variables among `env`. Other variables are ignored; an unknown key in the file or a
+    /// value of the wrong type is an error naming it.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<ServerConfig, String> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                toml::from_str::<toml::Table>(&text)
+                    .map_err(|e| format!("{}: {e}", path.display()))?
+            }
+            None => toml::Table::new(),
+        };
+        for (name, value) in env {
+            let Some(key) = name.strip_prefix("PEREGRINE_").map(str::to_ascii_lowercase) else {
+                continue;
+            };
+            if !KEYS.contains(&key.as_str()) {
+                continue;
+            }
+            table.insert(key, env_value(&value));
+        }
+        toml::Value::Table(table)
+            .try_into::<ServerConfig>()
+            .map_err(|e| {
+                let e = e.to_string();
+                format!("configuration: {}", e.trim())
+            })
+    }
+}
+
+/// An environment value as TOML: a number or boolean when it reads as one, else a string.
+fn env_value(text: &str) -> toml::Value {
+    if let Ok(n) = text.parse::<i64>() {
+        return toml::Value::Integer(n);
+    }
+    if let Ok(f) = text.parse::<f64>() {
+        return toml::Value::Float(f);
+    }
+    if let Ok(b) = text.parse::<bool>() {
+        return toml::Value::Boolean(b);
+    }
+    toml::Value::String(text.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults() {
+        let c = ServerConfig::load(None, env(&[("HOME", "/x"), ("PEREGRINE_SHARED", "y")]))
+            .unwrap_or_default();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.max_rows, 100_000);
+        assert_eq!(c.hunting_calls_per_minute, 15);
+    }
+
+    #[test]
+    fn file_then_environment() -> Result<(), String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let path = dir.path().join("peregrine.toml");
+        std::fs::write(
+            &path,
+            "listen = \"0.0.0.0:9000\"\nmax_rows = 10\ndata = \"/srv/data\"\n",
+        )
+        .map_err(|e| e.to_string())?;
+        let c = ServerConfig::load(
+            Some(&path),
+            env(&[
+                ("PEREGRINE_MAX_ROWS", "20"),
+                ("PEREGRINE_PUBLIC_URL", "http://h:1"),
+            ]),
+        )?;
+        assert_eq!(c.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(c.max_rows, 20);
+        assert_eq!(c.data, Some(PathBuf::from("/srv/data")));
+        assert_eq!(c.public_url.as_deref(), Some("http://h:1"));
+        Ok(())
+    }
+
+    #[test]
+    fn errors_name_the_setting() -> Result<(), String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "lisen = \"x\"\n").map_err(|e| e.to_string())?;
+        let e = ServerConfig::load(Some(&path), env(&[]))
+            .err()
+            .unwrap_or_default();
+        assert!(e.contains("lisen"), "{e}");
+        let e = ServerConfig::load(None, env(&[("PEREGRINE_MAX_ROWS", "many")]))
+            .err()
+            .unwrap_or_default();
+        assert!(e.contains("max_rows") || e.contains("invalid type"), "{e}");
+        Ok(())
+    }
+}

@@ -1,0 +1,341 @@
+//! Advanced hunting: one engine behind three wire shapes.
+//!
+//! | route | role | body | answer |
+//! | --- | --- | --- | --- |
+//! | `POST /api/advancedhunting/run` | `AdvancedHunting.Read.All` | `{"Query"}` | `{"Stats","Schema":[{"Name","Type"}],"Results"}` |
+//! | `POST /api/advancedqueries/run` | `AdvancedQuery.Read.All` | `{"Query"}` | the same |
+//! | `POST /v1.0/security/runHuntingQuery` | `ThreatHunting.Read.All` | `{"Query","Timespan"?}` | `{"@odata.context","schema":[{"name","type"}],"results"}` |
+//!
+//! The tenant is the token's `tid`. A call is checked in this order: token (401), role
+//! (403), quota (429), body (400), then the query runs on the query runtime (never on the
+//! HTTP threads) under the timeout; a timed-out query is cancelled (its task and plan are
+//! dropped). `Type` is the .NET name of the column's KQL type; cells are rendered by
+//! `kql_engine::format::cell_json`.
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::error::{ApiError, Body, ErrorCode};
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use kql_engine::{AbortOnDrop, QueryOptions, QueryResult};
+use kql_syntax::{Diagnostic, ErrorClass, KqlType};
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The .NET type name of a KQL type, as `Schema[].Type` shows it.
+pub fn dotnet_type(ty: KqlType) -> &'static str {
+    match ty {
+        KqlType::Bool => "Boolean",
+        KqlType::Int => "Int32",
+        KqlType::Long => "Int64",
+        KqlType::Real => "Double",
+        KqlType::Decimal => "Decimal",
+        KqlType::String => "String",
+        KqlType::DateTime => "DateTime",
+        KqlType::TimeSpan => "TimeSpan",
+        KqlType::Guid => "Guid",
+        KqlType::Dynamic => "Object",
+    }
+}
+
+/// A query's result and what it cost.
+struct Hunted {
+    result: QueryResult,
+    elapsed: Duration,
+}
+
+/// `POST /api/advancedhunting/run` (Defender XDR).
+pub async fn advanced_hunting(
+    State(state): State<AppState>,
+    principal: Principal,
+    Body(body): Body,
+) -> Result<Response, ApiError> {
+    principal.require(&["AdvancedHunting.Read.All", "AdvancedHunting.Read"])?;
+    legacy(&state, &principal, &body).await
+}
+
+/// `POST /api/advancedqueries/run` (the MDE predecessor).
+pub async fn advanced_queries(
+    State(state): State<AppState>,
+    principal: Principal,
+    Body(body): Body,
+) -> Result<Response, ApiError> {
+    principal.require(&["AdvancedQuery.Read.All", "AdvancedQuery.Read"])?;
+    legacy(&state, &principal, &body).await
+}
+
+async fn legacy(
+    state: &AppState,
+    principal: &Principal,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    admit(state, principal)?;
+    let body = json_object(body)?;
+    // Property names are case-sensitive on the legacy API.
+    let query = string_field(&body, &["Query"])?.ok_or_else(|| ApiError::missing("Query"))?;
+    let hunted = hunt(state, principal, query, None).await?;
+    let r = &hunted.result;
+    let schema: Vec<Value> = r
+        .columns
+        .iter()
+        .map(|c| json!({"Name": c.name, "Type": dotnet_type(c.ty)}))
+        .collect();
+    Ok(axum::Json(json!({
+        "Stats": stats(&hunted),
+        "Schema": schema,
+        "Results": rows(r),
+    }))
+    .into_response())
+}
+
+/// `POST /v1.0/security/runHuntingQuery` (Microsoft Graph).
+pub async fn graph(
+    State(state): State<AppState>,
+    principal: Principal,
+    Body(body): Body,
+) -> Result<Response, ApiError> {
+    principal.require(&["ThreatHunting.Read.All"])?;
+    admit(&state, &principal)?;
+    let body = json_object(&body)?;
+    let query =
+        string_field(&body, &["Query", "query"])?.ok_or_else(|| ApiError::missing("Query"))?;
+    let now = now_nanos();
+    let range = match string_field(&body, &["Timespan", "timespan"])? {
+        Some(t) => Some(
+            crate::timespan::parse(&t, now)
+                .map_err(|e| ApiError::new(ErrorCode::BadRequest, format!("Timespan: {e}")))?,
+        ),
+        None => None,
+    };
+    let hunted = hunt(&state, &principal, query, range).await?;
+    let r = &hunted.result;
+    let schema: Vec<Value> = r
+        .columns
+        .iter()
+        .map(|c| json!({"name": c.name, "type": dotnet_type(c.ty)}))
+        .collect();
+    Ok(axum::Json(json!({
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.security.huntingQueryResults",
+        "schema": schema,
+        "results": rows(r),
+    }))
+    .into_response())
+}
+
+fn admit(state: &AppState, principal: &Principal) -> Result<(), ApiError> {
+    state
+        .hunting_quota
+        .admit(&principal.tenant, Instant::now())
+        .map_err(|r| {
+            ApiError::new(ErrorCode::TooManyRequests, r.message())
+                .with_retry_after(r.retry_after_secs())
+        })
+}
+
+fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(ApiError::bad_body("Request body is incorrect")),
+    }
+}
+
+/// The first of `names` present in `body`, which must be a string.
+fn string_field(body: &Map<String, Value>, names: &[&str]) -> Result<Option<String>, ApiError> {
+    for name in names {
+        match body.get(*name) {
+            None | Some(Value::Null) => continue,
+            Some(Value::String(s)) => return Ok(Some(s.clone())),
+            Some(_) => {
+                return Err(ApiError::bad_body(format!(
+                    "Request body is incorrect: '{name}' must be a string"
+                )));
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn now_nanos() -> i64 {
+    chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
+}
+
+/// Runs `query` over the principal's tenant (within `range`, `[from, to)` in nanoseconds,
+/// when given) on the query runtime.
+async fn hunt(
+    state: &AppState,
+    principal: &Principal,
+    query: String,
+    range: Option<(i64, i64)>,
+) -> Result<Hunted, ApiError> {
+    let limit = state.config.max_query_bytes;
+    if query.len() > limit {
+        return Err(ApiError::new(
+            ErrorCode::BadRequest,
+            format!("The query text is longer than the limit of {limit} bytes."),
+        ));
+    }
+    let tenant = &principal.tenant;
+    let engine = match range {
+        None => state.store.engine(tenant),
+        Some((from, to)) => kql_engine::Engine::new(
+            Arc::clone(state.store.catalog()),
+            Arc::new(kql_engine::TimeRange::new(
+                Arc::new(state.store.data_source(tenant)),
+                from,
+                to,
+            )),
+        ),
+    };
+    let max_rows = state.config.max_rows;
+    let options = QueryOptions {
+        now_nanos: Some(now_nanos()),
+        // One more row than allowed tells a result over the limit from one at it.
+        max_rows: max_rows.saturating_add(1),
+    };
+    let started = Instant::now();
+    let text = query.clone();
+    let mut task = AbortOnDrop(
+        state
+            .queries
+            .spawn(async move { engine.run(&text, &options).await }),
+    );
+    let timeout =
+        Duration::try_from_secs_f64(state.config.query_timeout_secs).unwrap_or(Duration::MAX);
+    let outcome = tokio::time::timeout(timeout, &mut task.0).await;
+    let elapsed = started.elapsed();
+    let result = match outcome {
+        Err(_) => {
+            drop(task);
+            tracing::info!(
+                tenant = %tenant,
+                elapsed_ms = elapsed.as_millis() as u64,
+                "query cancelled at the timeout"
+            );
+            return Err(ApiError::new(
+                ErrorCode::RequestTimeout,
+                "Query exceeded the timeout period.",
+            ));
+        }
+        Ok(Err(e)) => return Err(ApiError::internal(format!("query task: {e}"))),
+        Ok(Ok(Err(diagnostics))) => return Err(kql_error(&diagnostics, &query)),
+        Ok(Ok(Ok(result))) => result,
+    };
+    let rows = result.row_count();
+    tracing::info!(
+        tenant = %tenant,
+        rows,
+        elapsed_ms = elapsed.as_millis() as u64,
+        "query ran"
+    );
+    if rows > max_rows {
+        return Err(ApiError::new(
+            ErrorCode::BadRequest,
+            format!(
+                "Query result exceeds the limit of {max_rows} rows. Use \"summarize\" to aggregate results, \"project\" to drop uninteresting columns, or \"take\" to truncate results."
+            ),
+        ));
+    }
+    Ok(Hunted { result, elapsed })
+}
+
+/// KQL diagnostics as an API error: the user's mistakes (and unsupported features, and
+/// limits) are 400 with each diagnostic's code, message, line and column; an internal
+/// error is logged and reported without detail.
+fn kql_error(diagnostics: &[Diagnostic], query: &str) -> ApiError {
+    let Some(first) = diagnostics.first() else {
+        return ApiError::internal("the query failed without a diagnostic");
+    };
+    if first.class() == ErrorClass::Internal {
+        let all: Vec<String> = diagnostics.iter().map(|d| d.render(query)).collect();
+        return ApiError::internal(format!("query: {}", all.join("")));
+    }
+    if first.code == kql_syntax::codes::TIMEOUT {
+        return ApiError::new(
+            ErrorCode::RequestTimeout,
+            "Query exceeded the timeout period.",
+        );
+    }
+    let details: Vec<Value> = diagnostics
+        .iter()
+        .map(|d| {
+            let (line, column) = d.line_col(query);
+            json!({"code": d.code, "message": d.message, "line": line, "column": column})
+        })
+        .collect();
+    let (line, column) = first.line_col(query);
+    ApiError::new(
+        ErrorCode::BadRequest,
+        format!(
+            "{}: {} (line {line}, column {column})",
+            first.code, first.message
+        ),
+    )
+    .with_details(details)
+}
+
+/// `Stats` of the legacy shape: the measured execution time, and the result's size.
+fn stats(h: &Hunted) -> Value {
+    let bytes: usize = h
+        .result
+        .batches
+        .iter()
+        .map(|b| b.get_array_memory_size())
+        .sum();
+    json!({
+        "ExecutionTime": (h.elapsed.as_secs_f64() * 1e6).round() / 1e6,
+        "dataset_statistics": [{
+            "table_row_count": h.result.row_count(),
+            "table_size": bytes,
+        }],
+    })
+}
+
+/// Rows as objects keyed by column name, in column order.
+fn rows(r: &QueryResult) -> Vec<Value> {
+    kql_engine::format::result_rows_json(r)
+        .into_iter()
+        .map(|cells| {
+            Value::Object(
+                r.columns
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .zip(cells)
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_names() {
+        assert_eq!(dotnet_type(KqlType::DateTime), "DateTime");
+        assert_eq!(dotnet_type(KqlType::String), "String");
+        assert_eq!(dotnet_type(KqlType::Long), "Int64");
+        assert_eq!(dotnet_type(KqlType::Dynamic), "Object");
+    }
+
+    #[test]
+    fn diagnostics_become_bad_requests() {
+        let q = "print x";
+        let d = Diagnostic::error(
+            kql_syntax::codes::UNKNOWN_NAME,
+            "unknown name 'x'",
+            kql_syntax::Span::new(6, 7),
+        );
+        let e = kql_error(&[d], q);
+        assert_eq!(e.code, ErrorCode::BadRequest);
+        assert_eq!(e.message, "KQL2004: unknown name 'x' (line 1, column 7)");
+        assert_eq!(e.details[0]["column"], 7);
+        let i = kql_error(
+            &[Diagnostic::internal("boom", kql_syntax::Span::default())],
+            q,
+        );
+        assert_eq!(i.code, ErrorCode::InternalServerError);
+        assert!(!i.message.contains("boom"));
+    }
+}
