@@ -2341,6 +2341,31 @@ pub(crate) fn red_team_alerts(
 /// Defender for Identity rows of a day beyond `identity.rs`: the red-team exercise's
 /// SharpHound and Rubeus LDAP queries against the domain controller, and a new admin
 /// added to Domain Admins (two days before the end of the window).
+/// The columns every Active Directory change an administrator makes over LDAP on `dc`
+/// shares (the row stays open for the change's `AdditionalFields`).
+fn ldap_change(
+    directory: &mut Sink,
+    t: i64,
+    action: &str,
+    dc: &Device,
+    actor: &crate::world::User,
+    target: &crate::world::User,
+    report_id: &str,
+) {
+    let c = directory.c;
+    directory.t(c.Timestamp, t);
+    directory.s(c.ActionType, action);
+    directory.s(c.Application, "Active Directory");
+    directory.s(c.DestinationDeviceName, &dc.netbios);
+    directory.s(c.DestinationIPAddress, &dc.ip);
+    directory.s(c.ReportId, report_id);
+    crate::identity::identity_account(directory, actor);
+    directory.s(c.TargetAccountUpn, &target.upn);
+    directory.s(c.TargetAccountDisplayName, &target.display);
+    directory.s(c.Protocol, "Ldap");
+    directory.i(c.DestinationPort, 389);
+}
+
 pub(crate) fn identity(
     w: &World,
     day: i64,
@@ -2514,17 +2539,16 @@ pub(crate) fn identity(
                 continue;
             }
             let c = directory.c;
-            directory.t(c.Timestamp, t);
-            directory.s(c.ActionType, "Account Supported Encryption Types changed");
-            directory.s(c.Application, "Active Directory");
-            directory.s(c.DestinationDeviceName, &dc.netbios);
-            directory.s(c.DestinationIPAddress, &dc.ip);
-            directory.f(c.ReportId, format_args!("{}-e", r.guid()));
-            identity_account(directory, actor);
-            directory.s(c.TargetAccountUpn, &target.upn);
-            directory.s(c.TargetAccountDisplayName, &target.display);
-            directory.s(c.Protocol, "Ldap");
-            directory.i(c.DestinationPort, 389);
+            let change = "Account Supported Encryption Types changed";
+            ldap_change(
+                directory,
+                t,
+                change,
+                dc,
+                actor,
+                target,
+                &format!("{}-e", r.guid()),
+            );
             directory.f(
                 c.AdditionalFields,
                 format_args!(
@@ -2547,17 +2571,16 @@ pub(crate) fn identity(
         let t = (day * DAY + 14 * HOUR + r.range(0, HOUR)) / 100 * 100;
         if t >= lo && t < hi {
             let c = directory.c;
-            directory.t(c.Timestamp, t);
-            directory.s(c.ActionType, "Group Membership changed");
-            directory.s(c.Application, "Active Directory");
-            directory.s(c.DestinationDeviceName, &dc.netbios);
-            directory.s(c.DestinationIPAddress, &dc.ip);
-            directory.f(c.ReportId, format_args!("{}-g", r.guid()));
-            identity_account(directory, actor);
-            directory.s(c.TargetAccountUpn, &target.upn);
-            directory.s(c.TargetAccountDisplayName, &target.display);
-            directory.s(c.Protocol, "Ldap");
-            directory.i(c.DestinationPort, 389);
+            let change = "Group Membership changed";
+            ldap_change(
+                directory,
+                t,
+                change,
+                dc,
+                actor,
+                target,
+                &format!("{}-g", r.guid()),
+            );
             directory.f(
                 c.AdditionalFields,
                 format_args!(

@@ -18,26 +18,10 @@ use crate::error::{ApiError, Body, ErrorCode};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use kql_engine::{AbortOnDrop, QueryOptions, QueryResult};
-use kql_syntax::{Diagnostic, ErrorClass, KqlType};
+use kql_syntax::{Diagnostic, ErrorClass};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// The .NET type name of a KQL type, as `Schema[].Type` shows it.
-pub fn dotnet_type(ty: KqlType) -> &'static str {
-    match ty {
-        KqlType::Bool => "Boolean",
-        KqlType::Int => "Int32",
-        KqlType::Long => "Int64",
-        KqlType::Real => "Double",
-        KqlType::Decimal => "Decimal",
-        KqlType::String => "String",
-        KqlType::DateTime => "DateTime",
-        KqlType::TimeSpan => "TimeSpan",
-        KqlType::Guid => "Guid",
-        KqlType::Dynamic => "Object",
-    }
-}
 
 /// A query's result and what it cost.
 struct Hunted {
@@ -79,7 +63,7 @@ async fn legacy(
     let schema: Vec<Value> = r
         .columns
         .iter()
-        .map(|c| json!({"Name": c.name, "Type": dotnet_type(c.ty)}))
+        .map(|c| json!({"Name": c.name, "Type": c.ty.dotnet_name()}))
         .collect();
     Ok(axum::Json(json!({
         "Stats": stats(&hunted),
@@ -113,7 +97,7 @@ pub async fn graph(
     let schema: Vec<Value> = r
         .columns
         .iter()
-        .map(|c| json!({"name": c.name, "type": dotnet_type(c.ty)}))
+        .map(|c| json!({"name": c.name, "type": c.ty.dotnet_name()}))
         .collect();
     Ok(axum::Json(json!({
         "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.security.huntingQueryResults",
@@ -310,13 +294,14 @@ fn rows(r: &QueryResult) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kql_syntax::KqlType;
 
     #[test]
     fn type_names() {
-        assert_eq!(dotnet_type(KqlType::DateTime), "DateTime");
-        assert_eq!(dotnet_type(KqlType::String), "String");
-        assert_eq!(dotnet_type(KqlType::Long), "Int64");
-        assert_eq!(dotnet_type(KqlType::Dynamic), "Object");
+        assert_eq!(KqlType::DateTime.dotnet_name(), "DateTime");
+        assert_eq!(KqlType::String.dotnet_name(), "String");
+        assert_eq!(KqlType::Long.dotnet_name(), "Int64");
+        assert_eq!(KqlType::Dynamic.dotnet_name(), "Object");
     }
 
     #[test]

@@ -2,46 +2,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 
-use kql_engine::{Engine, QueryOptions};
-use peregrine_store::{Store, StoreConfig, parse_records};
+use common::{open, rows};
+use peregrine_store::{Store, parse_records};
 use serde_json::json;
-
-fn open(dir: &Path) -> Arc<Store> {
-    let catalog: Arc<dyn kql_sema::Catalog> = Arc::new(kql_sema::MemoryCatalog::defender());
-    Arc::new(Store::open(dir, catalog, StoreConfig::default()).unwrap())
-}
 
 fn iso(days_ago: i64, hour: u32) -> String {
     let t = chrono::Utc::now() - chrono::Duration::days(days_ago);
     format!("{}T{hour:02}:00:00Z", t.format("%Y-%m-%d"))
-}
-
-async fn rows(store: &Arc<Store>, query: &str) -> Vec<Vec<String>> {
-    let engine = Engine::new(
-        Arc::clone(store.catalog()),
-        Arc::new(store.data_source("default")),
-    );
-    let result = engine
-        .run(query, &QueryOptions::default())
-        .await
-        .unwrap_or_else(|e| panic!("{query}: {e:?}"));
-    let mut out = Vec::new();
-    for b in &result.batches {
-        for r in 0..b.num_rows() {
-            out.push(
-                (0..b.num_columns())
-                    .map(|c| {
-                        datafusion::arrow::util::display::array_value_to_string(b.column(c), r)
-                            .unwrap()
-                    })
-                    .collect(),
-            );
-        }
-    }
-    out
 }
 
 fn parquet_files(dir: &Path) -> usize {

@@ -1,0 +1,41 @@
+//! Helpers shared by the store's integration tests.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use kql_engine::{Engine, QueryOptions};
+use peregrine_store::{Store, StoreConfig};
+
+/// A store over the Defender schema with the default configuration.
+pub fn open(dir: &Path) -> Arc<Store> {
+    let catalog: Arc<dyn kql_sema::Catalog> = Arc::new(kql_sema::MemoryCatalog::defender());
+    Arc::new(Store::open(dir, catalog, StoreConfig::default()).unwrap())
+}
+
+/// The rows of `query` over the store's default tenant, each cell as Arrow displays it.
+pub async fn rows(store: &Arc<Store>, query: &str) -> Vec<Vec<String>> {
+    let engine = Engine::new(
+        Arc::clone(store.catalog()),
+        Arc::new(store.data_source("default")),
+    );
+    let result = engine
+        .run(query, &QueryOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("{query}: {e:?}"));
+    let mut out = Vec::new();
+    for b in &result.batches {
+        for r in 0..b.num_rows() {
+            out.push(
+                (0..b.num_columns())
+                    .map(|c| {
+                        datafusion::arrow::util::display::array_value_to_string(b.column(c), r)
+                            .unwrap()
+                    })
+                    .collect(),
+            );
+        }
+    }
+    out
+}
