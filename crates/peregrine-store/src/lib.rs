@@ -555,11 +555,8 @@ impl Store {
     }
 
     fn write_parquet(&self, path: &Path, batch: &RecordBatch) -> Result<(), IngestError> {
-        let batch = to_storage(batch)?;
-        let props = self.writer_properties(&batch.schema())?;
-        let file = File::create(path)?;
-        let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props))
-            .map_err(|e| IngestError::internal(e.to_string()))?;
+        let batch = to_logical(batch)?;
+        let mut writer = self.parquet_writer(File::create(path)?, batch.schema())?;
         writer
             .write(&batch)
             .map_err(|e| IngestError::internal(e.to_string()))?;
@@ -801,14 +798,8 @@ impl Store {
                 Some(s) if s != &file_schema => continue,
                 Some(_) => {}
                 None => {
-                    let target = storage_schema(&file_schema);
                     writer = Some(
-                        ArrowWriter::try_new(
-                            File::create(&staged)?,
-                            Arc::clone(&target),
-                            Some(self.writer_properties(&target)?),
-                        )
-                        .map_err(|e| err(&e))?,
+                        self.parquet_writer(File::create(&staged)?, Arc::clone(&file_schema))?,
                     );
                     schema = Some(file_schema);
                 }
@@ -817,7 +808,7 @@ impl Store {
                 continue;
             };
             for batch in reader.build().map_err(|e| err(&e))? {
-                let batch = to_storage(&batch.map_err(|e| err(&e))?)?;
+                let batch = to_logical(&batch.map_err(|e| err(&e))?)?;
                 rows += batch.num_rows() as u64;
                 w.write(&batch).map_err(|e| err(&e))?;
             }
@@ -915,6 +906,25 @@ impl Store {
             stop,
             thread: Some(thread),
         }
+    }
+
+    /// A Parquet writer for batches of `logical` (strings as `Utf8`): the file's Arrow
+    /// schema is the storage schema, so readers get the dictionary columns back as
+    /// dictionaries, while the writer dictionary-encodes plain strings itself (cheaper
+    /// than building Arrow dictionaries first).
+    fn parquet_writer(
+        &self,
+        file: File,
+        logical: SchemaRef,
+    ) -> Result<ArrowWriter<File>, IngestError> {
+        let storage = storage_schema(&logical);
+        let mut props = self.writer_properties(&storage)?;
+        datafusion::parquet::arrow::add_encoded_arrow_schema_to_metadata(&storage, &mut props);
+        let options = datafusion::parquet::arrow::arrow_writer::ArrowWriterOptions::new()
+            .with_properties(props)
+            .with_skip_arrow_metadata(true);
+        ArrowWriter::try_new_with_options(file, logical, options)
+            .map_err(|e| IngestError::internal(e.to_string()))
     }
 
     /// Writer settings for a file of `schema` (its storage schema): dictionary columns get
@@ -1149,9 +1159,9 @@ impl Drop for Transaction<'_> {
 
 /// Name endings of the string columns stored as dictionaries: names, paths, ids and kinds,
 /// which repeat across events. Free text, command lines, URLs, JSON, hashes and per-event
-/// ids stay plain. A dictionary column is written as Arrow `Dictionary(Int32, Utf8)`, so
-/// its Parquet pages are dictionary-encoded and the file's Arrow schema says so; readers
-/// then get one dictionary per column chunk and Peregrine tests a filter once per distinct
+/// ids stay plain. A dictionary column's Parquet pages are dictionary-encoded and the
+/// file's embedded Arrow schema declares it `Dictionary(Int32, Utf8)`; Arrow readers then
+/// get one dictionary per column chunk and Peregrine tests a filter once per distinct
 /// value (`kql_engine::dictscan`). Other Parquet readers see plain strings.
 const DICTIONARY_SUFFIXES: &[&str] = &[
     "FileName",
@@ -1259,9 +1269,10 @@ fn strings_never_null(
     RecordBatch::try_new(schema, columns).map_err(|e| IngestError::internal(e.to_string()))
 }
 
-/// `batch` in its storage schema (see [`storage_schema`]).
-fn to_storage(batch: &RecordBatch) -> Result<RecordBatch, IngestError> {
-    let target = storage_schema(&logical_schema(&batch.schema()));
+/// `batch` with its dictionary columns as plain strings (as batches are written; see
+/// [`Store::parquet_writer`]).
+fn to_logical(batch: &RecordBatch) -> Result<RecordBatch, IngestError> {
+    let target = logical_schema(&batch.schema());
     if target == batch.schema() {
         return Ok(batch.clone());
     }
@@ -1269,13 +1280,7 @@ fn to_storage(batch: &RecordBatch) -> Result<RecordBatch, IngestError> {
         .columns()
         .iter()
         .zip(target.fields())
-        .map(|(c, f)| {
-            if c.data_type() == f.data_type() {
-                Ok(Arc::clone(c))
-            } else {
-                datafusion::arrow::compute::cast(c, f.data_type())
-            }
-        })
+        .map(|(c, f)| datafusion::arrow::compute::cast(c, f.data_type()))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| IngestError::internal(e.to_string()))?;
     RecordBatch::try_new(target, columns).map_err(|e| IngestError::internal(e.to_string()))
