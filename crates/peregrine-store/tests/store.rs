@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use common::{open, rows};
-use peregrine_store::{Store, parse_records};
+use peregrine_store::{Store, StoreConfig, parse_records};
 use serde_json::json;
 
 fn iso(days_ago: i64, hour: u32) -> String {
