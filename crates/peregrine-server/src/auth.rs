@@ -36,6 +36,23 @@ pub const GRAPH: &[&str] = &[
     "00000003-0000-0000-c000-000000000000",
 ];
 
+/// The application roles this server's routes check, with the routes each opens. A token
+/// with none of a route's roles gets 403.
+pub const ROLES: &[(&str, &str)] = &[
+    ("AdvancedHunting.Read.All", "POST /api/advancedhunting/run"),
+    ("AdvancedHunting.Read", "POST /api/advancedhunting/run"),
+    ("AdvancedQuery.Read.All", "POST /api/advancedqueries/run"),
+    ("AdvancedQuery.Read", "POST /api/advancedqueries/run"),
+    (
+        "ThreatHunting.Read.All",
+        "POST /v1.0/security/runHuntingQuery",
+    ),
+    (
+        crate::ingest::INGEST_ROLE,
+        "POST /api/ingest, POST /api/ingest/{table} (writes events of the token's tenant)",
+    ),
+];
+
 /// A resource (or audience) without a trailing slash.
 fn normalize(resource: &str) -> &str {
     resource.trim_end_matches('/')

@@ -11,6 +11,8 @@
 //! max_query_bytes = 100000         # PEREGRINE_MAX_QUERY_BYTES
 //! hunting_calls_per_minute = 15    # PEREGRINE_HUNTING_CALLS_PER_MINUTE (0: no quota)
 //! query_threads = 2                # PEREGRINE_QUERY_THREADS (default: the CPUs)
+//! max_ingest_bytes = 67108864      # PEREGRINE_MAX_INGEST_BYTES (64 MiB)
+//! compact_interval_secs = 60       # PEREGRINE_COMPACT_INTERVAL_SECS (0: no background compaction)
 //! ```
 
 use serde::Deserialize;
@@ -40,7 +42,16 @@ pub struct ServerConfig {
     pub hunting_calls_per_minute: u32,
     /// Threads of the query runtime (queries never run on the HTTP threads).
     pub query_threads: usize,
+    /// Largest request body of the ingest routes, in bytes (a larger one is refused with
+    /// 413 `RequestTooLarge` and nothing is stored). The body is held in memory while it is
+    /// ingested, so this is smaller than `peregrine ingest`'s limit for files.
+    pub max_ingest_bytes: u64,
+    /// `serve` merges the small files ingests leave every this many seconds (0: never).
+    pub compact_interval_secs: u64,
 }
+
+/// The default of [`ServerConfig::max_ingest_bytes`]: 64 MiB.
+pub const DEFAULT_MAX_INGEST_BYTES: u64 = 64 << 20;
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -56,6 +67,8 @@ impl Default for ServerConfig {
             query_threads: std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(2),
+            max_ingest_bytes: DEFAULT_MAX_INGEST_BYTES,
+            compact_interval_secs: 60,
         }
     }
 }
@@ -72,6 +85,8 @@ const KEYS: &[&str] = &[
     "max_query_bytes",
     "hunting_calls_per_minute",
     "query_threads",
+    "max_ingest_bytes",
+    "compact_interval_secs",
 ];
 
 impl ServerConfig {
@@ -141,6 +156,7 @@ mod tests {
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(c.max_rows, 100_000);
         assert_eq!(c.hunting_calls_per_minute, 15);
+        assert_eq!(c.max_ingest_bytes, DEFAULT_MAX_INGEST_BYTES);
     }
 
     #[test]
@@ -157,8 +173,11 @@ mod tests {
             env(&[
                 ("PEREGRINE_MAX_ROWS", "20"),
                 ("PEREGRINE_PUBLIC_URL", "http://h:1"),
+                ("PEREGRINE_MAX_INGEST_BYTES", "1000"),
             ]),
         )?;
+        assert_eq!(c.max_ingest_bytes, 1000);
+        assert_eq!(c.compact_interval_secs, 60);
         assert_eq!(c.listen.to_string(), "0.0.0.0:9000");
         assert_eq!(c.max_rows, 20);
         assert_eq!(c.data, Some(PathBuf::from("/srv/data")));

@@ -22,7 +22,8 @@ use serde_json::{Value, json};
 
 /// The documented error codes (Defender XDR `api-error-codes.md`, `common-errors.md`), plus
 /// `MethodNotAllowed`, `RequestTimeout`, `RequestTooLarge` and `ServiceUnavailable` for
-/// failures the catalogue does not name.
+/// failures the catalogue does not name. Store ingest errors map onto these
+/// (`From<IngestError>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
     BadRequest,
@@ -154,6 +155,39 @@ impl ApiError {
             ErrorCode::MissingRequiredParameter,
             format!("Missing required parameter: {parameter}"),
         )
+    }
+}
+
+/// An ingest the store refused or failed: the store's code and message in `message`, its
+/// per-record report (`line`, `column`, `code`, `message`, `expected` for a value of the
+/// wrong type) in `details`. Bad input is 400 `InvalidRequestBody`, an unknown table 404
+/// `ResourceNotFound`, a body over the limit 413; a read-only store (another process
+/// writes to the data directory) is 503 and the store's own faults are 500 (detail logged).
+impl From<peregrine_store::IngestError> for ApiError {
+    fn from(e: peregrine_store::IngestError) -> Self {
+        let code = match e.code {
+            "UnknownTable" => ErrorCode::ResourceNotFound,
+            "RequestTooLarge" => ErrorCode::RequestTooLarge,
+            "StoreBusy" => {
+                return ApiError {
+                    internal: Some(e.to_string()),
+                    ..ApiError::new(
+                        ErrorCode::ServiceUnavailable,
+                        "The event store is read-only: another process writes to it.",
+                    )
+                };
+            }
+            _ if e.is_internal() || e.code == "ReadError" => {
+                return ApiError::internal(format!("ingest: {e}"));
+            }
+            _ => ErrorCode::InvalidRequestBody,
+        };
+        let details = e
+            .errors
+            .iter()
+            .filter_map(|l| serde_json::to_value(l).ok())
+            .collect();
+        ApiError::new(code, e.to_string()).with_details(details)
     }
 }
 

@@ -18,18 +18,20 @@
 //! | `GET /{tenant}/discovery/keys`, `GET /{tenant}/discovery/v2.0/keys` | JWKS |
 //! | `GET /{tenant}/.well-known/openid-configuration`, `GET /{tenant}/v2.0/.well-known/openid-configuration` | OpenID discovery |
 //! | `POST /api/advancedhunting/run`, `POST /api/advancedqueries/run`, `POST /v1.0/security/runHuntingQuery` | advanced hunting ([`hunting`]) |
+//! | `POST /api/ingest/{table}`, `POST /api/ingest` | ingest events into the token's tenant ([`ingest`]) |
 
 pub mod apps;
 pub mod auth;
 pub mod config;
 pub mod error;
 pub mod hunting;
+pub mod ingest;
 mod metadata;
 pub mod quota;
 pub mod timespan;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -49,6 +51,8 @@ pub struct AppState {
     pub keys: Arc<auth::Keys>,
     pub hunting_quota: Arc<dyn quota::Quota>,
     queries: Arc<QueryPool>,
+    /// One ingest at a time ([`ingest`]).
+    ingests: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -70,6 +74,7 @@ impl AppState {
             keys: Arc::new(keys),
             hunting_quota,
             queries: Arc::new(queries),
+            ingests: Arc::new(tokio::sync::Semaphore::new(1)),
         })
     }
 
@@ -139,6 +144,11 @@ pub fn router(state: AppState) -> Router {
     let graph = Router::new()
         .route("/v1.0/security/runHuntingQuery", post(hunting::graph))
         .layer(middleware::from_fn(error::graph_errors));
+    let ingest_limit = usize::try_from(state.config.max_ingest_bytes).unwrap_or(usize::MAX);
+    let ingest = Router::new()
+        .route("/api/ingest", post(ingest::envelope))
+        .route("/api/ingest/{table}", post(ingest::table))
+        .layer(DefaultBodyLimit::max(ingest_limit));
     Router::new()
         .route("/health", get(health))
         .route("/metadata/endpoints", get(metadata::endpoints))
@@ -157,6 +167,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/advancedhunting/run", post(hunting::advanced_hunting))
         .route("/api/advancedqueries/run", post(hunting::advanced_queries))
         .merge(graph)
+        .merge(ingest)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(log_request))
@@ -270,6 +281,9 @@ pub fn run_with(
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     let listen = config.listen;
+    // Merges the small files that ingests over HTTP leave; stops when dropped.
+    let _compactor = (store.is_writable() && config.compact_interval_secs > 0)
+        .then(|| store.spawn_compactor(Duration::from_secs(config.compact_interval_secs)));
     let state = AppState::new(config, store)?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)

@@ -835,6 +835,329 @@ async fn quota_is_exact_with_50_racing_clients() {
     assert_eq!((ok, throttled), (15, 35));
 }
 
+// ---- ingest over HTTP ----
+
+const WRITE: &str = peregrine_server::ingest::INGEST_ROLE;
+
+fn process_event(ts: &str, file: &str, report: i64) -> Value {
+    json!({"Timestamp": ts, "FileName": file, "DeviceName": "web1", "ReportId": report})
+}
+
+#[tokio::test]
+async fn ingest_ndjson_then_hunt_at_once() {
+    let app = app();
+    let writer = app.token_with(CONTOSO, &[WRITE]).await;
+    let ts = hours_ago(0);
+    let body = format!(
+        "{}\n\n{}\n",
+        process_event(&ts, "ingested.exe", 1001),
+        process_event(&ts, "ingested.exe", 1002)
+    );
+    let r = app
+        .ingest("/api/ingest/DeviceProcessEvents", Some(&writer), body)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!({"events": 2, "tables": {"DeviceProcessEvents": 2}, "files": 1})
+    );
+    // queryable at once, by the same tenant
+    let q = "DeviceProcessEvents | where FileName == 'ingested.exe' | project ReportId, DeviceName | order by ReportId asc";
+    assert_eq!(
+        app.hunt_rows(CONTOSO, q).await,
+        json!([{"ReportId": 1001, "DeviceName": "web1"}, {"ReportId": 1002, "DeviceName": "web1"}])
+    );
+    assert_eq!(
+        app.hunt_rows(CONTOSO, "DeviceProcessEvents | count").await,
+        json!([{"Count": 5}])
+    );
+    // and by no other tenant
+    assert_eq!(app.hunt_rows(FABRIKAM, q).await, json!([]));
+    assert_eq!(
+        app.hunt_rows(FABRIKAM, "DeviceProcessEvents | count").await,
+        json!([{"Count": 1}])
+    );
+}
+
+#[tokio::test]
+async fn ingest_json_array_and_envelope() {
+    let app = app();
+    let writer = app.token_with(FABRIKAM, &[WRITE]).await;
+    let ts = hours_ago(0);
+    let array = json!([
+        {"Timestamp": ts, "DeviceName": "f1", "ActionType": "LogonSuccess", "AccountName": "alice", "ReportId": 1},
+        {"Timestamp": ts, "DeviceName": "f1", "ActionType": "LogonFailed", "AccountName": "bob", "ReportId": 2},
+    ]);
+    let r = app
+        .ingest(
+            "/api/ingest/DeviceLogonEvents",
+            Some(&writer),
+            array.to_string(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["tables"], json!({"DeviceLogonEvents": 2}));
+    let envelope = json!({"records": [
+        {"time": ts, "tenantId": "some-defender-tenant", "operationName": "Publish",
+         "category": "AdvancedHunting-DeviceProcessEvents",
+         "properties": process_event(&ts, "exported.exe", 77)},
+        {"time": ts, "tenantId": "some-defender-tenant", "operationName": "Publish",
+         "category": "AdvancedHunting-DeviceLogonEvents",
+         "properties": {"Timestamp": ts, "DeviceName": "f2", "ActionType": "LogonSuccess", "AccountName": "carol", "ReportId": 3}},
+    ]});
+    let r = app
+        .ingest("/api/ingest", Some(&writer), envelope.to_string())
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!({"events": 2, "tables": {"DeviceLogonEvents": 1, "DeviceProcessEvents": 1}, "files": 2})
+    );
+    // the token's tenant got them (the records' tenantId is not used)
+    assert_eq!(
+        app.hunt_rows(
+            FABRIKAM,
+            "DeviceLogonEvents | project AccountName | order by AccountName asc"
+        )
+        .await,
+        json!([{"AccountName": "alice"}, {"AccountName": "bob"}, {"AccountName": "carol"}])
+    );
+    assert_eq!(
+        app.hunt_rows(
+            FABRIKAM,
+            "DeviceProcessEvents | where FileName == 'exported.exe' | project ReportId"
+        )
+        .await,
+        json!([{"ReportId": 77}])
+    );
+    assert_eq!(
+        app.hunt_rows(CONTOSO, "DeviceLogonEvents | count").await,
+        json!([{"Count": 0}])
+    );
+    assert_eq!(app.stored_files("some-defender-tenant"), (0, false));
+}
+
+#[tokio::test]
+async fn ingest_errors_store_nothing() {
+    let app = app_with(ServerConfig {
+        max_ingest_bytes: 4096,
+        ..test_config()
+    });
+    let writer = app.token_with(CONTOSO, &[WRITE]).await;
+    let before = app.stored_files(CONTOSO);
+    assert!(!before.1);
+    let ts = hours_ago(0);
+    let good = process_event(&ts, "never.exe", 1).to_string();
+    let table = "/api/ingest/DeviceProcessEvents";
+
+    // bad JSON on line 3 (NDJSON): the line and the column in the line
+    let r = app
+        .ingest(
+            table,
+            Some(&writer),
+            format!("{good}\n{good}\n{{\"Timestamp\": \n"),
+        )
+        .await;
+    assert_envelope(&r, 400, "InvalidRequestBody");
+    let d = &r.body["error"]["details"];
+    assert_eq!(d.as_array().unwrap().len(), 1, "{}", r.text);
+    assert_eq!(d[0]["line"], 3);
+    assert_eq!(d[0]["code"], "InvalidJson");
+    assert!(
+        d[0]["message"].as_str().unwrap().contains("column"),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("InvalidJson: "),
+        "{}",
+        r.text
+    );
+
+    // a value of the wrong type: line, column, expected type, code
+    let bad = json!({"Timestamp": ts, "FileName": "x.exe", "ReportId": "not a number"});
+    let r = app
+        .ingest(table, Some(&writer), format!("{good}\n{bad}\n"))
+        .await;
+    assert_envelope(&r, 400, "InvalidRequestBody");
+    assert_eq!(
+        r.body["error"]["details"],
+        json!([{"line": 2, "column": "ReportId", "code": "TypeMismatch",
+                "message": "expected a long value, got \"not a number\"", "expected": "long"}])
+    );
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("InvalidRecords: 1 record problem(s); nothing was stored"),
+        "{}",
+        r.text
+    );
+    // the same in a JSON array: the record's index
+    let r = app
+        .ingest(
+            table,
+            Some(&writer),
+            json!([process_event(&ts, "a", 1), bad.clone()]).to_string(),
+        )
+        .await;
+    assert_envelope(&r, 400, "InvalidRequestBody");
+    assert_eq!(r.body["error"]["details"][0]["line"], 2);
+    assert_eq!(r.body["error"]["details"][0]["expected"], "long");
+    // an unknown column and a missing Timestamp
+    let r = app
+        .ingest(
+            table,
+            Some(&writer),
+            json!({"FileName": "x", "Nope": 1}).to_string(),
+        )
+        .await;
+    assert_envelope(&r, 400, "InvalidRequestBody");
+    let codes: Vec<&str> = r.body["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["UnknownColumn", "MissingTimestamp"]);
+    // an empty body
+    let r = app.ingest(table, Some(&writer), "").await;
+    assert_envelope(&r, 400, "InvalidRequestBody");
+
+    // the envelope: not JSON, no records array, an unknown category, one bad record
+    let r = app
+        .ingest("/api/ingest", Some(&writer), "{\"records\": [")
+        .await;
+    assert_envelope(&r, 400, "InvalidRequestBody");
+    assert_eq!(r.body["error"]["details"][0]["code"], "InvalidJson");
+    let r = app
+        .ingest("/api/ingest", Some(&writer), "{\"rows\": []}")
+        .await;
+    assert_envelope(&r, 400, "InvalidRequestBody");
+    let envelope = json!({"records": [
+        {"category": "AdvancedHunting-DeviceProcessEvents", "properties": process_event(&ts, "a", 1)},
+        {"category": "AdvancedHunting-NoSuchTable", "properties": {}},
+        {"category": "AdvancedHunting-DeviceProcessEvents", "properties": bad},
+    ]});
+    let r = app
+        .ingest("/api/ingest", Some(&writer), envelope.to_string())
+        .await;
+    assert_envelope(&r, 400, "InvalidRequestBody");
+    assert_eq!(
+        r.body["error"]["details"][0],
+        json!({"line": 2, "column": "category", "code": "UnknownTable", "message": "unknown table 'NoSuchTable'"})
+    );
+    assert_eq!(r.body["error"]["details"][1]["line"], 3);
+    assert_eq!(r.body["error"]["details"][1]["code"], "TypeMismatch");
+
+    // an unknown table in the path
+    let r = app
+        .ingest("/api/ingest/NoSuchTable", Some(&writer), good.clone())
+        .await;
+    assert_envelope(&r, 404, "ResourceNotFound");
+    assert_eq!(
+        r.body["error"]["message"],
+        "UnknownTable: 'NoSuchTable' is not an advanced hunting table"
+    );
+
+    // over the limit (4096 bytes): while reading, by Content-Length, and for the envelope
+    let big = format!("{good}\n").repeat(4096 / good.len() + 2);
+    assert!(big.len() > 4096);
+    let r = app.ingest(table, Some(&writer), big.clone()).await;
+    assert_envelope(&r, 413, "RequestTooLarge");
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("limit of 4096 bytes"),
+        "{}",
+        r.text
+    );
+    let r = app
+        .send(
+            Request::post(table)
+                .header("host", "localhost")
+                .header("authorization", format!("Bearer {writer}"))
+                .header("content-length", big.len().to_string())
+                .body(Body::from(big.clone()))
+                .unwrap(),
+        )
+        .await;
+    assert_envelope(&r, 413, "RequestTooLarge");
+    let record = json!({"category": "AdvancedHunting-DeviceProcessEvents", "properties": process_event(&ts, "a", 1)});
+    let big_envelope = json!({ "records": vec![record; 60] });
+    let r = app
+        .ingest("/api/ingest", Some(&writer), big_envelope.to_string())
+        .await;
+    assert_envelope(&r, 413, "RequestTooLarge");
+    // nothing of any refused request was stored; a good one within the limit still is
+    assert_eq!(app.stored_files(CONTOSO), before);
+    assert_eq!(
+        app.hunt_rows(CONTOSO, "DeviceProcessEvents | count").await,
+        json!([{"Count": 3}])
+    );
+    let r = app.ingest(table, Some(&writer), good).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(app.stored_files(CONTOSO).0, before.0 + 1);
+}
+
+#[tokio::test]
+async fn ingest_needs_a_token_and_the_write_role() {
+    let app = app();
+    let ts = hours_ago(0);
+    let body = process_event(&ts, "denied.exe", 1).to_string();
+    let hunting = app
+        .token_with(
+            CONTOSO,
+            &[
+                "AdvancedHunting.Read.All",
+                "AdvancedQuery.Read.All",
+                "ThreatHunting.Read.All",
+            ],
+        )
+        .await;
+    let writer = app.token_with(CONTOSO, &[WRITE]).await;
+    for uri in ["/api/ingest/DeviceProcessEvents", "/api/ingest"] {
+        let r = app.ingest(uri, None, body.clone()).await;
+        assert_envelope(&r, 401, "Unauthorized");
+        let r = app.ingest(uri, Some("not-a-jwt"), body.clone()).await;
+        assert_envelope(&r, 401, "Unauthorized");
+        // the hunting roles do not allow ingest
+        let r = app.ingest(uri, Some(&hunting), body.clone()).await;
+        assert_envelope(&r, 403, "Forbidden");
+        assert!(
+            r.body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Missing application roles. API required roles: Events.Write.All"),
+            "{}",
+            r.text
+        );
+    }
+    // an unknown table is not revealed before the role is checked
+    let r = app
+        .ingest("/api/ingest/NoSuchTable", Some(&hunting), body.clone())
+        .await;
+    assert_envelope(&r, 403, "Forbidden");
+    // nor does the write role allow hunting
+    let r = app.hunt(&writer, "print 1").await;
+    assert_envelope(&r, 403, "Forbidden");
+    assert_eq!(
+        app.hunt_rows(
+            CONTOSO,
+            "DeviceProcessEvents | where FileName == 'denied.exe' | count"
+        )
+        .await,
+        json!([{"Count": 0}])
+    );
+    // GET is not a route
+    let r = app.get("/api/ingest/DeviceProcessEvents").await;
+    assert_envelope(&r, 405, "MethodNotAllowed");
+}
+
 // ---- a real socket ----
 
 #[tokio::test]

@@ -11,6 +11,9 @@ pub struct LineError {
     pub column: Option<String>,
     pub code: &'static str,
     pub message: String,
+    /// The column's type, for a value of the wrong type (`TypeMismatch`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
 }
 
 impl LineError {
@@ -25,6 +28,23 @@ impl LineError {
             column,
             code,
             message: message.into(),
+            expected: None,
+        }
+    }
+
+    /// A value of column `column` that does not fit its type `expected` (`TypeMismatch`);
+    /// `got` describes the value.
+    pub fn type_mismatch(
+        line: usize,
+        column: &str,
+        expected: impl std::fmt::Display,
+        got: &str,
+    ) -> Self {
+        let expected = expected.to_string();
+        LineError {
+            message: format!("expected a {expected} value, got {got}"),
+            expected: Some(expected),
+            ..LineError::new(line, Some(column.to_string()), "TypeMismatch", "")
         }
     }
 }
@@ -32,8 +52,10 @@ impl LineError {
 /// Why an ingest request was refused (nothing of it was stored) or failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IngestError {
-    /// `UnknownTable`, `InvalidJson`, `InvalidRecords`, `BodyTooLarge`, `EmptyRequest`,
-    /// or `InternalError` (the store's fault; no detail of the input is lost).
+    /// `UnknownTable`, `InvalidJson`, `InvalidRecords`, `InvalidRequestBody`,
+    /// `RequestTooLarge`, `EmptyRequest`, `ReadError` (the input could not be read),
+    /// `StoreBusy`, `InvalidTenant`, or `InternalError` (the store's fault; no detail of the
+    /// input is lost).
     pub code: &'static str,
     pub message: String,
     /// Per-record problems (for `InvalidRecords` and `InvalidJson`), at most
@@ -56,6 +78,14 @@ impl IngestError {
                 "the request body is larger than the limit of {limit} bytes; \
                  send NDJSON (streamed, no limit) or split the request"
             ),
+        )
+    }
+
+    /// A table name that is not an advanced hunting table (`UnknownTable`).
+    pub fn unknown_table(table: &str) -> Self {
+        IngestError::new(
+            "UnknownTable",
+            format!("'{table}' is not an advanced hunting table"),
         )
     }
 

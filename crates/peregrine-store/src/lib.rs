@@ -279,7 +279,7 @@ impl Store {
         let schema = self
             .catalog
             .table(table)
-            .ok_or_else(|| unknown_table(table))?;
+            .ok_or_else(|| IngestError::unknown_table(table))?;
         let mut builder = TableBatchBuilder::new(&schema);
         let mut errors = Vec::new();
         for (line, r) in records {
@@ -317,7 +317,7 @@ impl Store {
         let schema = self
             .catalog
             .table(table)
-            .ok_or_else(|| unknown_table(table))?;
+            .ok_or_else(|| IngestError::unknown_table(table))?;
         let chunk = chunk.max(1);
         let block_lines = chunk.min(BLOCK_LINES);
         let parsers = std::thread::available_parallelism()
@@ -514,6 +514,54 @@ impl Store {
             batches.push((t, b.finish()?));
         }
         self.commit(tenant, batches)
+    }
+
+    /// Ingests one table's records as a client sends them (what `peregrine ingest --table`
+    /// and `POST /api/ingest/{table}` use): a JSON array of objects, read whole (at most
+    /// `max_body_bytes`, else `RequestTooLarge`), or NDJSON, streamed in chunks of
+    /// [`NDJSON_CHUNK_RECORDS`] records ([`Store::ingest_ndjson`]). All or nothing.
+    pub fn ingest_body(
+        &self,
+        tenant: &str,
+        table: &str,
+        mut reader: impl std::io::BufRead,
+        max_body_bytes: u64,
+        progress: impl FnMut(u64, usize),
+    ) -> Result<IngestReport, IngestError> {
+        // The first buffer decides (not consumed, so NDJSON line numbers stay right).
+        let first = reader
+            .fill_buf()
+            .map_err(read_error)?
+            .iter()
+            .find(|c| !c.is_ascii_whitespace())
+            .copied();
+        if first == Some(b'[') {
+            let text = read_body(reader, max_body_bytes)?;
+            let records = parse_records(&text)?;
+            return self.ingest(tenant, table, &records);
+        }
+        self.ingest_ndjson(tenant, table, reader, NDJSON_CHUNK_RECORDS, progress)
+    }
+
+    /// Ingests a streaming-export envelope as a client sends it (what `peregrine ingest
+    /// --envelope` and `POST /api/ingest` use): read whole (at most `max_body_bytes`, else
+    /// `RequestTooLarge`), then [`Store::ingest_envelope`]. All or nothing.
+    pub fn ingest_envelope_body(
+        &self,
+        tenant: &str,
+        reader: impl std::io::Read,
+        max_body_bytes: u64,
+    ) -> Result<IngestReport, IngestError> {
+        let text = read_body(reader, max_body_bytes)?;
+        let body = serde_json::from_str::<Value>(&text).map_err(|e| {
+            IngestError::records(vec![LineError::new(
+                e.line(),
+                None,
+                "InvalidJson",
+                format!("invalid JSON at column {}: {e}", e.column()),
+            )])
+        })?;
+        self.ingest_envelope(tenant, &body)
     }
 
     fn next_txid(&self) -> String {
@@ -1426,13 +1474,6 @@ fn parse_commit_record(bytes: &[u8]) -> Result<CommitRecord, serde_json::Error> 
     })
 }
 
-fn unknown_table(table: &str) -> IngestError {
-    IngestError::new(
-        "UnknownTable",
-        format!("'{table}' is not an advanced hunting table"),
-    )
-}
-
 /// Whether `name` can name a tenant: 1 to 64 ASCII letters, digits, `-`, `_` and `.`, not
 /// starting with `.` or `_` (a GUID qualifies).
 pub fn valid_tenant(name: &str) -> bool {
@@ -1530,6 +1571,42 @@ fn apply_moves(moves: &[(PathBuf, PathBuf)]) -> Result<(), IngestError> {
 fn sync_dir(dir: &Path) -> Result<(), IngestError> {
     File::open(dir)?.sync_all()?;
     Ok(())
+}
+
+/// Records per staged chunk of an NDJSON input read by [`Store::ingest_body`].
+pub const NDJSON_CHUNK_RECORDS: usize = 256 * 1024;
+
+fn read_error(e: std::io::Error) -> IngestError {
+    IngestError::new("ReadError", format!("cannot read the input: {e}"))
+}
+
+/// Reads a whole input of at most `limit` bytes as text: `RequestTooLarge` when it is
+/// longer, `InvalidJson` (with the line) when it is not UTF-8, `ReadError` when it cannot
+/// be read.
+pub fn read_body(reader: impl std::io::Read, limit: u64) -> Result<String, IngestError> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > limit {
+        return Err(IngestError::too_large(limit));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let line = e
+            .as_bytes()
+            .get(..valid)
+            .map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count())
+            + 1;
+        IngestError::records(vec![LineError::new(
+            line,
+            None,
+            "InvalidJson",
+            "the text is not UTF-8",
+        )])
+    })
 }
 
 /// Reads request text as records: a JSON array of objects, or NDJSON (one object per

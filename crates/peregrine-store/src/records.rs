@@ -351,12 +351,7 @@ impl TableBatchBuilder {
                         *slot = cell;
                     }
                 }
-                None => errors.push(LineError::new(
-                    line,
-                    Some(c.name.clone()),
-                    "TypeMismatch",
-                    format!("expected a {} value, got {}", c.ty, short(v)),
-                )),
+                None => errors.push(LineError::type_mismatch(line, &c.name, c.ty, &short(v))),
             }
         }
         if let Some(i) = self.timestamp
@@ -657,12 +652,7 @@ impl<'de> Visitor<'de> for RowVisitor<'_> {
                         }
                         Err(v) => st.errors.push((
                             ord,
-                            LineError::new(
-                                line,
-                                Some(column.name.clone()),
-                                "TypeMismatch",
-                                format!("expected a {} value, got {}", column.ty, short(&v)),
-                            ),
+                            LineError::type_mismatch(line, &column.name, column.ty, &short(&v)),
                         )),
                     }
                 }

@@ -368,3 +368,77 @@ fn ndjson_problems_in_several_blocks_are_reported_in_line_order_and_nothing_is_s
         .unwrap_err();
     assert_eq!(e.code, "EmptyRequest");
 }
+
+#[test]
+fn client_bodies_json_array_ndjson_envelope_and_their_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let a = json!({"Timestamp": iso(1, 10), "FileName": "a.exe", "ReportId": 1});
+    let b = json!({"Timestamp": iso(1, 11), "FileName": "b.exe", "ReportId": 2});
+    let t = "DeviceProcessEvents";
+    // a JSON array (after blank space) and NDJSON (with a blank first line)
+    let array = format!("\n  [{a}, {b}]");
+    let r = store
+        .ingest_body("default", t, array.as_bytes(), 1 << 20, |_, _| {})
+        .unwrap();
+    assert_eq!(r.events(), 2);
+    let ndjson = format!("\n{a}\n{b}\n");
+    let r = store
+        .ingest_body("default", t, ndjson.as_bytes(), 1 << 20, |_, _| {})
+        .unwrap();
+    assert_eq!(r.events(), 2);
+    // NDJSON line numbers count the blank lines; the type's name is in the report
+    let bad = format!(
+        "\n{a}\n{}\n",
+        json!({"Timestamp": iso(1, 12), "ReportId": "x"})
+    );
+    let e = store
+        .ingest_body("default", t, bad.as_bytes(), 1 << 20, |_, _| {})
+        .unwrap_err();
+    assert_eq!(e.code, "InvalidRecords");
+    assert_eq!(
+        (
+            e.errors[0].line,
+            e.errors[0].column.as_deref(),
+            e.errors[0].code
+        ),
+        (3, Some("ReportId"), "TypeMismatch")
+    );
+    assert_eq!(e.errors[0].expected.as_deref(), Some("long"));
+    // a JSON array over the limit, a body that is not UTF-8
+    let e = store
+        .ingest_body("default", t, array.as_bytes(), 10, |_, _| {})
+        .unwrap_err();
+    assert_eq!(e.code, "RequestTooLarge");
+    let e = store
+        .ingest_body(
+            "default",
+            t,
+            &b"[\n{\"FileName\": \"\xff\"}]"[..],
+            1 << 20,
+            |_, _| {},
+        )
+        .unwrap_err();
+    assert_eq!((e.code, e.errors[0].line), ("InvalidJson", 2));
+    // the envelope: routed by category; not JSON; over the limit
+    let envelope =
+        json!({"records": [{"category": "AdvancedHunting-DeviceProcessEvents", "properties": a}]})
+            .to_string();
+    let r = store
+        .ingest_envelope_body("default", envelope.as_bytes(), 1 << 20)
+        .unwrap();
+    assert_eq!(r.tables.get(t), Some(&1));
+    let e = store
+        .ingest_envelope_body("default", &b"{\n\"records\": ["[..], 1 << 20)
+        .unwrap_err();
+    assert_eq!((e.code, e.errors[0].line), ("InvalidJson", 2));
+    let e = store
+        .ingest_envelope_body("default", envelope.as_bytes(), 10)
+        .unwrap_err();
+    assert_eq!(e.code, "RequestTooLarge");
+    assert_eq!(
+        report_ids(&store, t).len(),
+        5,
+        "nothing of the refused bodies was stored"
+    );
+}

@@ -5,7 +5,7 @@
 //! peregrine ingest --data DIR [--tenant T] (--table TABLE | --envelope) [FILE | -]
 //! peregrine check [--json] [--run [--data DIR] [--tenant T]] FILE.jsonl
 //! peregrine conformance FILE.jsonl
-//! peregrine serve [--data DIR] [--listen ADDR] [--config FILE] [--demo]
+//! peregrine serve [--data DIR] [--listen ADDR] [--config FILE] [--max-ingest-bytes B] [--demo]
 //! peregrine app create --data DIR --tenant T --name N --roles R1,R2 [--json]
 //! ```
 //!
@@ -70,6 +70,9 @@ struct ServeArgs {
     /// TOML configuration file (settings as in `peregrine_server::config`).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Largest request body of the ingest routes, in bytes (default 64 MiB).
+    #[arg(long, value_name = "BYTES")]
+    max_ingest_bytes: Option<u64>,
     /// Demo mode: write the demo tenant ("default": 50 devices, 7 days) if the data
     /// directory (default ./peregrine-data) holds no tenant yet, register an app with the
     /// hunting roles, and print its credentials and ready-to-paste curl commands.
@@ -94,7 +97,8 @@ struct AppCreateArgs {
     /// Display name of the app.
     #[arg(long)]
     name: String,
-    /// Application roles, comma-separated (e.g. AdvancedHunting.Read.All,ThreatHunting.Read.All).
+    /// Application roles, comma-separated: AdvancedHunting.Read.All, AdvancedQuery.Read.All,
+    /// ThreatHunting.Read.All (hunting), Events.Write.All (ingest over HTTP).
     #[arg(long, value_delimiter = ',', required = true)]
     roles: Vec<String>,
     /// Print `{"tenantId","clientId","clientSecret"}` only.
@@ -169,26 +173,6 @@ struct IngestArgs {
     /// Input file, or `-` (the default) for standard input.
     #[arg(value_name = "FILE", default_value = "-")]
     file: String,
-}
-
-/// Reads a whole request body, refusing one over `limit` bytes.
-fn read_body(reader: impl Read, limit: u64) -> Result<String, ReadBodyError> {
-    let mut text = String::new();
-    reader
-        .take(limit.saturating_add(1))
-        .read_to_string(&mut text)
-        .map_err(|e| ReadBodyError::Io(format!("cannot read input: {e}")))?;
-    if text.len() as u64 > limit {
-        return Err(ReadBodyError::TooLarge(
-            peregrine_store::IngestError::too_large(limit),
-        ));
-    }
-    Ok(text)
-}
-
-enum ReadBodyError {
-    Io(String),
-    TooLarge(peregrine_store::IngestError),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -298,6 +282,9 @@ fn serve_cmd(args: ServeArgs) -> ExitCode {
     if let Some(listen) = args.listen {
         config.listen = listen;
     }
+    if let Some(bytes) = args.max_ingest_bytes {
+        config.max_ingest_bytes = bytes;
+    }
     let mut demo_app = None;
     if args.demo {
         let data = config
@@ -389,6 +376,21 @@ curl -s -X POST {base}/v1.0/security/runHuntingQuery -H "Authorization: Bearer $
 }
 
 fn app_create_cmd(args: AppCreateArgs) -> ExitCode {
+    let known = peregrine_server::auth::ROLES;
+    for role in args
+        .roles
+        .iter()
+        .map(|r| r.trim())
+        .filter(|r| !r.is_empty())
+    {
+        if !known.iter().any(|(k, _)| *k == role) {
+            let names: Vec<&str> = known.iter().map(|(k, _)| *k).collect();
+            eprintln!(
+                "peregrine: note: no route of this server checks the role '{role}' (roles: {})",
+                names.join(", ")
+            );
+        }
+    }
     let auth = peregrine_server::apps::AuthDir::new(&args.data);
     let app = match auth.create_app(&args.tenant, &args.name, &args.roles) {
         Ok(a) => a,
@@ -791,39 +793,17 @@ fn ingest_cmd(args: IngestArgs) -> ExitCode {
         return ingest_batches(&store, &args.tenant, table, reader, n.max(1));
     }
     let result = match &args.table {
-        Some(table) => {
-            let mut reader = reader;
-            // A JSON array is read whole; NDJSON streams in chunks.
-            let peek = reader
-                .fill_buf()
-                .map(|b| b.iter().find(|c| !c.is_ascii_whitespace()).copied());
-            match peek {
-                Ok(Some(b'[')) => match read_body(reader, args.max_body_bytes) {
-                    Ok(text) => peregrine_store::parse_records(&text)
-                        .and_then(|records| store.ingest(&args.tenant, table, &records)),
-                    Err(ReadBodyError::TooLarge(e)) => Err(e),
-                    Err(ReadBodyError::Io(e)) => return usage_error(e),
-                },
-                Ok(_) => {
-                    store.ingest_ndjson(&args.tenant, table, reader, 256 * 1024, |bytes, n| {
-                        bar.set_position(bytes);
-                        bar.set_message(format!("{n} records"));
-                    })
-                }
-                Err(e) => return usage_error(format!("cannot read input: {e}")),
-            }
-        }
-        None => match read_body(reader, args.max_body_bytes) {
-            Ok(text) => match serde_json::from_str::<serde_json::Value>(&text) {
-                Ok(body) => store.ingest_envelope(&args.tenant, &body),
-                Err(e) => Err(peregrine_store::IngestError::new(
-                    "InvalidJson",
-                    format!("invalid JSON: {e}"),
-                )),
+        Some(table) => store.ingest_body(
+            &args.tenant,
+            table,
+            reader,
+            args.max_body_bytes,
+            |bytes, n| {
+                bar.set_position(bytes);
+                bar.set_message(format!("{n} records"));
             },
-            Err(ReadBodyError::TooLarge(e)) => Err(e),
-            Err(ReadBodyError::Io(e)) => return usage_error(e),
-        },
+        ),
+        None => store.ingest_envelope_body(&args.tenant, reader, args.max_body_bytes),
     };
     bar.finish_and_clear();
     match result {

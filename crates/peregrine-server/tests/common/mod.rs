@@ -153,6 +153,39 @@ impl TestApp {
             .await
     }
 
+    /// `body` POSTed to an ingest route (no Content-Type, as curl --data-binary sends it
+    /// with its own; the server ignores it).
+    pub async fn ingest(&self, uri: &str, token: Option<&str>, body: impl Into<String>) -> Reply {
+        let mut b = Request::post(uri).header("host", "localhost");
+        if let Some(t) = token {
+            b = b.header("authorization", format!("Bearer {t}"));
+        }
+        self.send(b.body(Body::from(body.into())).unwrap()).await
+    }
+
+    /// The rows of `query` over `tenant`'s data, through the hunting route.
+    pub async fn hunt_rows(&self, tenant: &str, query: &str) -> Value {
+        let token = self.token_with(tenant, &["AdvancedHunting.Read.All"]).await;
+        let r = self.hunt(&token, query).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        r.body["Results"].clone()
+    }
+
+    /// Live Parquet files of `tenant` (every table), and whether anything is staged.
+    pub fn stored_files(&self, tenant: &str) -> (usize, bool) {
+        let now = chrono::Utc::now().timestamp_nanos_opt().unwrap();
+        let files: usize = self
+            .store
+            .catalog()
+            .table_names()
+            .iter()
+            .map(|t| self.store.files_in_window(tenant, t, now).unwrap().len())
+            .sum();
+        let staging = self.dir.path().join(tenant).join("_staging");
+        let staged = std::fs::read_dir(&staging).is_ok_and(|mut d| d.next().is_some());
+        (files, staged)
+    }
+
     /// A v1 token for `app` and `resource`.
     pub async fn token(&self, app: &NewApp, resource: &str) -> String {
         let form = format!(
