@@ -32,6 +32,7 @@ use datafusion::physical_expr::expressions::{
     BinaryExpr, CaseExpr, CastExpr, Column, InListExpr, IsNotNullExpr, IsNullExpr, LikeExpr,
     Literal, NegativeExpr, NotExpr, TryCastExpr,
 };
+use crate::dictagg::DictKeep;
 use datafusion::physical_expr_adapter::{
     DefaultPhysicalExprAdapterFactory, PhysicalExprAdapter, PhysicalExprAdapterFactory,
 };
@@ -68,9 +69,14 @@ struct DictScanAdapter {
 impl PhysicalExprAdapter for DictScanAdapter {
     fn rewrite(&self, expr: Arc<dyn PhysicalExpr>) -> Result<Arc<dyn PhysicalExpr>> {
         let expr = self.default.rewrite(expr)?;
-        expr.transform_down(|e| match self.dict_subtree(&e)? {
+        expr.transform_down(|e| {
+            if let Some(column) = self.kept_dictionary(&e) {
+                return Ok(Transformed::new(column, true, TreeNodeRecursion::Jump));
+            }
+            match self.dict_subtree(&e)? {
             Some(d) => Ok(Transformed::new(d, true, TreeNodeRecursion::Jump)),
             None => Ok(Transformed::no(e)),
+            }
         })
         .data()
     }
@@ -88,6 +94,17 @@ impl DictScanAdapter {
         );
         (string_values && field.name() == col.name() && c.cast_type() == &DataType::Utf8)
             .then_some(col)
+    }
+
+    /// A [`DictKeep`] of a column the file holds as `Dictionary(Int32, Utf8)`: that
+    /// column itself, as it is read.
+    fn kept_dictionary(&self, e: &Arc<dyn PhysicalExpr>) -> Option<Arc<dyn PhysicalExpr>> {
+        let keep = e.downcast_ref::<DictKeep>()?;
+        let col = self.dict_cast(keep.inner())?;
+        let field = self.physical.fields().get(col.index())?;
+        let exact = matches!(field.data_type(), DataType::Dictionary(k, v)
+            if **k == DataType::Int32 && **v == DataType::Utf8);
+        exact.then(|| Arc::new(col.clone()) as Arc<dyn PhysicalExpr>)
     }
 
     /// `e` as a [`DictEval`] when it is deterministic, made only of row-wise expressions,

@@ -8,6 +8,7 @@
 // error path only, so their size is not worth boxing.
 #![allow(clippy::result_large_err)]
 
+pub mod dictagg;
 pub mod dictscan;
 mod external;
 pub mod format;
@@ -74,6 +75,12 @@ pub trait DataSource: Send + Sync {
         name: &str,
         schema: datafusion::arrow::datatypes::SchemaRef,
     ) -> Result<Arc<dyn TableProvider>, Diagnostic>;
+
+    /// Do this source's Parquet files keep the string column `column` as a dictionary?
+    /// Then `summarize … by column` groups by dictionary keys ([`dictagg`]).
+    fn dictionary_column(&self, _column: &str) -> bool {
+        false
+    }
 }
 
 /// Every table empty: for schema checks and self-contained queries.
@@ -160,10 +167,17 @@ impl Engine {
         if unset("DATAFUSION_OPTIMIZER_REPARTITION_JOINS") {
             opts.optimizer.repartition_joins = false;
         }
+        let state = datafusion::execution::SessionStateBuilder::new()
+            .with_config(config)
+            .with_default_features()
+            .with_physical_optimizer_rule(Arc::new(dictagg::DictAggregateRule::new(
+                Arc::clone(&data),
+            )))
+            .build();
         Engine {
             catalog,
             data,
-            session: SessionContext::new_with_config(config),
+            session: SessionContext::new_with_state(state),
         }
     }
 
@@ -459,6 +473,9 @@ impl DataSource for TimeRange {
         .and_then(|b| b.build())
         .map_err(|e| Diagnostic::internal(format!("time range: {e}"), Span::default()))?;
         Ok(Arc::new(datafusion::datasource::ViewTable::new(plan, None)))
+    }
+    fn dictionary_column(&self, column: &str) -> bool {
+        self.inner.dictionary_column(column)
     }
 }
 

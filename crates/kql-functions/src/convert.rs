@@ -16,8 +16,9 @@
 //! - `todynamic`: strings parse as JSON, non-JSON text becomes a JSON string, `""` is null.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
-use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::array::{Array, ArrayRef};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::{Expr, cast as df_cast};
 use kql_syntax::KqlType;
@@ -397,6 +398,15 @@ fn conv<const S: u8, const D: u8>(a: &Args) -> Result<ArrayRef> {
         (KqlType::String, KqlType::Dynamic) => {
             let s = a.str(0)?;
             let mut canon = json::Canonical::default();
+            // Every row already canonical (and none null or empty): the column is its own
+            // dynamic text, no copy.
+            if let Some(col) = s.column()
+                && col.len() == rows
+                && col.null_count() == 0
+                && col.iter().all(|t| t.is_some_and(|t| canon.check(t)))
+            {
+                return Ok(Arc::new(col.clone()));
+            }
             return Ok(udf::build_str(rows, |i| {
                 let t = s.get(i);
                 // Already the text parsing and printing would give (JSON written by a

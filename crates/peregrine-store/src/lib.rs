@@ -608,9 +608,7 @@ impl Store {
         writer
             .write(&batch)
             .map_err(|e| IngestError::internal(e.to_string()))?;
-        let file = writer
-            .into_inner()
-            .map_err(|e| IngestError::internal(e.to_string()))?;
+        let file = finish_parquet(writer, &batch.schema())?;
         file.sync_all()?;
         Ok(())
     }
@@ -746,6 +744,18 @@ impl Store {
     /// whose grace period has passed. Queries are never blocked and never see a partition
     /// half compacted.
     pub fn compact(&self, tenant: &str, now_nanos: i64) -> Result<CompactionReport, IngestError> {
+        self.compact_with(tenant, now_nanos, false)
+    }
+
+    /// [`Store::compact`], or with `rewrite` every file: all files of each partition are
+    /// rewritten (merged up to the target size) in today's layout, which brings a store
+    /// written by an older version to its dictionary columns and never-null strings.
+    pub fn compact_with(
+        &self,
+        tenant: &str,
+        now_nanos: i64,
+        rewrite: bool,
+    ) -> Result<CompactionReport, IngestError> {
         self.require_writable()?;
         let _one = self
             .compacting
@@ -772,7 +782,7 @@ impl Store {
         }
         partitions.sort();
         for part in partitions {
-            self.compact_partition(&tenant_dir, &part, &mut report)?;
+            self.compact_partition(&tenant_dir, &part, rewrite, &mut report)?;
             report.deleted_files += self.delete_retired(&part, now_nanos)?;
         }
         Ok(report)
@@ -782,6 +792,7 @@ impl Store {
         &self,
         tenant_dir: &Path,
         part: &Path,
+        rewrite: bool,
         report: &mut CompactionReport,
     ) -> Result<(), IngestError> {
         let manifest = {
@@ -791,7 +802,7 @@ impl Store {
         let mut small: Vec<(String, u64)> = Vec::new();
         for f in &manifest.files {
             let len = fs::metadata(part.join(f))?.len();
-            if len < self.config.compact_small_bytes {
+            if rewrite || len < self.config.compact_small_bytes {
                 small.push((f.clone(), len));
             }
         }
@@ -807,11 +818,13 @@ impl Store {
             }
         }
         groups.push(group);
-        for group in groups.into_iter().filter(|g| g.len() >= 2) {
+        let least = if rewrite { 1 } else { 2 };
+        for group in groups.into_iter().filter(|g| g.len() >= least) {
             let txid = self.next_txid();
             let staging = tenant_dir.join("_staging").join(&txid);
             fs::create_dir_all(&staging)?;
-            let result = self.merge_group(tenant_dir, part, &group, &staging, &txid, report);
+            let result =
+                self.merge_group(tenant_dir, part, &group, &staging, &txid, least, report);
             let _ = fs::remove_dir_all(&staging);
             result?;
         }
@@ -825,6 +838,7 @@ impl Store {
         group: &[String],
         staging: &Path,
         txid: &str,
+        least: usize,
         report: &mut CompactionReport,
     ) -> Result<(), IngestError> {
         use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -834,6 +848,11 @@ impl Store {
         let mut schema: Option<SchemaRef> = None;
         let mut merged = Vec::new();
         let mut rows = 0u64;
+        // The table's schema, for strings that files of older versions left null.
+        let table = part
+            .parent()
+            .and_then(Path::file_name)
+            .and_then(|n| self.catalog.table(&n.to_string_lossy()));
         for name in group {
             let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(part.join(name))?)
                 .map_err(|e| err(&e))?
@@ -857,6 +876,10 @@ impl Store {
             };
             for batch in reader.build().map_err(|e| err(&e))? {
                 let batch = to_logical(&batch.map_err(|e| err(&e))?)?;
+                let batch = match &table {
+                    Some(t) => strings_never_null(&batch, t)?,
+                    None => batch,
+                };
                 rows += batch.num_rows() as u64;
                 w.write(&batch).map_err(|e| err(&e))?;
             }
@@ -865,9 +888,12 @@ impl Store {
         let Some(w) = writer else {
             return Ok(());
         };
-        let file = w.into_inner().map_err(|e| err(&e))?;
+        let Some(schema) = schema else {
+            return Ok(());
+        };
+        let file = finish_parquet(w, &schema)?;
         file.sync_all()?;
-        if merged.len() < 2 {
+        if merged.len() < least {
             return Ok(());
         }
         sync_dir(staging)?;
@@ -956,18 +982,16 @@ impl Store {
         }
     }
 
-    /// A Parquet writer for batches of `logical` (strings as `Utf8`): the file's Arrow
-    /// schema is the storage schema, so readers get the dictionary columns back as
-    /// dictionaries, while the writer dictionary-encodes plain strings itself (cheaper
-    /// than building Arrow dictionaries first).
+    /// A Parquet writer for batches of `logical` (strings as `Utf8`). The writer
+    /// dictionary-encodes strings itself; [`finish_parquet`] then declares the columns
+    /// whose pages all stayed dictionary-encoded as dictionaries in the file's Arrow
+    /// schema, so that readers get them back as dictionaries.
     fn parquet_writer(
         &self,
         file: File,
         logical: SchemaRef,
     ) -> Result<ArrowWriter<File>, IngestError> {
-        let storage = storage_schema(&logical);
-        let mut props = self.writer_properties(&storage)?;
-        datafusion::parquet::arrow::add_encoded_arrow_schema_to_metadata(&storage, &mut props);
+        let props = self.writer_properties(&logical)?;
         let options = datafusion::parquet::arrow::arrow_writer::ArrowWriterOptions::new()
             .with_properties(props)
             .with_skip_arrow_metadata(true);
@@ -975,9 +999,9 @@ impl Store {
             .map_err(|e| IngestError::internal(e.to_string()))
     }
 
-    /// Writer settings for a file of `schema` (its storage schema): dictionary columns get
-    /// room for a row group's distinct values in one dictionary page, so that readers get
-    /// them back as one Arrow dictionary per column chunk.
+    /// Writer settings for a file of `schema`: string columns get room for a row group's
+    /// distinct values in one dictionary page (names, paths and kinds more than others),
+    /// so that readers get them back as one Arrow dictionary per column chunk.
     fn writer_properties(&self, schema: &Schema) -> Result<WriterProperties, IngestError> {
         let mut b = WriterProperties::builder()
             .set_compression(Compression::ZSTD(
@@ -985,10 +1009,15 @@ impl Store {
             ))
             .set_max_row_group_row_count(Some(self.config.row_group_rows));
         for f in schema.fields() {
-            if matches!(f.data_type(), DataType::Dictionary(_, _)) {
+            if f.data_type() == &DataType::Utf8 {
+                let limit = if dictionary_column(f.name()) {
+                    DICTIONARY_PAGE_BYTES
+                } else {
+                    OTHER_DICTIONARY_PAGE_BYTES
+                };
                 b = b.set_column_dictionary_page_size_limit(
                     ColumnPath::from(f.name().as_str()),
-                    DICTIONARY_PAGE_BYTES,
+                    limit,
                 );
             }
         }
@@ -1205,12 +1234,16 @@ impl Drop for Transaction<'_> {
     }
 }
 
-/// Name endings of the string columns stored as dictionaries: names, paths, ids and kinds,
-/// which repeat across events. Free text, command lines, URLs, JSON, hashes and per-event
-/// ids stay plain. A dictionary column's Parquet pages are dictionary-encoded and the
-/// file's embedded Arrow schema declares it `Dictionary(Int32, Utf8)`; Arrow readers then
-/// get one dictionary per column chunk and Peregrine tests a filter once per distinct
-/// value (`kql_engine::dictscan`). Other Parquet readers see plain strings.
+/// Name endings of the string columns that repeat across events: names, paths, ids and
+/// kinds. Their dictionary pages may grow to [`DICTIONARY_PAGE_BYTES`] (other strings':
+/// [`OTHER_DICTIONARY_PAGE_BYTES`]), and `summarize … by` them groups by dictionary keys
+/// (`kql_engine::dictagg`).
+///
+/// Any string column whose Parquet pages all stayed dictionary-encoded is declared
+/// `Dictionary(Int32, Utf8)` in the file's embedded Arrow schema ([`finish_parquet`]);
+/// Arrow readers then get one dictionary per column chunk and Peregrine tests a filter
+/// once per distinct value (`kql_engine::dictscan`). Other Parquet readers see plain
+/// strings.
 const DICTIONARY_SUFFIXES: &[&str] = &[
     "FileName",
     "FolderPath",
@@ -1250,24 +1283,71 @@ const DICTIONARY_SUFFIXES: &[&str] = &[
 /// limit the writer falls back to plain pages and readers must re-encode).
 const DICTIONARY_PAGE_BYTES: usize = 8 << 20;
 
-/// Is the string column `name` stored as a dictionary? See [`DICTIONARY_SUFFIXES`].
+/// A dictionary page of any other string column may hold this many bytes: JSON fields
+/// and messages that repeat keep their dictionary (and are then declared one too).
+const OTHER_DICTIONARY_PAGE_BYTES: usize = 2 << 20;
+
+/// Is the string column `name` usually stored as a dictionary? See
+/// [`DICTIONARY_SUFFIXES`]. (Whether a given file's column is one depends on its data:
+/// [`finish_parquet`].)
 pub fn dictionary_column(name: &str) -> bool {
     DICTIONARY_SUFFIXES.iter().any(|s| name.ends_with(s))
 }
 
-/// `schema` as stored: dictionary columns (of `Utf8`) as `Dictionary(Int32, Utf8)`.
-fn storage_schema(schema: &Schema) -> SchemaRef {
-    let fields: Vec<Field> = schema
+/// Closes a writer from [`Store::parquet_writer`]: every string column whose data pages
+/// are all dictionary-encoded, in every row group, is declared `Dictionary(Int32, Utf8)`
+/// in the file's embedded Arrow schema (the storage schema); the others stay `Utf8`, so
+/// that no reader has to build a dictionary from plain pages.
+fn finish_parquet(mut writer: ArrowWriter<File>, logical: &Schema) -> Result<File, IngestError> {
+    use datafusion::parquet::arrow::{ARROW_SCHEMA_META_KEY, encode_arrow_schema};
+    use datafusion::parquet::file::metadata::KeyValue;
+    let err = |e: datafusion::parquet::errors::ParquetError| IngestError::internal(e.to_string());
+    writer.flush().map_err(err)?;
+    let groups = writer.flushed_row_groups();
+    let fields: Vec<Field> = logical
         .fields()
         .iter()
-        .map(|f| match f.data_type() {
-            DataType::Utf8 if dictionary_column(f.name()) => f.as_ref().clone().with_data_type(
-                DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
-            ),
-            _ => f.as_ref().clone(),
+        .enumerate()
+        .map(|(i, f)| {
+            let dictionary = f.data_type() == &DataType::Utf8
+                && !groups.is_empty()
+                && groups.iter().all(|g| {
+                    // One leaf per top-level column: these schemas have no nested types.
+                    g.columns().get(i).is_some_and(all_dictionary_pages)
+                });
+            if dictionary {
+                f.as_ref().clone().with_data_type(DataType::Dictionary(
+                    Box::new(DataType::Int32),
+                    Box::new(DataType::Utf8),
+                ))
+            } else {
+                f.as_ref().clone()
+            }
         })
         .collect();
-    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+    let storage = Schema::new_with_metadata(fields, logical.metadata().clone());
+    writer.append_key_value_metadata(KeyValue::new(
+        ARROW_SCHEMA_META_KEY.to_string(),
+        encode_arrow_schema(&storage),
+    ));
+    writer.into_inner().map_err(err)
+}
+
+/// Are all of a column chunk's data pages dictionary-encoded?
+fn all_dictionary_pages(c: &datafusion::parquet::file::metadata::ColumnChunkMetaData) -> bool {
+    use datafusion::parquet::basic::{Encoding, PageType};
+    if c.dictionary_page_offset().is_none() {
+        return false;
+    }
+    if let Some(stats) = c.page_encoding_stats() {
+        return stats
+            .iter()
+            .filter(|s| matches!(s.page_type, PageType::DATA_PAGE | PageType::DATA_PAGE_V2))
+            .all(|s| matches!(s.encoding, Encoding::RLE_DICTIONARY | Encoding::PLAIN_DICTIONARY));
+    }
+    c.page_encoding_stats_mask().is_some_and(|m| {
+        m.is_only(Encoding::RLE_DICTIONARY) || m.is_only(Encoding::PLAIN_DICTIONARY)
+    })
 }
 
 /// A stored file's schema as the engine sees it: dictionaries as their value type.
@@ -1342,6 +1422,10 @@ pub struct TenantData {
 }
 
 impl kql_engine::DataSource for TenantData {
+    fn dictionary_column(&self, column: &str) -> bool {
+        dictionary_column(column)
+    }
+
     fn provider(
         &self,
         name: &str,

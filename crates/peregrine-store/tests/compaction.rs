@@ -240,3 +240,120 @@ async fn a_second_process_opening_the_directory_reads_but_does_not_write() {
     let again = Store::open(dir.path(), catalog(), config()).unwrap();
     assert!(again.is_writable(), "the lock goes with the writer");
 }
+
+/// The Arrow types a Parquet file declares, and the null count of its `column`.
+fn file_types(path: &Path, column: &str) -> (Vec<(String, String)>, usize) {
+    use datafusion::arrow::array::Array;
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap())
+        .unwrap();
+    let types = reader
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| (f.name().clone(), f.data_type().to_string()))
+        .collect();
+    let nulls = reader
+        .build()
+        .unwrap()
+        .map(|b| {
+            let b = b.unwrap();
+            b.column(b.schema().index_of(column).unwrap()).null_count()
+        })
+        .sum();
+    (types, nulls)
+}
+
+#[tokio::test]
+async fn rewrite_brings_files_of_an_older_layout_to_todays() {
+    use datafusion::arrow::array::{ArrayRef, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::arrow::record_batch::RecordBatch;
+    use datafusion::parquet::arrow::ArrowWriter;
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(dir.path(), catalog(), config()).unwrap());
+    store
+        .ingest("default", "DeviceProcessEvents", &batch(0, 400))
+        .unwrap();
+    let before = stats(&store).await;
+    // Each file as an older version wrote it: plain strings, and FileName null on the
+    // rows whose ReportId is a multiple of 7.
+    let files = store
+        .files_in_window("default", "DeviceProcessEvents", now())
+        .unwrap();
+    assert_eq!(files.len(), 2);
+    for f in &files {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(f).unwrap())
+            .unwrap();
+        let plain: Vec<Field> = reader
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| match f.data_type() {
+                DataType::Dictionary(_, v) => f.as_ref().clone().with_data_type(*v.clone()),
+                _ => f.as_ref().clone(),
+            })
+            .collect();
+        let schema = Arc::new(Schema::new(plain));
+        let mut batches = Vec::new();
+        for b in reader.build().unwrap() {
+            let b = b.unwrap();
+            let ids = b.column(b.schema().index_of("ReportId").unwrap()).clone();
+            let ids = datafusion::arrow::compute::cast(&ids, &DataType::Int64).unwrap();
+            let ids = ids
+                .as_any()
+                .downcast_ref::<datafusion::arrow::array::Int64Array>()
+                .unwrap();
+            let columns: Vec<ArrayRef> = schema
+                .fields()
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    let c = datafusion::arrow::compute::cast(b.column(i), f.data_type()).unwrap();
+                    if f.name() == "FileName" {
+                        let s = c.as_any().downcast_ref::<StringArray>().unwrap();
+                        let v: StringArray = s
+                            .iter()
+                            .zip(ids.iter())
+                            .map(|(s, id)| if id.unwrap() % 7 == 0 { None } else { s })
+                            .collect();
+                        Arc::new(v) as ArrayRef
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            batches.push(RecordBatch::try_new(Arc::clone(&schema), columns).unwrap());
+        }
+        let mut w = ArrowWriter::try_new(std::fs::File::create(f).unwrap(), schema, None).unwrap();
+        for b in &batches {
+            w.write(b).unwrap();
+        }
+        w.close().unwrap();
+        let (types, nulls) = file_types(f, "FileName");
+        assert!(nulls > 0);
+        assert!(types.contains(&("FileName".into(), "Utf8".into())), "{types:?}");
+    }
+    assert_eq!(stats(&store).await, before);
+
+    // Plain compaction leaves single files alone; a rewrite takes every file.
+    assert_eq!(store.compact("default", now()).unwrap().written_files, 0);
+    let r = store.compact_with("default", now(), true).unwrap();
+    assert_eq!((r.merged_files, r.written_files, r.rows), (2, 2, 400));
+    let files = store
+        .files_in_window("default", "DeviceProcessEvents", now())
+        .unwrap();
+    assert_eq!(files.len(), 2);
+    let dict = "Dictionary(Int32, Utf8)".to_string();
+    for f in &files {
+        let (types, nulls) = file_types(f, "FileName");
+        assert_eq!(nulls, 0, "missing strings are stored as \"\"");
+        for col in ["FileName", "DeviceName", "ProcessCommandLine"] {
+            assert!(types.contains(&(col.to_string(), dict.clone())), "{col}: {types:?}");
+        }
+        // Not strings: as they were.
+        assert!(types.contains(&("ReportId".into(), "Int64".into())), "{types:?}");
+    }
+    assert_eq!(stats(&store).await, before);
+}

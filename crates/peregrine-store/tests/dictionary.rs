@@ -1,6 +1,8 @@
-//! Dictionary columns: the store writes names and paths as Parquet dictionaries, and scan
-//! filters over them are evaluated once per distinct value (`kql_engine::dictscan`). The
-//! answers must be the ones the same filter gives over a plain string column.
+//! Dictionary columns: the store declares string columns whose pages stayed
+//! dictionary-encoded as dictionaries, scan filters over them are evaluated once per
+//! distinct value (`kql_engine::dictscan`) and `summarize … by` them groups by keys
+//! (`kql_engine::dictagg`). The answers must be the ones the same query gives over the
+//! same values in memory (a `datatable`) and over a plain string column.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -8,7 +10,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{open, rows};
+use common::{explain, open, rows};
 use datafusion::arrow::datatypes::DataType;
 use peregrine_store::{Store, parse_records};
 use serde_json::{Value, json};
@@ -53,10 +55,20 @@ async fn filters_on_dictionary_columns_match_the_same_filters_on_plain_strings()
     let store = open(dir.path());
     let day = |d: i64| (chrono::Utc::now() - chrono::Duration::days(d)).format("%Y-%m-%d");
     let mut lines = Vec::new();
+    // The same rows in memory: `COL` and `ReportId`.
+    let mut literal = Vec::new();
     for i in 0..2_000usize {
+        let v = VALUES[i % VALUES.len()].unwrap_or_default();
+        // Two more dictionary columns that vary differently, for distinct counts and
+        // pairs of keys.
+        let device = format!("host-{}", (i / 3) % 7);
+        let account = format!("user-{}", (i * 5 / 2) % 4);
+        literal.push(format!("@\"{v}\", {i}, '{device}', '{account}'"));
         let mut row = json!({
             "Timestamp": format!("{}T{:02}:00:00Z", day(1 + (i % 2) as i64), i % 24),
             "ReportId": i,
+            "DeviceName": device,
+            "AccountName": account,
         });
         if let Some(v) = VALUES[i % VALUES.len()] {
             // FileName and FolderPath are dictionary columns, ProcessCommandLine is not.
@@ -64,6 +76,8 @@ async fn filters_on_dictionary_columns_match_the_same_filters_on_plain_strings()
             row["FolderPath"] = Value::from(v);
             row["ProcessCommandLine"] = Value::from(v);
         }
+        // Unique and long: the writer gives up its dictionary, the column stays plain.
+        row["InitiatingProcessCommandLine"] = Value::from(format!("{i:05} {}", "x".repeat(3000)));
         lines.push(row.to_string());
     }
     let records = parse_records(&lines.join("\n")).unwrap();
@@ -71,7 +85,13 @@ async fn filters_on_dictionary_columns_match_the_same_filters_on_plain_strings()
         .ingest("default", "DeviceProcessEvents", &records)
         .unwrap();
 
-    // The files say so: dictionaries for names and paths, plain strings for command lines.
+    let in_memory = format!(
+        "datatable(COL:string, ReportId:long, DeviceName:string, AccountName:string)[{}]",
+        literal.join(", ")
+    );
+
+    // The files say so: dictionaries where every page stayed dictionary-encoded (repeated
+    // values, or all empty), plain strings where the writer gave up.
     let now = chrono::Utc::now().timestamp_nanos_opt().unwrap();
     let files = store
         .files_in_window("default", "DeviceProcessEvents", now)
@@ -88,8 +108,9 @@ async fn filters_on_dictionary_columns_match_the_same_filters_on_plain_strings()
             ("FileName", true),
             ("FolderPath", true),
             ("DeviceId", true),
-            ("ProcessCommandLine", false),
-            ("SHA256", false),
+            ("ProcessCommandLine", true),
+            ("SHA256", true),
+            ("InitiatingProcessCommandLine", false),
         ] {
             let ty = schema.field_with_name(name).unwrap().data_type();
             assert_eq!(
@@ -133,12 +154,12 @@ async fn filters_on_dictionary_columns_match_the_same_filters_on_plain_strings()
                 p.replace("COL", col)
             )
         };
-        let plain = count(&store, &q("ProcessCommandLine")).await;
+        let plain = count(&store, &format!("{in_memory} | where {p} | count")).await;
         assert!(plain != "0" || p.contains("isnull"), "{p} selects nothing");
         if p.contains("isnull") {
             assert_eq!(plain, "0", "strings are never null");
         }
-        for col in ["FileName", "FolderPath"] {
+        for col in ["FileName", "FolderPath", "ProcessCommandLine"] {
             assert_eq!(count(&store, &q(col)).await, plain, "{p} on {col}");
         }
     }
@@ -150,12 +171,70 @@ async fn filters_on_dictionary_columns_match_the_same_filters_on_plain_strings()
             "DeviceProcessEvents | summarize n = count() by V = {col} | project s = strcat(V, '=', n) | order by s asc"
         )
     };
-    let plain = column(&store, &groups("ProcessCommandLine")).await;
+    let plain = column(
+        &store,
+        &format!(
+            "{in_memory} | summarize n = count() by V = COL | project s = strcat(V, '=', n) | order by s asc"
+        ),
+    )
+    .await;
     assert!(plain.contains(&"=364".to_string()), "{plain:?}");
     assert_eq!(plain.len(), VALUES.len() - 1, "{plain:?}");
-    for col in ["FileName", "FolderPath"] {
+    for col in ["FileName", "FolderPath", "ProcessCommandLine"] {
         assert_eq!(column(&store, &groups(col)).await, plain, "{col}");
     }
+    // Names and paths are grouped by their dictionary keys; the others as strings.
+    for (col, by_keys) in [("FileName", true), ("FolderPath", true), ("ProcessCommandLine", false)] {
+        let plan = explain(&store, &groups(col)).await;
+        assert_eq!(plan.contains("DictAggregateExec"), by_keys, "{col}: {plan}");
+    }
+    // Distinct counts and several keys, with other aggregates and a filter beside them:
+    // the same answers as in memory. (InitiatingProcessCommandLine is plain in the files:
+    // such a column is grouped from a one-row-per-value dictionary.)
+    let wide = |source: &str, a: &str, b: &str| {
+        format!(
+            "{source} | where ReportId % 5 != 0 | summarize n = count(), d = dcount({b}), m = max(ReportId), c = countif(ReportId > 1000) by {a}, {b} \
+             | project s = strcat({a}, '|', {b}, '=', n, '/', d, '/', m, '/', c) | order by s asc"
+        )
+    };
+    let expected = column(
+        &store,
+        &wide(&format!("{in_memory} | extend B = tolower(COL)"), "COL", "B"),
+    )
+    .await;
+    assert!(expected.len() > 5, "{expected:?}");
+    let stored = wide(
+        "DeviceProcessEvents | extend COL = FileName, B = tolower(FolderPath)",
+        "COL",
+        "B",
+    );
+    assert_eq!(column(&store, &stored).await, expected);
+    let by_keys = |source: &str| {
+        format!(
+            "{source} | where ReportId % 5 != 0 \
+             | summarize n = count(), d = dcount(DeviceName), c = countif(ReportId > 1000) by FileName, AccountName \
+             | project s = strcat(FileName, '|', AccountName, '=', n, '/', d, '/', c) | order by s asc"
+        )
+    };
+    let by_keys_stored = by_keys("DeviceProcessEvents");
+    let plan = explain(&store, &by_keys_stored).await;
+    assert!(plan.contains("DictAggregateExec"), "{plan}");
+    let expected = column(&store, &by_keys(&format!("{in_memory} | extend FileName = COL"))).await;
+    // Several distinct devices per group (a count of one would hide a wrong answer).
+    assert!(expected.iter().all(|s| !s.contains("/1/")), "{expected:?}");
+    assert_eq!(column(&store, &by_keys_stored).await, expected);
+    let by_one_key = |source: &str| {
+        format!(
+            "{source} | summarize d = dcount(DeviceName), n = count() by AccountName \
+             | project s = strcat(AccountName, '=', d, '/', n) | order by s asc"
+        )
+    };
+    let plan = explain(&store, &by_one_key("DeviceProcessEvents")).await;
+    assert!(plan.contains("DictAggregateExec"), "{plan}");
+    assert_eq!(
+        column(&store, &by_one_key("DeviceProcessEvents")).await,
+        column(&store, &by_one_key(&in_memory)).await
+    );
     assert_eq!(
         count(
             &store,

@@ -114,6 +114,10 @@ struct CompactArgs {
     /// Only this tenant (default: every tenant).
     #[arg(long)]
     tenant: Option<String>,
+    /// Rewrite every file in today's layout (dictionary columns, never-null strings),
+    /// not only merge the small ones: for a store written by an older version.
+    #[arg(long)]
+    rewrite: bool,
 }
 
 #[derive(clap::Args)]
@@ -645,7 +649,7 @@ fn compact_cmd(args: CompactArgs) -> ExitCode {
     let started = std::time::Instant::now();
     let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
     for t in tenants {
-        match store.compact(&t, now) {
+        match store.compact_with(&t, now, args.rewrite) {
             Ok(r) => eprintln!(
                 "{t}: merged {} files into {} ({} rows), deleted {} retired files, {:.1} s",
                 r.merged_files,

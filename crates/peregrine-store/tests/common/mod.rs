@@ -39,3 +39,15 @@ pub async fn rows(store: &Arc<Store>, query: &str) -> Vec<Vec<String>> {
     }
     out
 }
+
+/// `query`'s optimized logical and physical plans over the store's default tenant.
+pub async fn explain(store: &Arc<Store>, query: &str) -> String {
+    let engine = Engine::new(
+        Arc::clone(store.catalog()),
+        Arc::new(store.data_source("default")),
+    );
+    engine
+        .explain(query)
+        .await
+        .unwrap_or_else(|e| panic!("{query}: {e:?}"))
+}
