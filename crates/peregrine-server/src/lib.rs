@@ -50,6 +50,8 @@ pub struct AppState {
     pub auth: apps::AuthDir,
     pub keys: Arc<auth::Keys>,
     pub hunting_quota: Arc<dyn quota::Quota>,
+    /// The tenants' execution-time budgets of advanced hunting.
+    pub hunting_time: Arc<dyn quota::TimeQuota>,
     queries: Arc<QueryPool>,
     /// One ingest at a time ([`ingest`]).
     ingests: Arc<tokio::sync::Semaphore>,
@@ -65,6 +67,17 @@ impl AppState {
             0 => Arc::new(quota::Unlimited),
             n => Arc::new(quota::SlidingWindow::new(n, Duration::from_secs(60))),
         };
+        let secs = |s: f64| Duration::try_from_secs_f64(s).unwrap_or(Duration::ZERO);
+        let hunting_time: Arc<dyn quota::TimeQuota> = Arc::new(quota::ExecutionBudget::new(vec![
+            (
+                secs(config.hunting_execution_secs_per_hour),
+                Duration::from_secs(3600),
+            ),
+            (
+                secs(config.hunting_execution_secs_per_day),
+                Duration::from_secs(86_400),
+            ),
+        ]));
         let queries = QueryPool::new(config.query_threads.max(1))
             .map_err(|e| format!("cannot start the query runtime: {e}"))?;
         Ok(AppState {
@@ -73,6 +86,7 @@ impl AppState {
             auth,
             keys: Arc::new(keys),
             hunting_quota,
+            hunting_time,
             queries: Arc::new(queries),
             ingests: Arc::new(tokio::sync::Semaphore::new(1)),
         })
@@ -86,6 +100,12 @@ impl AppState {
     /// The same state with another hunting quota (a shared store, a test's).
     pub fn with_hunting_quota(mut self, quota: Arc<dyn quota::Quota>) -> AppState {
         self.hunting_quota = quota;
+        self
+    }
+
+    /// The same state with other execution-time budgets (a shared store, a test's).
+    pub fn with_hunting_time(mut self, quota: Arc<dyn quota::TimeQuota>) -> AppState {
+        self.hunting_time = quota;
         self
     }
 }
