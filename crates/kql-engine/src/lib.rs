@@ -65,8 +65,9 @@ pub struct QueryStats {
     /// the collected result's Arrow buffers. Batches in flight between operators are not
     /// accounted by DataFusion, so this is a lower bound.
     pub peak_memory_bytes: u64,
-    /// Rows the table scans read: the rows they returned plus the rows their pushed-down
+    /// Rows the Parquet scans read: the rows they returned plus the rows their pushed-down
     /// filters dropped (row groups pruned by statistics are not read and not counted).
+    /// In-memory tables (`datatable`, `range`, tables without a store) record none.
     pub rows_scanned: u64,
     /// Bytes the Parquet scans read from their files (`bytes_scanned`; 0 for in-memory
     /// tables).
@@ -649,8 +650,8 @@ mod tests {
         assert!(matches!(r, Ok(Err(_))), "the task still holds its sender");
     }
 
-    /// A run's stats come from its plan: a grouping reserves memory in the pool, the
-    /// operators' compute time adds up, and the generated rows are what the leaf read.
+    /// A run's stats come from its plan: a grouping reserves memory in the pool (more for
+    /// more groups), and the operators' compute time adds up.
     #[tokio::test]
     async fn run_measures_its_plan() -> Result<(), String> {
         let engine = Engine::defender();
@@ -677,8 +678,8 @@ mod tests {
         }
         assert_eq!(big.row_count(), 99991);
         assert!(big.stats.peak_memory_bytes > small.stats.peak_memory_bytes);
-        assert!(big.stats.rows_scanned >= 300_000, "{:?}", big.stats);
-        assert!(big.stats.rows_scanned > small.stats.rows_scanned);
+        // in-memory tables: nothing read from files (the store's tests cover Parquet)
+        assert_eq!(big.stats.rows_scanned, 0);
         Ok(())
     }
 }
