@@ -24,6 +24,7 @@ pub mod apps;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod external;
 pub mod hunting;
 pub mod ingest;
 mod metadata;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub store: Arc<Store>,
     pub auth: apps::AuthDir,
     pub keys: Arc<auth::Keys>,
+    /// An external identity provider whose tokens are accepted too ([`external`]).
+    pub external: Option<Arc<external::External>>,
     pub hunting_quota: Arc<dyn quota::Quota>,
     /// The tenants' execution-time budgets of advanced hunting.
     pub hunting_time: Arc<dyn quota::TimeQuota>,
@@ -63,6 +66,7 @@ impl AppState {
     pub fn new(config: ServerConfig, store: Arc<Store>) -> Result<AppState, String> {
         let auth = apps::AuthDir::new(store.root());
         let keys = auth::Keys::new(&auth.signing_key()?)?;
+        let external = external::External::from_config(&config)?.map(Arc::new);
         let hunting_quota: Arc<dyn quota::Quota> = match config.hunting_calls_per_minute {
             0 => Arc::new(quota::Unlimited),
             n => Arc::new(quota::SlidingWindow::new(n, Duration::from_secs(60))),
@@ -85,6 +89,7 @@ impl AppState {
             store,
             auth,
             keys: Arc::new(keys),
+            external,
             hunting_quota,
             hunting_time,
             queries: Arc::new(queries),
@@ -310,6 +315,11 @@ pub fn run_with(
             .await
             .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        if let Some(external) = &state.external
+            && let Err(e) = external.reload().await
+        {
+            tracing::warn!("external identity provider: {e} (tried again on its first token)");
+        }
         tracing::info!(%addr, data = %data.display(), "Peregrine API listening");
         ready(addr);
         serve(listener, state, shutdown_signal())
