@@ -2,9 +2,12 @@
 //! XDR, MDE and Microsoft Graph shapes, over the event store.
 //!
 //! ```text
-//! request ─▶ log ─▶ route ─▶ Principal (bearer token: signature, lifetime, audience → tid, roles)
-//!                          ─▶ role check ─▶ quota ─▶ body ─▶ query runtime: Engine over the tid's tables
-//!                          ─▶ wire shape (Stats/Schema/Results or schema/results) or ApiError envelope
+//! request ─▶ log ─▶ route ─▶ Principal (bearer token of this server or the external issuer:
+//!                               signature, lifetime, audience → tid, roles)
+//!                          ─▶ role check ─▶ execution-time budgets ─▶ call quota ─▶ body
+//!                          ─▶ query runtime: Engine over the tid's tables (time charged)
+//!                          ─▶ wire shape (Stats/Schema/Results or schema/results) within the
+//!                             result-size limit, or ApiError envelope
 //! ```
 //!
 //! [`router`] is the testable seam (drive it with `tower::ServiceExt::oneshot`); [`serve`]
