@@ -951,9 +951,9 @@ impl peregrine_server::quota::TimeQuota for Charges {
 async fn every_query_is_charged_as_measured() {
     let app = app();
     let charges = std::sync::Arc::new(Charges::default());
-    let state = app.state.clone().with_hunting_time(
-        charges.clone() as std::sync::Arc<dyn peregrine_server::quota::TimeQuota>
-    );
+    let quota: std::sync::Arc<dyn peregrine_server::quota::TimeQuota> =
+        std::sync::Arc::<Charges>::clone(&charges);
+    let state = app.state.clone().with_hunting_time(quota);
     let router = peregrine_server::router(state);
     let token = app.token_with(CONTOSO, &["AdvancedHunting.Read.All"]).await;
     let mut statuses = Vec::new();
