@@ -18,7 +18,11 @@ mod udf;
 use datafusion::arrow::datatypes::{Field as ArrowField, Schema as ArrowSchema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::datasource::{MemTable, TableProvider};
+use datafusion::execution::TaskContext;
+use datafusion::execution::memory_pool::{MemoryPool, PeakRecordingPool};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
+use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use kql_sema::Catalog;
 use kql_sema::ir::Field;
@@ -41,6 +45,58 @@ pub struct QueryResult {
     pub batches: Vec<RecordBatch>,
     /// `render` hint, if the query ended with one (`{"visualization": "timechart", ...}`).
     pub visualization: Option<serde_json::Value>,
+    /// What running the query cost.
+    pub stats: QueryStats,
+}
+
+/// What a query cost, measured while it ran (its probes for `bag_unpack`/`pivot` included):
+/// DataFusion's plan metrics, summed over every operator of every executed plan, and the
+/// memory pool's high-water mark.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueryStats {
+    /// Wall-clock time from the start of planning to the last batch.
+    pub elapsed: std::time::Duration,
+    /// Busy time of the plan's operators, summed over the threads that ran them: each
+    /// operator's `elapsed_compute` plus the scans' decoding and filtering
+    /// (`time_elapsed_processing`). With several partitions it can exceed `elapsed`; time
+    /// spent waiting (for input, for a thread) is not in it.
+    pub cpu: std::time::Duration,
+    /// The most memory the query held at once, as far as it is accounted: the larger of
+    /// the memory pool's peak reservation (hash tables, sort and aggregation buffers) and
+    /// the collected result's Arrow buffers. Batches in flight between operators are not
+    /// accounted by DataFusion, so this is a lower bound.
+    pub peak_memory_bytes: u64,
+    /// Rows the Parquet scans read: the rows they returned plus the rows their pushed-down
+    /// filters dropped (row groups pruned by statistics are not read and not counted).
+    /// In-memory tables (`datatable`, `range`, tables without a store) record none.
+    pub rows_scanned: u64,
+    /// Bytes the Parquet scans read from their files (`bytes_scanned`; 0 for in-memory
+    /// tables).
+    pub bytes_scanned: u64,
+}
+
+impl QueryStats {
+    /// Adds one executed plan's metrics (every operator of the tree) and its memory peak.
+    fn add_plan(&mut self, plan: &dyn ExecutionPlan, peak_reserved: usize) {
+        let mut cpu_nanos = 0u64;
+        let mut stack = vec![plan];
+        while let Some(node) = stack.pop() {
+            let children = node.children();
+            if let Some(metrics) = node.metrics() {
+                let sum = |name: &str| metrics.sum_by_name(name).map_or(0, |v| v.as_usize() as u64);
+                cpu_nanos +=
+                    metrics.elapsed_compute().unwrap_or(0) as u64 + sum("time_elapsed_processing");
+                self.bytes_scanned += sum("bytes_scanned");
+                if children.is_empty() {
+                    self.rows_scanned +=
+                        metrics.output_rows().unwrap_or(0) as u64 + sum("pushdown_rows_pruned");
+                }
+            }
+            stack.extend(children.into_iter().map(|c| c.as_ref()));
+        }
+        self.cpu += std::time::Duration::from_nanos(cpu_nanos);
+        self.peak_memory_bytes = self.peak_memory_bytes.max(peak_reserved as u64);
+    }
 }
 
 impl QueryResult {
@@ -205,6 +261,17 @@ impl Engine {
         query: &str,
         now_nanos: i64,
     ) -> Result<Planned, Vec<Diagnostic>> {
+        self.plan_measured(query, now_nanos, &mut QueryStats::default())
+            .await
+    }
+
+    /// [`Engine::plan_over_data`], adding what its probes cost to `stats`.
+    async fn plan_measured(
+        &self,
+        query: &str,
+        now_nanos: i64,
+        stats: &mut QueryStats,
+    ) -> Result<Planned, Vec<Diagnostic>> {
         let script = parse_clean(query)?;
         let mut answers = kql_sema::ProbeAnswers::new();
         for _ in 0..MAX_PROBES {
@@ -238,7 +305,7 @@ impl Engine {
                             req.input.span,
                         )]);
                     }
-                    let answer = self.run_probe(&req, now_nanos).await?;
+                    let answer = self.run_probe(&req, now_nanos, stats).await?;
                     answers.insert(req.key.clone(), answer);
                 }
             }
@@ -257,6 +324,7 @@ impl Engine {
         &self,
         req: &kql_sema::ProbeRequest,
         now_nanos: i64,
+        stats: &mut QueryStats,
     ) -> Result<Vec<(String, KqlType)>, Vec<Diagnostic>> {
         // The planner is not `Send`: it is gone before the first await, so a query's future
         // can run on any thread (the server's query runtime).
@@ -272,7 +340,7 @@ impl Engine {
             .distinct()
             .and_then(|b| b.build())
             .map_err(|e| vec![Diagnostic::internal(e.to_string(), req.input.span)])?;
-        let batches = self.execute(plan).await?;
+        let batches = self.execute(plan, stats).await?;
         let mut values: Vec<String> = Vec::new();
         for b in &batches {
             let Some(col) = b.columns().first() else {
@@ -360,23 +428,29 @@ impl Engine {
         Ok(planned.columns)
     }
 
-    /// Runs `query` and collects the result.
+    /// Runs `query` and collects the result, with what it cost ([`QueryStats`]).
     pub async fn run(
         &self,
         query: &str,
         options: &QueryOptions,
     ) -> Result<QueryResult, Vec<Diagnostic>> {
+        let started = std::time::Instant::now();
+        let mut stats = QueryStats::default();
         let now = options.now_nanos.unwrap_or_else(now_nanos);
-        let planned = self.plan_over_data(query, now).await?;
+        let planned = self.plan_measured(query, now, &mut stats).await?;
         let plan = LogicalPlanBuilder::from(planned.plan)
             .limit(0, Some(options.max_rows))
             .and_then(|b| b.build())
             .map_err(|e| vec![Diagnostic::internal(e.to_string(), Span::default())])?;
-        let batches = self.execute(plan).await?;
+        let batches = self.execute(plan, &mut stats).await?;
+        let result_bytes: usize = batches.iter().map(|b| b.get_array_memory_size()).sum();
+        stats.peak_memory_bytes = stats.peak_memory_bytes.max(result_bytes as u64);
+        stats.elapsed = started.elapsed();
         Ok(QueryResult {
             columns: planned.columns,
             batches,
             visualization: planned.visualization,
+            stats,
         })
     }
 
@@ -399,18 +473,37 @@ impl Engine {
         ))
     }
 
-    /// Executes a plan and collects its batches.
-    async fn execute(&self, plan: LogicalPlan) -> Result<Vec<RecordBatch>, Vec<Diagnostic>> {
+    /// Executes a plan and collects its batches, adding its metrics to `stats`.
+    async fn execute(
+        &self,
+        plan: LogicalPlan,
+        stats: &mut QueryStats,
+    ) -> Result<Vec<RecordBatch>, Vec<Diagnostic>> {
         let session = self.session.clone();
         // Run on its own task so a panic inside DataFusion becomes an internal error.
         // Dropping this future (a cancelled request, a timeout) aborts the task, and with
         // it the plan's streams.
         let mut handle = AbortOnDrop(tokio::spawn(async move {
-            let df = session.execute_logical_plan(plan).await?;
-            df.collect().await
+            let state = session.state();
+            let physical = state.create_physical_plan(&plan).await?;
+            // A memory pool of its own per execution (wrapping the session's), so the
+            // peak is this plan's even when other queries share the session.
+            let peak = Arc::new(PeakRecordingPool::new(Arc::clone(
+                &state.runtime_env().memory_pool,
+            )));
+            let pool: Arc<dyn MemoryPool> = Arc::<PeakRecordingPool>::clone(&peak);
+            let runtime = RuntimeEnvBuilder::from_runtime_env(state.runtime_env())
+                .with_memory_pool(pool)
+                .build_arc()?;
+            let task = Arc::new(TaskContext::from(&state).with_runtime(runtime));
+            let batches = datafusion::physical_plan::collect(Arc::clone(&physical), task).await?;
+            Ok::<_, datafusion::error::DataFusionError>((batches, physical, peak.peak_reserved()))
         }));
         match (&mut handle.0).await {
-            Ok(Ok(b)) => Ok(b),
+            Ok(Ok((b, physical, peak))) => {
+                stats.add_plan(physical.as_ref(), peak);
+                Ok(b)
+            }
             Ok(Err(e)) => Err(vec![runtime_error(e)]),
             Err(_) => Err(vec![Diagnostic::internal(
                 "query execution panicked",
@@ -572,5 +665,38 @@ mod tests {
         drop(handle);
         let r = tokio::time::timeout(std::time::Duration::from_secs(5), released).await;
         assert!(matches!(r, Ok(Err(_))), "the task still holds its sender");
+    }
+
+    /// A run's stats come from its plan: a grouping reserves memory in the pool (more for
+    /// more groups), and the operators' compute time adds up.
+    #[tokio::test]
+    async fn run_measures_its_plan() -> Result<(), String> {
+        let engine = Engine::defender();
+        let run = |q: &'static str| {
+            let engine = &engine;
+            async move {
+                engine
+                    .run(q, &QueryOptions::default())
+                    .await
+                    .map_err(|d| format!("{d:?}"))
+            }
+        };
+        let small =
+            run("range x from 1 to 1000 step 1 | summarize c = count() by k = x % 997").await?;
+        let big =
+            run("range x from 1 to 300000 step 1 | summarize c = count() by k = x % 99991").await?;
+        eprintln!("small: {:?}\nbig: {:?}", small.stats, big.stats);
+        for r in [&small, &big] {
+            let s = &r.stats;
+            assert!(s.cpu > std::time::Duration::ZERO, "{s:?}");
+            assert!(s.elapsed > std::time::Duration::ZERO, "{s:?}");
+            assert!(s.peak_memory_bytes > 0, "{s:?}");
+            assert_eq!(s.bytes_scanned, 0, "no files: {s:?}");
+        }
+        assert_eq!(big.row_count(), 99991);
+        assert!(big.stats.peak_memory_bytes > small.stats.peak_memory_bytes);
+        // in-memory tables: nothing read from files (the store's tests cover Parquet)
+        assert_eq!(big.stats.rows_scanned, 0);
+        Ok(())
     }
 }

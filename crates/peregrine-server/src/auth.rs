@@ -6,7 +6,8 @@
 //! id), `tid` (the tenant: it selects the data a call sees), `roles` (the app's roles), `sub`,
 //! `oid`, `idtyp: "app"` and `ver`. A request is let in when its bearer token is signed by
 //! this server's key, unexpired, for an accepted audience (Defender XDR, MDE, Graph or this
-//! server's own base URL), and its issuer names its `tid`.
+//! server's own base URL), and its issuer names its `tid` — or, when an external identity
+//! provider is configured, when it is that provider's valid token ([`crate::external`]).
 
 use crate::AppState;
 use crate::error::{ApiError, Body, ErrorCode};
@@ -243,14 +244,27 @@ impl FromRequestParts<AppState> for Principal {
             .filter(|t| !t.is_empty())
             .ok_or_else(|| ApiError::unauthorized("Authorization header is not a bearer token"))?;
         let base = base_url(state, &parts.headers);
-        let claims = state
-            .keys
-            .verify(token, &base)
-            .and_then(|c| {
-                if peregrine_store::valid_tenant(&c.tid) {
-                    Ok(c)
+        let verified = match &state.external {
+            // A token of the trusted external provider: its keys, its audiences.
+            Some(external) if external.claims_issuer(token) => {
+                external.verify(token, &base).await.map(|c| Principal {
+                    tenant: c.tid,
+                    app_id: c.app_id,
+                    roles: c.roles,
+                })
+            }
+            _ => state.keys.verify(token, &base).map(|c| Principal {
+                tenant: c.tid,
+                app_id: c.appid,
+                roles: c.roles,
+            }),
+        };
+        verified
+            .and_then(|p| {
+                if peregrine_store::valid_tenant(&p.tenant) {
+                    Ok(p)
                 } else {
-                    Err(format!("'{}' is not a tenant id", c.tid))
+                    Err(format!("'{}' is not a tenant id", p.tenant))
                 }
             })
             .map_err(|reason| {
@@ -258,12 +272,7 @@ impl FromRequestParts<AppState> for Principal {
                 ApiError::unauthorized(format!(
                     "Unauthorized request - reason of failure: {reason}"
                 ))
-            })?;
-        Ok(Principal {
-            tenant: claims.tid,
-            app_id: claims.appid,
-            roles: claims.roles,
-        })
+            })
     }
 }
 

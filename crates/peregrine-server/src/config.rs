@@ -10,9 +10,16 @@
 //! query_timeout_secs = 180         # PEREGRINE_QUERY_TIMEOUT_SECS
 //! max_query_bytes = 100000         # PEREGRINE_MAX_QUERY_BYTES
 //! hunting_calls_per_minute = 15    # PEREGRINE_HUNTING_CALLS_PER_MINUTE (0: no quota)
+//! hunting_execution_secs_per_hour = 600    # PEREGRINE_HUNTING_EXECUTION_SECS_PER_HOUR (0: none)
+//! hunting_execution_secs_per_day = 14400   # PEREGRINE_HUNTING_EXECUTION_SECS_PER_DAY (0: none)
+//! max_result_bytes = 130023424     # PEREGRINE_MAX_RESULT_BYTES (124 MiB of response JSON)
 //! query_threads = 2                # PEREGRINE_QUERY_THREADS (default: the CPUs)
 //! max_ingest_bytes = 67108864      # PEREGRINE_MAX_INGEST_BYTES (64 MiB)
 //! compact_interval_secs = 60       # PEREGRINE_COMPACT_INTERVAL_SECS (0: no background compaction)
+//! # An external identity provider whose tokens are accepted too (see `auth::External`):
+//! external_issuer = "https://login.example.com/{tid}/v2.0"   # PEREGRINE_EXTERNAL_ISSUER
+//! external_audiences = ["api://peregrine"]  # PEREGRINE_EXTERNAL_AUDIENCES (comma-separated)
+//! external_jwks = "/etc/peregrine/idp-jwks.json"   # PEREGRINE_EXTERNAL_JWKS (a file or an http:// URL)
 //! ```
 
 use serde::Deserialize;
@@ -40,6 +47,14 @@ pub struct ServerConfig {
     pub max_query_bytes: usize,
     /// Hunting calls admitted per tenant and minute (0: unlimited).
     pub hunting_calls_per_minute: u32,
+    /// Measured query execution time a tenant may use per rolling hour, in seconds
+    /// (fractions allowed; 0: no hourly budget).
+    pub hunting_execution_secs_per_hour: f64,
+    /// Measured query execution time a tenant may use per rolling day, in seconds
+    /// (0: no daily budget).
+    pub hunting_execution_secs_per_day: f64,
+    /// Largest hunting response, in bytes of its JSON; a larger result is refused (400).
+    pub max_result_bytes: u64,
     /// Threads of the query runtime (queries never run on the HTTP threads).
     pub query_threads: usize,
     /// Largest request body of the ingest routes, in bytes (a larger one is refused with
@@ -48,7 +63,40 @@ pub struct ServerConfig {
     pub max_ingest_bytes: u64,
     /// `serve` merges the small files ingests leave every this many seconds (0: never).
     pub compact_interval_secs: u64,
+    /// The `iss` of an external identity provider whose tokens are accepted besides this
+    /// server's own; `{tid}` in it stands for the token's `tid` claim.
+    pub external_issuer: Option<String>,
+    /// The audiences accepted in the external provider's tokens (default: the resources
+    /// this server's own tokens may carry).
+    #[serde(deserialize_with = "list_or_csv")]
+    pub external_audiences: Vec<String>,
+    /// The external provider's signing keys (a JWKS document): a file path or an
+    /// `http://` URL.
+    pub external_jwks: Option<String>,
 }
+
+/// A list, or (from the environment) one comma-separated string.
+fn list_or_csv<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        OneOrMany::Many(v) => v,
+    })
+}
+
+/// The default of [`ServerConfig::max_result_bytes`]: 124 MiB (the MDE API's documented
+/// result limit of "124 MB").
+pub const DEFAULT_MAX_RESULT_BYTES: u64 = 124 << 20;
 
 /// The default of [`ServerConfig::max_ingest_bytes`]: 64 MiB.
 pub const DEFAULT_MAX_INGEST_BYTES: u64 = 64 << 20;
@@ -64,11 +112,17 @@ impl Default for ServerConfig {
             query_timeout_secs: 180.0,
             max_query_bytes: 100_000,
             hunting_calls_per_minute: 15,
+            hunting_execution_secs_per_hour: 600.0,
+            hunting_execution_secs_per_day: 4.0 * 3600.0,
+            max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
             query_threads: std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(2),
             max_ingest_bytes: DEFAULT_MAX_INGEST_BYTES,
             compact_interval_secs: 60,
+            external_issuer: None,
+            external_audiences: Vec::new(),
+            external_jwks: None,
         }
     }
 }
@@ -84,9 +138,15 @@ const KEYS: &[&str] = &[
     "query_timeout_secs",
     "max_query_bytes",
     "hunting_calls_per_minute",
+    "hunting_execution_secs_per_hour",
+    "hunting_execution_secs_per_day",
+    "max_result_bytes",
     "query_threads",
     "max_ingest_bytes",
     "compact_interval_secs",
+    "external_issuer",
+    "external_audiences",
+    "external_jwks",
 ];
 
 impl ServerConfig {
@@ -157,6 +217,38 @@ mod tests {
         assert_eq!(c.max_rows, 100_000);
         assert_eq!(c.hunting_calls_per_minute, 15);
         assert_eq!(c.max_ingest_bytes, DEFAULT_MAX_INGEST_BYTES);
+        assert_eq!(c.hunting_execution_secs_per_hour, 600.0);
+        assert_eq!(c.hunting_execution_secs_per_day, 14_400.0);
+        assert_eq!(c.max_result_bytes, 124 * 1024 * 1024);
+        assert_eq!(c.external_issuer, None);
+    }
+
+    #[test]
+    fn external_issuer_from_file_and_environment() -> Result<(), String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let path = dir.path().join("p.toml");
+        std::fs::write(
+            &path,
+            "external_issuer = \"https://idp/{tid}/\"\nexternal_audiences = [\"api://a\", \"api://b\"]\nexternal_jwks = \"/k.json\"\nhunting_execution_secs_per_hour = 0.25\n",
+        )
+        .map_err(|e| e.to_string())?;
+        let c = ServerConfig::load(Some(&path), env(&[]))?;
+        assert_eq!(c.external_issuer.as_deref(), Some("https://idp/{tid}/"));
+        assert_eq!(c.external_audiences, ["api://a", "api://b"]);
+        assert_eq!(c.external_jwks.as_deref(), Some("/k.json"));
+        assert_eq!(c.hunting_execution_secs_per_hour, 0.25);
+        let c = ServerConfig::load(
+            Some(&path),
+            env(&[
+                ("PEREGRINE_EXTERNAL_AUDIENCES", "api://x, api://y"),
+                ("PEREGRINE_HUNTING_EXECUTION_SECS_PER_DAY", "60"),
+                ("PEREGRINE_MAX_RESULT_BYTES", "1000"),
+            ]),
+        )?;
+        assert_eq!(c.external_audiences, ["api://x", "api://y"]);
+        assert_eq!(c.hunting_execution_secs_per_day, 60.0);
+        assert_eq!(c.max_result_bytes, 1000);
+        Ok(())
     }
 
     #[test]

@@ -7,10 +7,25 @@
 //! | `POST /v1.0/security/runHuntingQuery` | `ThreatHunting.Read.All` | `{"Query","Timespan"?}` | `{"@odata.context","schema":[{"name","type"}],"results"}` |
 //!
 //! The tenant is the token's `tid`. A call is checked in this order: token (401), role
-//! (403), quota (429), body (400), then the query runs on the query runtime (never on the
-//! HTTP threads) under the timeout; a timed-out query is cancelled (its task and plan are
-//! dropped). `Type` is the .NET name of the column's KQL type; cells are rendered by
+//! (403), the tenant's execution-time budgets (429, nothing counted), its call quota (429),
+//! body (400), then the query runs on the query runtime (never on the HTTP threads) under
+//! the timeout; a timed-out query is cancelled (its task and plan are dropped). The
+//! query's wall-clock execution time (from the moment a query thread starts it until it
+//! ends, fails, times out or its request goes away) is charged to the tenant's budgets
+//! ([`crate::quota::TimeQuota`]). The answer is serialised within `max_result_bytes`
+//! (else 400). `Type` is the .NET name of the column's KQL type; cells are rendered by
 //! `kql_engine::format::cell_json`.
+//!
+//! `Stats` (legacy shape only) reports what the engine measured ([`kql_engine::QueryStats`]):
+//!
+//! | field | value |
+//! | --- | --- |
+//! | `ExecutionTime` | seconds of wall-clock execution (the time charged to the budgets) |
+//! | `resource_usage.cpu.user`, `."total cpu"` | operators' busy time over all threads (.NET `hh:mm:ss.fffffff`); `kernel` is `00:00:00` (not measured apart) |
+//! | `resource_usage.memory.peak_per_node` | peak accounted memory, bytes |
+//! | `resource_usage.cache.{memory,disk}.{hits,misses,total}` | 0: Peregrine keeps no query cache |
+//! | `input_dataset_statistics.rows.scanned`, `.bytes.scanned` | rows and Parquet bytes the scans read (Peregrine's addition, after Kusto's `input_dataset_statistics`) |
+//! | `dataset_statistics[0].table_row_count`, `.table_size` | the result's rows and Arrow bytes |
 
 use crate::AppState;
 use crate::auth::Principal;
@@ -20,13 +35,35 @@ use axum::response::{IntoResponse, Response};
 use kql_engine::{AbortOnDrop, QueryOptions, QueryResult};
 use kql_syntax::{Diagnostic, ErrorClass};
 use serde_json::{Map, Value, json};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// A query's result and what it cost.
 struct Hunted {
     result: QueryResult,
+    /// Wall-clock execution time on the query runtime (what the budgets were charged).
     elapsed: Duration,
+}
+
+/// Charges a query's execution time to its tenant's budgets when dropped: the measured
+/// time once it is known, else (a timeout, a request gone away) the time since a query
+/// thread started it; nothing when it never started.
+struct Charge {
+    quota: Arc<dyn crate::quota::TimeQuota>,
+    tenant: String,
+    started: Arc<OnceLock<Instant>>,
+    used: Option<Duration>,
+}
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        let used = self
+            .used
+            .or_else(|| self.started.get().map(Instant::elapsed));
+        if let Some(used) = used {
+            self.quota.charge(&self.tenant, used, Instant::now());
+        }
+    }
 }
 
 /// `POST /api/advancedhunting/run` (Defender XDR).
@@ -65,12 +102,67 @@ async fn legacy(
         .iter()
         .map(|c| json!({"Name": c.name, "Type": c.ty.dotnet_name()}))
         .collect();
-    Ok(axum::Json(json!({
-        "Stats": stats(&hunted),
-        "Schema": schema,
-        "Results": rows(r),
-    }))
-    .into_response())
+    respond(
+        state,
+        &json!({
+            "Stats": stats(&hunted),
+            "Schema": schema,
+            "Results": rows(r),
+        }),
+    )
+}
+
+/// The answer as JSON, refused (400) when its text would pass `max_result_bytes`; the
+/// serialisation stops at the limit.
+fn respond(state: &AppState, body: &Value) -> Result<Response, ApiError> {
+    let limit = state.config.max_result_bytes;
+    let mut out = Capped {
+        bytes: Vec::new(),
+        limit: usize::try_from(limit).unwrap_or(usize::MAX),
+        over: false,
+    };
+    if let Err(e) = serde_json::to_writer(&mut out, body) {
+        if out.over {
+            return Err(ApiError::new(
+                ErrorCode::BadRequest,
+                format!(
+                    "Query execution has exceeded the allowed result size. Optimize your query by limiting the number of results and try again. The limit is {limit} bytes of response."
+                ),
+            ));
+        }
+        return Err(ApiError::internal(format!("serialising a result: {e}")));
+    }
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        out.bytes,
+    )
+        .into_response())
+}
+
+/// A writer that refuses to hold more than `limit` bytes (and then sets `over`).
+struct Capped {
+    bytes: Vec<u8>,
+    limit: usize,
+    over: bool,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len().saturating_add(buf.len()) > self.limit {
+            self.over = true;
+            self.bytes = Vec::new();
+            return Err(std::io::Error::other("result size limit"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// `POST /v1.0/security/runHuntingQuery` (Microsoft Graph).
@@ -99,18 +191,30 @@ pub async fn graph(
         .iter()
         .map(|c| json!({"name": c.name, "type": c.ty.dotnet_name()}))
         .collect();
-    Ok(axum::Json(json!({
-        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.security.huntingQueryResults",
-        "schema": schema,
-        "results": rows(r),
-    }))
-    .into_response())
+    respond(
+        &state,
+        &json!({
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.security.huntingQueryResults",
+            "schema": schema,
+            "results": rows(r),
+        }),
+    )
 }
 
+/// The tenant's execution-time budgets (nothing counted), then its call quota (the call
+/// counted).
 fn admit(state: &AppState, principal: &Principal) -> Result<(), ApiError> {
+    let now = Instant::now();
+    state
+        .hunting_time
+        .check(&principal.tenant, now)
+        .map_err(|r| {
+            ApiError::new(ErrorCode::TooManyRequests, r.message())
+                .with_retry_after(r.retry_after_secs())
+        })?;
     state
         .hunting_quota
-        .admit(&principal.tenant, Instant::now())
+        .admit(&principal.tenant, now)
         .map_err(|r| {
             ApiError::new(ErrorCode::TooManyRequests, r.message())
                 .with_retry_after(r.retry_after_secs())
@@ -179,16 +283,31 @@ async fn hunt(
     };
     let started = Instant::now();
     let text = query.clone();
-    let mut task = AbortOnDrop(
-        state
-            .queries
-            .spawn(async move { engine.run(&text, &options).await }),
-    );
+    let mut charge = Charge {
+        quota: Arc::clone(&state.hunting_time),
+        tenant: tenant.clone(),
+        started: Arc::new(OnceLock::new()),
+        used: None,
+    };
+    let running = Arc::clone(&charge.started);
+    let mut task = AbortOnDrop(state.queries.spawn(async move {
+        let start = *running.get_or_init(Instant::now);
+        let result = engine.run(&text, &options).await;
+        (result, start.elapsed())
+    }));
     let timeout =
         Duration::try_from_secs_f64(state.config.query_timeout_secs).unwrap_or(Duration::MAX);
     let outcome = tokio::time::timeout(timeout, &mut task.0).await;
     let elapsed = started.elapsed();
-    let result = match outcome {
+    let outcome = outcome.map(|joined| {
+        joined.map(|(result, ran)| {
+            charge.used = Some(ran);
+            (result, ran)
+        })
+    });
+    // Charged now, before the answer goes out (the next call sees it).
+    drop(charge);
+    let (result, ran) = match outcome {
         Err(_) => {
             drop(task);
             tracing::info!(
@@ -202,14 +321,20 @@ async fn hunt(
             ));
         }
         Ok(Err(e)) => return Err(ApiError::internal(format!("query task: {e}"))),
-        Ok(Ok(Err(diagnostics))) => return Err(kql_error(&diagnostics, &query)),
-        Ok(Ok(Ok(result))) => result,
+        Ok(Ok((Err(diagnostics), _))) => return Err(kql_error(&diagnostics, &query)),
+        Ok(Ok((Ok(result), ran))) => (result, ran),
     };
     let rows = result.row_count();
+    let s = &result.stats;
     tracing::info!(
         tenant = %tenant,
         rows,
         elapsed_ms = elapsed.as_millis() as u64,
+        execution_ms = ran.as_millis() as u64,
+        cpu_ms = s.cpu.as_millis() as u64,
+        peak_memory = s.peak_memory_bytes,
+        rows_scanned = s.rows_scanned,
+        bytes_scanned = s.bytes_scanned,
         "query ran"
     );
     if rows > max_rows {
@@ -220,7 +345,10 @@ async fn hunt(
             ),
         ));
     }
-    Ok(Hunted { result, elapsed })
+    Ok(Hunted {
+        result,
+        elapsed: ran,
+    })
 }
 
 /// KQL diagnostics as an API error: the user's mistakes (and unsupported features, and
@@ -258,7 +386,7 @@ fn kql_error(diagnostics: &[Diagnostic], query: &str) -> ApiError {
     .with_details(details)
 }
 
-/// `Stats` of the legacy shape: the measured execution time, and the result's size.
+/// `Stats` of the legacy shape (the table in the module's documentation).
 fn stats(h: &Hunted) -> Value {
     let bytes: usize = h
         .result
@@ -266,8 +394,21 @@ fn stats(h: &Hunted) -> Value {
         .iter()
         .map(|b| b.get_array_memory_size())
         .sum();
+    let s = &h.result.stats;
+    let cpu =
+        kql_engine::format::format_timespan(i64::try_from(s.cpu.as_nanos()).unwrap_or(i64::MAX));
+    let no_cache = json!({"hits": 0, "misses": 0, "total": 0});
     json!({
         "ExecutionTime": (h.elapsed.as_secs_f64() * 1e6).round() / 1e6,
+        "resource_usage": {
+            "cache": {"memory": no_cache, "disk": no_cache},
+            "cpu": {"user": cpu, "kernel": "00:00:00", "total cpu": cpu},
+            "memory": {"peak_per_node": s.peak_memory_bytes},
+        },
+        "input_dataset_statistics": {
+            "rows": {"scanned": s.rows_scanned},
+            "bytes": {"scanned": s.bytes_scanned},
+        },
         "dataset_statistics": [{
             "table_row_count": h.result.row_count(),
             "table_size": bytes,

@@ -2,9 +2,12 @@
 //! XDR, MDE and Microsoft Graph shapes, over the event store.
 //!
 //! ```text
-//! request ─▶ log ─▶ route ─▶ Principal (bearer token: signature, lifetime, audience → tid, roles)
-//!                          ─▶ role check ─▶ quota ─▶ body ─▶ query runtime: Engine over the tid's tables
-//!                          ─▶ wire shape (Stats/Schema/Results or schema/results) or ApiError envelope
+//! request ─▶ log ─▶ route ─▶ Principal (bearer token of this server or the external issuer:
+//!                               signature, lifetime, audience → tid, roles)
+//!                          ─▶ role check ─▶ execution-time budgets ─▶ call quota ─▶ body
+//!                          ─▶ query runtime: Engine over the tid's tables (time charged)
+//!                          ─▶ wire shape (Stats/Schema/Results or schema/results) within the
+//!                             result-size limit, or ApiError envelope
 //! ```
 //!
 //! [`router`] is the testable seam (drive it with `tower::ServiceExt::oneshot`); [`serve`]
@@ -24,6 +27,7 @@ pub mod apps;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod external;
 pub mod hunting;
 pub mod ingest;
 mod metadata;
@@ -49,7 +53,11 @@ pub struct AppState {
     pub store: Arc<Store>,
     pub auth: apps::AuthDir,
     pub keys: Arc<auth::Keys>,
+    /// An external identity provider whose tokens are accepted too ([`external`]).
+    pub external: Option<Arc<external::External>>,
     pub hunting_quota: Arc<dyn quota::Quota>,
+    /// The tenants' execution-time budgets of advanced hunting.
+    pub hunting_time: Arc<dyn quota::TimeQuota>,
     queries: Arc<QueryPool>,
     /// One ingest at a time ([`ingest`]).
     ingests: Arc<tokio::sync::Semaphore>,
@@ -61,10 +69,22 @@ impl AppState {
     pub fn new(config: ServerConfig, store: Arc<Store>) -> Result<AppState, String> {
         let auth = apps::AuthDir::new(store.root());
         let keys = auth::Keys::new(&auth.signing_key()?)?;
+        let external = external::External::from_config(&config)?.map(Arc::new);
         let hunting_quota: Arc<dyn quota::Quota> = match config.hunting_calls_per_minute {
             0 => Arc::new(quota::Unlimited),
             n => Arc::new(quota::SlidingWindow::new(n, Duration::from_secs(60))),
         };
+        let secs = |s: f64| Duration::try_from_secs_f64(s).unwrap_or(Duration::ZERO);
+        let hunting_time: Arc<dyn quota::TimeQuota> = Arc::new(quota::ExecutionBudget::new(vec![
+            (
+                secs(config.hunting_execution_secs_per_hour),
+                Duration::from_secs(3600),
+            ),
+            (
+                secs(config.hunting_execution_secs_per_day),
+                Duration::from_secs(86_400),
+            ),
+        ]));
         let queries = QueryPool::new(config.query_threads.max(1))
             .map_err(|e| format!("cannot start the query runtime: {e}"))?;
         Ok(AppState {
@@ -72,7 +92,9 @@ impl AppState {
             store,
             auth,
             keys: Arc::new(keys),
+            external,
             hunting_quota,
+            hunting_time,
             queries: Arc::new(queries),
             ingests: Arc::new(tokio::sync::Semaphore::new(1)),
         })
@@ -86,6 +108,12 @@ impl AppState {
     /// The same state with another hunting quota (a shared store, a test's).
     pub fn with_hunting_quota(mut self, quota: Arc<dyn quota::Quota>) -> AppState {
         self.hunting_quota = quota;
+        self
+    }
+
+    /// The same state with other execution-time budgets (a shared store, a test's).
+    pub fn with_hunting_time(mut self, quota: Arc<dyn quota::TimeQuota>) -> AppState {
+        self.hunting_time = quota;
         self
     }
 }
@@ -290,6 +318,11 @@ pub fn run_with(
             .await
             .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        if let Some(external) = &state.external
+            && let Err(e) = external.reload().await
+        {
+            tracing::warn!("external identity provider: {e} (tried again on its first token)");
+        }
         tracing::info!(%addr, data = %data.display(), "Peregrine API listening");
         ready(addr);
         serve(listener, state, shutdown_signal())

@@ -835,6 +835,260 @@ async fn quota_is_exact_with_50_racing_clients() {
     assert_eq!((ok, throttled), (15, 35));
 }
 
+/// The `Retry-After` header of a reply, in seconds.
+fn retry_after(r: &Reply) -> u64 {
+    r.headers["retry-after"].to_str().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn execution_time_budget_refuses_once_used_up() {
+    // 250 ms of execution per hour; no call quota
+    let app = app_with(ServerConfig {
+        hunting_execution_secs_per_hour: 0.25,
+        ..test_config()
+    });
+    let token = app.token_with(CONTOSO, &["AdvancedHunting.Read.All"]).await;
+    let query = "range x from 1 to 200000 step 1 | summarize n = count() by k = x % 1000";
+    let first = std::time::Instant::now();
+    let mut used = 0.0;
+    let mut calls = 0;
+    let refused = loop {
+        let r = app.hunt(&token, query).await;
+        if r.status != StatusCode::OK {
+            break r;
+        }
+        // admitted only while under the budget
+        assert!(used < 0.25, "admitted with {used} s used");
+        used += r.body["Stats"]["ExecutionTime"].as_f64().unwrap();
+        calls += 1;
+        assert!(calls < 500, "never refused ({used} s used)");
+    };
+    assert!(used >= 0.25, "refused with {used} s used");
+    assert_envelope(&refused, 429, "TooManyRequests");
+    let m = refused.body["error"]["message"].as_str().unwrap();
+    assert!(
+        m.starts_with("You have exceeded processing resources allocated to this tenant (query execution time quota: 250 ms per 01:00:00). You can run queries again in "),
+        "{m}"
+    );
+    // the first charge leaves the hour first: back in (3600 s − the time since it)
+    let retry = retry_after(&refused);
+    let since = first.elapsed().as_secs();
+    assert!(
+        (3600 - since - 1..=3600).contains(&retry),
+        "{retry} after {since} s"
+    );
+    assert!(m.ends_with(&format!(" ({retry} seconds).")), "{m}");
+    // every route of the tenant is refused, another tenant is not
+    let graph = app.token_with(CONTOSO, &["ThreatHunting.Read.All"]).await;
+    let r = app
+        .post_json(
+            "/v1.0/security/runHuntingQuery",
+            Some(&graph),
+            r#"{"Query":"print 1"}"#,
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 429, "{}", r.text);
+    let other = app
+        .token_with(FABRIKAM, &["AdvancedHunting.Read.All"])
+        .await;
+    assert_eq!(app.hunt(&other, "print 1").await.status, StatusCode::OK);
+    eprintln!("refused after {calls} calls, {used:.3} s of execution");
+}
+
+#[tokio::test]
+async fn a_timed_out_query_is_charged_too() {
+    let app = app_with(ServerConfig {
+        query_timeout_secs: 0.4,
+        hunting_execution_secs_per_hour: 0.3,
+        query_threads: 1,
+        ..test_config()
+    });
+    let ts = hours_ago(3);
+    let records: Vec<(usize, Value)> = (0..20_000)
+        .map(|i| {
+            (
+                i + 1,
+                json!({"Timestamp": ts, "FileName": format!("f{}.exe", i % 97), "DeviceName": format!("d{}", i % 13), "ReportId": i}),
+            )
+        })
+        .collect();
+    app.store
+        .ingest("bulk", "DeviceProcessEvents", &records)
+        .unwrap();
+    let token = app.token_with("bulk", &["AdvancedHunting.Read.All"]).await;
+    let heavy = "DeviceProcessEvents | extend y = range(1, 300, 1) | mv-expand y | extend s = strcat(FileName, tostring(y), DeviceName) | summarize dcount(s)";
+    let r = app.hunt(&token, heavy).await;
+    assert_envelope(&r, 408, "RequestTimeout");
+    // at least the 0.4 s until the timeout were charged: over the 0.3 s budget
+    let r = app.hunt(&token, "print 1").await;
+    assert_envelope(&r, 429, "TooManyRequests");
+    assert!(
+        (3598..=3600).contains(&retry_after(&r)),
+        "{}",
+        retry_after(&r)
+    );
+}
+
+/// Records the charges made, and refuses nothing.
+#[derive(Default)]
+struct Charges(std::sync::Mutex<Vec<(String, std::time::Duration)>>);
+
+impl peregrine_server::quota::TimeQuota for Charges {
+    fn check(
+        &self,
+        _tenant: &str,
+        _now: std::time::Instant,
+    ) -> Result<(), peregrine_server::quota::TimeRefusal> {
+        Ok(())
+    }
+
+    fn charge(&self, tenant: &str, used: std::time::Duration, _at: std::time::Instant) {
+        self.0.lock().unwrap().push((tenant.to_string(), used));
+    }
+}
+
+#[tokio::test]
+async fn every_query_is_charged_as_measured() {
+    let app = app();
+    let charges = std::sync::Arc::new(Charges::default());
+    let quota: std::sync::Arc<dyn peregrine_server::quota::TimeQuota> =
+        std::sync::Arc::<Charges>::clone(&charges);
+    let state = app.state.clone().with_hunting_time(quota);
+    let router = peregrine_server::router(state);
+    let token = app.token_with(CONTOSO, &["AdvancedHunting.Read.All"]).await;
+    let mut statuses = Vec::new();
+    for query in ["DeviceProcessEvents | count", "print x", "print 1 | where"] {
+        let response = tower::ServiceExt::oneshot(
+            router.clone(),
+            Request::post("/api/advancedhunting/run")
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::from(json!({ "Query": query }).to_string()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 400, 400]);
+    let charged = charges.0.lock().unwrap().clone();
+    // the failing ones too, each with its own measured time
+    assert_eq!(charged.len(), 3, "{charged:?}");
+    assert!(
+        charged
+            .iter()
+            .all(|(t, d)| t == CONTOSO && *d > std::time::Duration::ZERO),
+        "{charged:?}"
+    );
+}
+
+#[tokio::test]
+async fn stats_are_measured() {
+    let app = app();
+    let ts = hours_ago(2);
+    for (tenant, n) in [("small", 2_000usize), ("big", 20_000)] {
+        let records: Vec<(usize, Value)> = (0..n)
+            .map(|i| {
+                (
+                    i + 1,
+                    json!({"Timestamp": ts, "FileName": format!("f{}.exe", i % 97), "DeviceName": format!("d{}", i % 13), "ReportId": i, "ProcessCommandLine": format!("cmd /c echo {i}")}),
+                )
+            })
+            .collect();
+        app.store
+            .ingest(tenant, "DeviceProcessEvents", &records)
+            .unwrap();
+    }
+    let mut seen = Vec::new();
+    for (tenant, n) in [("small", 2_000u64), ("big", 20_000)] {
+        let token = app.token_with(tenant, &["AdvancedHunting.Read.All"]).await;
+        let r = app
+            .hunt(
+                &token,
+                "DeviceProcessEvents | summarize n = count(), c = dcount(ProcessCommandLine) by FileName",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let s = &r.body["Stats"];
+        eprintln!("{tenant}: {s}");
+        assert_eq!(r.body["Results"].as_array().unwrap().len(), 97);
+        // every row of the table was read, and its bytes
+        assert_eq!(s["input_dataset_statistics"]["rows"]["scanned"], n);
+        let bytes = s["input_dataset_statistics"]["bytes"]["scanned"]
+            .as_u64()
+            .unwrap();
+        assert!(bytes > 0, "{s}");
+        let cpu = s["resource_usage"]["cpu"]["total cpu"].as_str().unwrap();
+        assert_eq!(s["resource_usage"]["cpu"]["user"], cpu);
+        let cpu_secs: f64 = cpu
+            .split(':')
+            .fold(0.0, |acc, part| acc * 60.0 + part.parse::<f64>().unwrap());
+        let wall = s["ExecutionTime"].as_f64().unwrap();
+        assert!(cpu_secs > 0.0 && wall > 0.0, "{s}");
+        // two partitions at most run at once
+        assert!(cpu_secs < wall * 2.0 + 0.05, "{s}");
+        let peak = s["resource_usage"]["memory"]["peak_per_node"]
+            .as_u64()
+            .unwrap();
+        assert!(peak > 0, "{s}");
+        assert_eq!(s["dataset_statistics"][0]["table_row_count"], 97);
+        seen.push((bytes, peak));
+    }
+    // a bigger table: more bytes read, more memory held (20,000 distinct command lines)
+    assert!(seen[1].0 > seen[0].0, "{seen:?}");
+    assert!(seen[1].1 > seen[0].1, "{seen:?}");
+    // a filter pushed into the scan: the rows it dropped were read too
+    let token = app.token_with("big", &["AdvancedHunting.Read.All"]).await;
+    let r = app
+        .hunt(
+            &token,
+            "DeviceProcessEvents | where FileName == 'f1.exe' | count",
+        )
+        .await;
+    assert_eq!(r.body["Results"][0]["Count"], 207, "{}", r.text);
+    let scanned = r.body["Stats"]["input_dataset_statistics"]["rows"]["scanned"]
+        .as_u64()
+        .unwrap();
+    assert!((207..=20_000).contains(&scanned), "{scanned}");
+    // fewer columns, fewer bytes
+    let narrow = r.body["Stats"]["input_dataset_statistics"]["bytes"]["scanned"]
+        .as_u64()
+        .unwrap();
+    assert!(narrow < seen[1].0, "{narrow} vs {seen:?}");
+}
+
+#[tokio::test]
+async fn result_size_limit() {
+    let app = app_with(ServerConfig {
+        max_result_bytes: 2_000,
+        ..test_config()
+    });
+    let token = app
+        .token_with(
+            CONTOSO,
+            &["AdvancedHunting.Read.All", "ThreatHunting.Read.All"],
+        )
+        .await;
+    let r = app.hunt(&token, "range x from 1 to 10 step 1").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.text.len() <= 2_000);
+    let r = app.hunt(&token, "range x from 1 to 200 step 1").await;
+    assert_envelope(&r, 400, "BadRequest");
+    assert_eq!(
+        r.body["error"]["message"],
+        "Query execution has exceeded the allowed result size. Optimize your query by limiting the number of results and try again. The limit is 2000 bytes of response."
+    );
+    let r = app
+        .post_json(
+            "/v1.0/security/runHuntingQuery",
+            Some(&token),
+            r#"{"Query":"range x from 1 to 200 step 1"}"#,
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 400, "{}", r.text);
+    assert_eq!(r.body["error"]["code"], "BadRequest");
+    assert!(r.body["error"]["innerError"]["request-id"].is_string());
+}
+
 // ---- ingest over HTTP ----
 
 const WRITE: &str = peregrine_server::ingest::INGEST_ROLE;

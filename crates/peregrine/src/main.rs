@@ -319,11 +319,13 @@ fn serve_cmd(args: ServeArgs) -> ExitCode {
     }
 }
 
-/// The roles of the app `serve --demo` registers.
-const DEMO_ROLES: [&str; 3] = [
+/// The roles of the app `serve --demo` registers: every hunting route, and ingest (so the
+/// demo's user can add events of their own and find them).
+const DEMO_ROLES: [&str; 4] = [
     "AdvancedHunting.Read.All",
     "AdvancedQuery.Read.All",
     "ThreatHunting.Read.All",
+    peregrine_server::ingest::INGEST_ROLE,
 ];
 
 /// `serve --demo`: the demo tenant if `data` has no tenant, and a new app with the hunting
@@ -374,6 +376,11 @@ curl -s -X POST {base}/api/advancedhunting/run -H "Authorization: Bearer $TOKEN"
 curl -s -X POST {base}/api/advancedqueries/run -H "Authorization: Bearer $TOKEN"   -H 'Content-Type: application/json' -d '{{"Query":"DeviceInfo | take 3"}}'
 
 curl -s -X POST {base}/v1.0/security/runHuntingQuery -H "Authorization: Bearer $TOKEN"   -H 'Content-Type: application/json' -d '{{"Query":"DeviceLogonEvents | count","Timespan":"P1D"}}'
+
+# ingest an event of your own (NDJSON), then find it
+curl -s -X POST {base}/api/ingest/DeviceProcessEvents -H "Authorization: Bearer $TOKEN"   --data-binary "{{\"Timestamp\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\",\"DeviceName\":\"my-laptop\",\"FileName\":\"hello.exe\",\"ReportId\":1}}"
+
+curl -s -X POST {base}/api/advancedhunting/run -H "Authorization: Bearer $TOKEN"   -H 'Content-Type: application/json' -d '{{"Query":"DeviceProcessEvents | where FileName == \"hello.exe\""}}'
 "#,
         roles = DEMO_ROLES.join(", "),
     )

@@ -475,6 +475,24 @@ fn serve_demo_prints_working_credentials() {
         ),
     );
     assert!(reply.contains(r#""Results":[{"Count":1}]"#), "{reply}");
+    // the demo app may ingest too, into its tenant
+    let event = format!("{{\"Timestamp\":\"{ts}\",\"FileName\":\"hello.exe\",\"ReportId\":1}}\n");
+    let reply = exchange(
+        &addr,
+        &format!(
+            "POST /api/ingest/DeviceProcessEvents HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n{event}",
+            event.len()
+        ),
+    );
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    let reply = exchange(
+        &addr,
+        &format!(
+            "POST /api/advancedhunting/run HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n{query}",
+            query.len()
+        ),
+    );
+    assert!(reply.contains(r#""Results":[{"Count":2}]"#), "{reply}");
     stop(&mut child);
 }
 
