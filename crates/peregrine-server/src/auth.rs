@@ -51,6 +51,29 @@ pub const ROLES: &[(&str, &str)] = &[
         crate::ingest::INGEST_ROLE,
         "POST /api/ingest, POST /api/ingest/{table} (writes events of the token's tenant)",
     ),
+    ("Incident.Read.All", "GET /api/incidents[/{id}]"),
+    ("Incident.ReadWrite.All", "GET, PATCH /api/incidents[/{id}]"),
+    ("Incident.Read", "GET /api/incidents[/{id}] (delegated)"),
+    (
+        "Incident.ReadWrite",
+        "GET, PATCH /api/incidents[/{id}] (delegated)",
+    ),
+    (
+        "SecurityIncident.Read.All",
+        "GET /v1.0/security/incidents[/{id}]",
+    ),
+    (
+        "SecurityIncident.ReadWrite.All",
+        "GET, PATCH /v1.0/security/incidents[/{id}], POST .../comments",
+    ),
+    (
+        "SecurityAlert.Read.All",
+        "GET /v1.0/security/alerts_v2[/{id}]",
+    ),
+    (
+        "SecurityAlert.ReadWrite.All",
+        "GET, PATCH /v1.0/security/alerts_v2[/{id}], POST .../comments",
+    ),
 ];
 
 /// A resource (or audience) without a trailing slash.

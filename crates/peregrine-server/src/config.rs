@@ -13,6 +13,9 @@
 //! query_threads = 2                # PEREGRINE_QUERY_THREADS (default: the CPUs)
 //! max_ingest_bytes = 67108864      # PEREGRINE_MAX_INGEST_BYTES (64 MiB)
 //! compact_interval_secs = 60       # PEREGRINE_COMPACT_INTERVAL_SECS (0: no background compaction)
+//! incident_calls_per_minute = 50   # PEREGRINE_INCIDENT_CALLS_PER_MINUTE (0: no limit)
+//! incident_calls_per_hour = 1500   # PEREGRINE_INCIDENT_CALLS_PER_HOUR (0: no limit)
+//! correlation_window_secs = 86400  # PEREGRINE_CORRELATION_WINDOW_SECS
 //! ```
 
 use serde::Deserialize;
@@ -48,6 +51,13 @@ pub struct ServerConfig {
     pub max_ingest_bytes: u64,
     /// `serve` merges the small files ingests leave every this many seconds (0: never).
     pub compact_interval_secs: u64,
+    /// Incidents API calls (every incident and alert route) admitted per tenant and
+    /// minute (0: unlimited).
+    pub incident_calls_per_minute: u32,
+    /// ... and per tenant and hour (0: unlimited).
+    pub incident_calls_per_hour: u32,
+    /// Alerts whose activity is at most this far apart correlate on a shared entity.
+    pub correlation_window_secs: i64,
 }
 
 /// The default of [`ServerConfig::max_ingest_bytes`]: 64 MiB.
@@ -69,6 +79,9 @@ impl Default for ServerConfig {
                 .unwrap_or(2),
             max_ingest_bytes: DEFAULT_MAX_INGEST_BYTES,
             compact_interval_secs: 60,
+            incident_calls_per_minute: 50,
+            incident_calls_per_hour: 1500,
+            correlation_window_secs: 24 * 3600,
         }
     }
 }
@@ -87,6 +100,9 @@ const KEYS: &[&str] = &[
     "query_threads",
     "max_ingest_bytes",
     "compact_interval_secs",
+    "incident_calls_per_minute",
+    "incident_calls_per_hour",
+    "correlation_window_secs",
 ];
 
 impl ServerConfig {

@@ -19,12 +19,14 @@
 //! | `GET /{tenant}/.well-known/openid-configuration`, `GET /{tenant}/v2.0/.well-known/openid-configuration` | OpenID discovery |
 //! | `POST /api/advancedhunting/run`, `POST /api/advancedqueries/run`, `POST /v1.0/security/runHuntingQuery` | advanced hunting ([`hunting`]) |
 //! | `POST /api/ingest/{table}`, `POST /api/ingest` | ingest events into the token's tenant ([`ingest`]) |
+//! | `GET /api/incidents[/{id}]`, `PATCH /api/incidents/{id}`, `GET/PATCH /v1.0/security/incidents[/{id}]`, `GET/PATCH /v1.0/security/alerts_v2[/{id}]` | the Incidents API ([`incidents`]) |
 
 pub mod apps;
 pub mod auth;
 pub mod config;
 pub mod error;
 pub mod hunting;
+pub mod incidents;
 pub mod ingest;
 mod metadata;
 pub mod quota;
@@ -53,6 +55,8 @@ pub struct AppState {
     queries: Arc<QueryPool>,
     /// One ingest at a time ([`ingest`]).
     ingests: Arc<tokio::sync::Semaphore>,
+    /// The incident store and the Incidents API's quota ([`incidents`]).
+    pub incidents: Arc<incidents::Incidents>,
 }
 
 impl AppState {
@@ -65,6 +69,7 @@ impl AppState {
             0 => Arc::new(quota::Unlimited),
             n => Arc::new(quota::SlidingWindow::new(n, Duration::from_secs(60))),
         };
+        let incidents = incidents::Incidents::open(store.root(), &config)?;
         let queries = QueryPool::new(config.query_threads.max(1))
             .map_err(|e| format!("cannot start the query runtime: {e}"))?;
         Ok(AppState {
@@ -75,6 +80,7 @@ impl AppState {
             hunting_quota,
             queries: Arc::new(queries),
             ingests: Arc::new(tokio::sync::Semaphore::new(1)),
+            incidents: Arc::new(incidents),
         })
     }
 
@@ -143,6 +149,30 @@ impl Drop for QueryPool {
 pub fn router(state: AppState) -> Router {
     let graph = Router::new()
         .route("/v1.0/security/runHuntingQuery", post(hunting::graph))
+        .route("/v1.0/security/incidents", get(incidents::graph_list))
+        .route(
+            "/v1.0/security/incidents/{id}",
+            get(incidents::graph_get).patch(incidents::graph_patch),
+        )
+        .route(
+            "/v1.0/security/incidents/{id}/comments",
+            post(incidents::graph_incident_comment),
+        )
+        .route("/v1.0/security/alerts_v2", get(incidents::graph_alerts))
+        .route(
+            "/v1.0/security/alerts_v2/{id}",
+            get(incidents::graph_alert).patch(incidents::graph_alert_patch),
+        )
+        .route(
+            "/v1.0/security/alerts_v2/{id}/comments",
+            post(incidents::graph_alert_comment),
+        )
+        // The docs' own sample spells it `alerts_V2`.
+        .route("/v1.0/security/alerts_V2", get(incidents::graph_alerts))
+        .route(
+            "/v1.0/security/alerts_V2/{id}",
+            get(incidents::graph_alert).patch(incidents::graph_alert_patch),
+        )
         .layer(middleware::from_fn(error::graph_errors));
     let ingest_limit = usize::try_from(state.config.max_ingest_bytes).unwrap_or(usize::MAX);
     let ingest = Router::new()
@@ -166,6 +196,12 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/advancedhunting/run", post(hunting::advanced_hunting))
         .route("/api/advancedqueries/run", post(hunting::advanced_queries))
+        .route("/api/incidents", get(incidents::list))
+        .route(
+            "/api/incidents/{id}",
+            get(incidents::get).patch(incidents::patch),
+        )
+        .route("/api/incidents/{id}/grouping", get(incidents::grouping))
         .merge(graph)
         .merge(ingest)
         .fallback(not_found)
