@@ -776,35 +776,56 @@ pub fn to_legacy(evidence: &[Evidence]) -> (Vec<Device>, Vec<Entity>) {
     (devices, entities)
 }
 
+/// Account names that say nothing about who acted (they would join unrelated alerts).
+const WELL_KNOWN_ACCOUNTS: &[&str] = &[
+    "system",
+    "local service",
+    "localservice",
+    "network service",
+    "networkservice",
+    "administrator",
+    "guest",
+    "root",
+    "-",
+];
+
 /// The correlation keys of one evidence item: `device:`, `user:`, `file:`, `ip:` and
-/// `mailbox:` followed by the lower-cased identifier.
+/// `mailbox:` followed by the lower-cased identifier. A device gives its MDE id and its
+/// host name (without the domain); a user each identifier it has (UPN, the UPN's name
+/// part, account name, SID, Entra object id), so evidence from different tables, which
+/// carry different columns, still meets.
 pub fn entity_keys(e: &Evidence) -> Vec<String> {
     let mut keys = Vec::new();
     let mut add = |prefix: &str, v: Option<&str>| {
         if let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) {
-            keys.push(format!("{prefix}:{}", v.to_ascii_lowercase()));
+            let k = format!("{prefix}:{}", v.to_ascii_lowercase());
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
         }
     };
-    let user = |e: &Evidence| {
-        e.str_prop("userAccount.userPrincipalName")
-            .or_else(|| e.str_prop("userAccount.azureAdUserId"))
-            .or_else(|| e.str_prop("userAccount.userSid"))
-            .map(str::to_string)
-            .or_else(|| {
-                let name = e.str_prop("userAccount.accountName")?;
-                Some(match e.str_prop("userAccount.domainName") {
-                    Some(d) => format!("{d}\\{name}"),
-                    None => name.to_string(),
-                })
-            })
-    };
+    fn user(e: &Evidence, add: &mut dyn FnMut(&str, Option<&str>)) {
+        let upn = e.str_prop("userAccount.userPrincipalName");
+        add("user", upn);
+        add("user", upn.and_then(|u| u.split('@').next()));
+        add(
+            "user",
+            e.str_prop("userAccount.accountName")
+                .filter(|n| !WELL_KNOWN_ACCOUNTS.contains(&n.to_ascii_lowercase().as_str())),
+        );
+        add("user", e.str_prop("userAccount.userSid"));
+        add("user", e.str_prop("userAccount.azureAdUserId"));
+    }
     match e.kind {
-        EvidenceKind::Device => add(
-            "device",
-            e.str_prop("mdeDeviceId")
-                .or_else(|| e.str_prop("deviceDnsName")),
-        ),
-        EvidenceKind::User => add("user", user(e).as_deref()),
+        EvidenceKind::Device => {
+            add("device", e.str_prop("mdeDeviceId"));
+            add(
+                "device",
+                e.str_prop("deviceDnsName")
+                    .and_then(|n| n.split('.').next()),
+            );
+        }
+        EvidenceKind::User | EvidenceKind::Process => user(e, &mut add),
         EvidenceKind::File => add(
             "file",
             e.str_prop("fileDetails.sha256")
@@ -816,7 +837,6 @@ pub fn entity_keys(e: &Evidence) -> Vec<String> {
             e.str_prop("primaryAddress").or_else(|| e.str_prop("upn")),
         ),
         EvidenceKind::AnalyzedMessage => add("mailbox", e.str_prop("recipientEmailAddress")),
-        EvidenceKind::Process => add("user", user(e).as_deref()),
         _ => {}
     }
     keys
@@ -881,7 +901,10 @@ mod tests {
         assert!(devices.is_empty());
         assert_eq!(back, entities);
         assert_eq!(entity_keys(&evidence[0]), vec!["file:ab"]);
-        assert_eq!(entity_keys(&evidence[2]), vec!["user:alice@contoso.com"]);
+        assert_eq!(
+            entity_keys(&evidence[2]),
+            vec!["user:alice@contoso.com", "user:alice"]
+        );
         assert_eq!(entity_keys(&evidence[3]), vec!["mailbox:a@c.com"]);
         assert!(
             from_entity(&Entity {

@@ -20,6 +20,7 @@
 //! | [`odata`] | `$filter` parser and list options |
 //! | [`patch`] | PATCH bodies: read, check, apply |
 //! | [`correlate`] | which incident an alert joins, merges, roll-up |
+//! | [`rules`] | detection rules: schedule, rows to alerts; `AlertInfo`/`AlertEvidence` rows to alerts |
 //! | [`store`], [`sqlite`] | the repository trait and its SQLite implementation |
 
 pub mod correlate;
@@ -30,6 +31,7 @@ pub mod legacy;
 pub mod model;
 pub mod odata;
 pub mod patch;
+pub mod rules;
 pub mod sqlite;
 pub mod store;
 pub mod time;
@@ -37,6 +39,7 @@ pub mod time;
 pub use correlate::CorrelationConfig;
 pub use enums::WireEnum;
 pub use model::{Alert, Comment, Evidence, EvidenceKind, GroupingReason, Incident};
+pub use rules::DetectionRule;
 pub use sqlite::SqliteStore;
 pub use store::{AlertOutcome, IncidentStore, Page, StoreError};
 pub use time::Time;

@@ -18,6 +18,7 @@ use crate::enums::{Classification, Determination, IncidentStatus, WireEnum};
 use crate::evidence::entity_keys;
 use crate::model::{Alert, Incident};
 use crate::odata::{Filter, ListOptions, Literal, Op};
+use crate::rules::DetectionRule;
 use crate::store::{AlertOutcome, IncidentStore, Page, StoreError, Update};
 use crate::time::Time;
 use rusqlite::types::Value as Sql;
@@ -72,6 +73,19 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant, alert_id, entity)
     );
     CREATE INDEX alert_entities_by_entity ON alert_entities (tenant, entity, activity);",
+    // 2: detection rules, and named positions (how far a source was read).
+    "CREATE TABLE detection_rules (
+        tenant TEXT NOT NULL,
+        id TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (tenant, id)
+    );
+    CREATE TABLE watermarks (
+        tenant TEXT NOT NULL,
+        name TEXT NOT NULL,
+        value INTEGER NOT NULL,
+        PRIMARY KEY (tenant, name)
+    );",
 ];
 
 /// How often an optimistic update is tried before giving up.
@@ -782,6 +796,85 @@ impl IncidentStore for SqliteStore {
         })
     }
 
+    fn list_rules(&self, tenant: &str) -> Result<Vec<DetectionRule>, StoreError> {
+        Ok(self
+            .rules_where(Some(tenant))?
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect())
+    }
+
+    fn all_rules(&self) -> Result<Vec<(String, DetectionRule)>, StoreError> {
+        self.rules_where(None)
+    }
+
+    fn get_rule(&self, tenant: &str, id: &str) -> Result<Option<DetectionRule>, StoreError> {
+        let c = self.conn()?;
+        read_rule(&c, tenant, id)
+    }
+
+    fn put_rule(&self, tenant: &str, rule: &DetectionRule) -> Result<bool, StoreError> {
+        let mut c = self.conn()?;
+        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let old = read_rule(&tx, tenant, &rule.id)?;
+        let mut rule = rule.clone();
+        if let Some(old) = &old {
+            rule.last_run = old.last_run;
+            rule.alerts_raised = old.alerts_raised;
+            rule.last_error = old.last_error.clone();
+        }
+        write_rule(&tx, tenant, &rule)?;
+        tx.commit()?;
+        Ok(old.is_none())
+    }
+
+    fn delete_rule(&self, tenant: &str, id: &str) -> Result<bool, StoreError> {
+        let n = self.conn()?.execute(
+            "DELETE FROM detection_rules WHERE tenant = ?1 AND id = ?2",
+            params![tenant, id],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn record_run(
+        &self,
+        tenant: &str,
+        id: &str,
+        at: Time,
+        raised: u64,
+        error: Option<String>,
+    ) -> Result<(), StoreError> {
+        let mut c = self.conn()?;
+        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some(mut rule) = read_rule(&tx, tenant, id)? {
+            rule.last_run = Some(at);
+            rule.alerts_raised = rule.alerts_raised.saturating_add(raised);
+            rule.last_error = error;
+            write_rule(&tx, tenant, &rule)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn watermark(&self, tenant: &str, name: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn()?
+            .query_row(
+                "SELECT value FROM watermarks WHERE tenant = ?1 AND name = ?2",
+                params![tenant, name],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn set_watermark(&self, tenant: &str, name: &str, value: i64) -> Result<(), StoreError> {
+        self.conn()?.execute(
+            "INSERT OR REPLACE INTO watermarks (tenant, name, value) VALUES (?1, ?2, ?3)",
+            params![tenant, name, value],
+        )?;
+        Ok(())
+    }
+
     fn put_incident(&self, incident: &Incident) -> Result<(), StoreError> {
         let mut c = self.conn()?;
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -796,6 +889,43 @@ impl IncidentStore for SqliteStore {
         }
         tx.commit()?;
         Ok(())
+    }
+}
+
+fn read_rule(c: &Connection, tenant: &str, id: &str) -> Result<Option<DetectionRule>, StoreError> {
+    let doc: Option<String> = c
+        .prepare_cached("SELECT doc FROM detection_rules WHERE tenant = ?1 AND id = ?2")?
+        .query_row(params![tenant, id], |r| r.get(0))
+        .optional()?;
+    Ok(doc.map(|d| serde_json::from_str(&d)).transpose()?)
+}
+
+fn write_rule(c: &Connection, tenant: &str, rule: &DetectionRule) -> Result<(), StoreError> {
+    c.prepare_cached(
+        "INSERT OR REPLACE INTO detection_rules (tenant, id, doc) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![tenant, rule.id, serde_json::to_string(rule)?])?;
+    Ok(())
+}
+
+impl SqliteStore {
+    fn rules_where(
+        &self,
+        tenant: Option<&str>,
+    ) -> Result<Vec<(String, DetectionRule)>, StoreError> {
+        let c = self.conn()?;
+        let mut stmt = c.prepare_cached(
+            "SELECT tenant, doc FROM detection_rules WHERE ?1 IS NULL OR tenant = ?1 ORDER BY tenant, id",
+        )?;
+        let rows = stmt.query_map(params![tenant], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (t, doc) = row?;
+            out.push((t, serde_json::from_str(&doc)?));
+        }
+        Ok(out)
     }
 }
 

@@ -9,6 +9,7 @@
 use crate::correlate::CorrelationConfig;
 use crate::model::{Alert, Incident};
 use crate::odata::ListOptions;
+use crate::rules::DetectionRule;
 use crate::time::Time;
 use std::fmt;
 
@@ -108,4 +109,35 @@ pub trait IncidentStore: Send + Sync {
     /// Stores an incident and its alerts as they are (imports, fixtures), replacing one
     /// with the same id.
     fn put_incident(&self, incident: &Incident) -> Result<(), StoreError>;
+
+    /// The tenant's detection rules, by id.
+    fn list_rules(&self, tenant: &str) -> Result<Vec<DetectionRule>, StoreError>;
+
+    /// Every tenant's rules with their tenant: for the scheduler only (the one call that
+    /// spans tenants).
+    fn all_rules(&self) -> Result<Vec<(String, DetectionRule)>, StoreError>;
+
+    fn get_rule(&self, tenant: &str, id: &str) -> Result<Option<DetectionRule>, StoreError>;
+
+    /// Creates or replaces a rule (a replaced rule keeps its run history); whether it is
+    /// new.
+    fn put_rule(&self, tenant: &str, rule: &DetectionRule) -> Result<bool, StoreError>;
+
+    /// Whether there was such a rule.
+    fn delete_rule(&self, tenant: &str, id: &str) -> Result<bool, StoreError>;
+
+    /// Records a run of a rule: when, how many new alerts, its error.
+    fn record_run(
+        &self,
+        tenant: &str,
+        id: &str,
+        at: Time,
+        raised: u64,
+        error: Option<String>,
+    ) -> Result<(), StoreError>;
+
+    /// A named position of the tenant (such as how far the `AlertInfo` table was read).
+    fn watermark(&self, tenant: &str, name: &str) -> Result<Option<i64>, StoreError>;
+
+    fn set_watermark(&self, tenant: &str, name: &str, value: i64) -> Result<(), StoreError>;
 }

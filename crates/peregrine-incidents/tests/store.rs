@@ -364,7 +364,7 @@ fn correlation_join_window_merge_and_dedup() -> R {
     assert_eq!(inc.severity, Severity::High, "follows the highest alert");
     assert_eq!(inc.grouping.len(), 2);
     assert_eq!(inc.grouping[1].kind, "joined");
-    assert_eq!(inc.grouping[1].entity.as_deref(), Some("user:alice@c.com"));
+    assert_eq!(inc.grouping[1].entity.as_deref(), Some("user:alice"));
     assert_eq!(
         inc.name,
         "Multi-stage incident involving Categorya1 & Categorya2 on one endpoint"

@@ -993,13 +993,13 @@ async fn grouping_explains_the_incident() {
     let reasons = r.body["reasons"].as_array().unwrap();
     assert_eq!(reasons[0]["kind"], "created");
     assert_eq!(reasons[1]["kind"], "joined");
-    assert_eq!(reasons[1]["entity"], "user:alice@contoso.com");
+    assert_eq!(reasons[1]["entity"], "user:alice");
     assert_eq!(reasons[1]["relatedAlertId"], "da1");
     assert!(
         reasons[1]["explanation"]
             .as_str()
             .unwrap()
-            .contains("shares user:alice@contoso.com")
+            .contains("shares user:alice with alert da1")
     );
     let r = get(&app, &format!("/api/incidents/{i2}/grouping"), &token).await;
     assert_eq!(r.body["reasons"][0]["kind"], "created");
