@@ -228,12 +228,27 @@ pub fn incident_name(alerts: &[Alert]) -> String {
             categories.push(c);
         }
     }
-    let devices: BTreeSet<String> = alerts
-        .iter()
-        .flat_map(|a| a.evidence.iter())
-        .flat_map(crate::evidence::entity_keys)
-        .filter(|k| k.starts_with("device:"))
-        .collect();
+    // Devices are counted once whatever identifiers they show (id, host name): the key
+    // sets of one device's evidence items are merged when they overlap.
+    let mut devices: Vec<BTreeSet<String>> = Vec::new();
+    for e in alerts.iter().flat_map(|a| a.evidence.iter()) {
+        let mut keys: BTreeSet<String> = crate::evidence::entity_keys(e)
+            .into_iter()
+            .filter(|k| k.starts_with("device:"))
+            .collect();
+        if keys.is_empty() {
+            continue;
+        }
+        devices.retain(|d| {
+            if d.is_disjoint(&keys) {
+                true
+            } else {
+                keys.extend(d.iter().cloned());
+                false
+            }
+        });
+        devices.push(keys);
+    }
     let on = match devices.len() {
         0 => String::new(),
         1 => " on one endpoint".to_string(),

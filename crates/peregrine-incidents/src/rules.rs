@@ -495,10 +495,10 @@ pub fn alerts_from_alert_tables(tenant: &str, rows: &[Map<String, Value>]) -> Ve
                 .unwrap_or_default();
             a
         });
-        if let Some(e) = s("EntityType").and_then(|t| evidence_row(&t, &s)) {
-            if !a.evidence.contains(&e) {
-                a.evidence.push(e);
-            }
+        if let Some(e) = s("EntityType").and_then(|t| evidence_row(&t, &s))
+            && !a.evidence.contains(&e)
+        {
+            a.evidence.push(e);
         }
         if time < a.activity_time() {
             a.first_activity = Some(time);

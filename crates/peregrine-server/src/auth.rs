@@ -74,6 +74,11 @@ pub const ROLES: &[(&str, &str)] = &[
         "SecurityAlert.ReadWrite.All",
         "GET, PATCH /v1.0/security/alerts_v2[/{id}], POST .../comments",
     ),
+    ("CustomDetection.Read.All", "GET /api/detectionrules[/{id}]"),
+    (
+        "CustomDetection.ReadWrite.All",
+        "GET, POST, PUT, DELETE /api/detectionrules[/{id}], POST /api/detectionrules/{id}/run",
+    ),
 ];
 
 /// A resource (or audience) without a trailing slash.

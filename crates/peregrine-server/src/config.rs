@@ -16,6 +16,7 @@
 //! incident_calls_per_minute = 50   # PEREGRINE_INCIDENT_CALLS_PER_MINUTE (0: no limit)
 //! incident_calls_per_hour = 1500   # PEREGRINE_INCIDENT_CALLS_PER_HOUR (0: no limit)
 //! correlation_window_secs = 86400  # PEREGRINE_CORRELATION_WINDOW_SECS
+//! detection_interval_secs = 60     # PEREGRINE_DETECTION_INTERVAL_SECS (0: no scheduler)
 //! ```
 
 use serde::Deserialize;
@@ -58,6 +59,9 @@ pub struct ServerConfig {
     pub incident_calls_per_hour: u32,
     /// Alerts whose activity is at most this far apart correlate on a shared entity.
     pub correlation_window_secs: i64,
+    /// `serve` runs the due detection rules and reads new `AlertInfo`/`AlertEvidence`
+    /// rows every this many seconds (0: never).
+    pub detection_interval_secs: u64,
 }
 
 /// The default of [`ServerConfig::max_ingest_bytes`]: 64 MiB.
@@ -82,6 +86,7 @@ impl Default for ServerConfig {
             incident_calls_per_minute: 50,
             incident_calls_per_hour: 1500,
             correlation_window_secs: 24 * 3600,
+            detection_interval_secs: 60,
         }
     }
 }
@@ -103,6 +108,7 @@ const KEYS: &[&str] = &[
     "incident_calls_per_minute",
     "incident_calls_per_hour",
     "correlation_window_secs",
+    "detection_interval_secs",
 ];
 
 impl ServerConfig {

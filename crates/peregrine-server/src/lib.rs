@@ -19,11 +19,13 @@
 //! | `GET /{tenant}/.well-known/openid-configuration`, `GET /{tenant}/v2.0/.well-known/openid-configuration` | OpenID discovery |
 //! | `POST /api/advancedhunting/run`, `POST /api/advancedqueries/run`, `POST /v1.0/security/runHuntingQuery` | advanced hunting ([`hunting`]) |
 //! | `POST /api/ingest/{table}`, `POST /api/ingest` | ingest events into the token's tenant ([`ingest`]) |
+//! | `GET/POST /api/detectionrules`, `GET/PUT/DELETE /api/detectionrules/{id}`, `POST /api/detectionrules/{id}/run` | detection rules ([`detections`]) |
 //! | `GET /api/incidents[/{id}]`, `PATCH /api/incidents/{id}`, `GET/PATCH /v1.0/security/incidents[/{id}]`, `GET/PATCH /v1.0/security/alerts_v2[/{id}]` | the Incidents API ([`incidents`]) |
 
 pub mod apps;
 pub mod auth;
 pub mod config;
+pub mod detections;
 pub mod error;
 pub mod hunting;
 pub mod incidents;
@@ -202,6 +204,17 @@ pub fn router(state: AppState) -> Router {
             get(incidents::get).patch(incidents::patch),
         )
         .route("/api/incidents/{id}/grouping", get(incidents::grouping))
+        .route(
+            "/api/detectionrules",
+            get(detections::list).post(detections::create),
+        )
+        .route(
+            "/api/detectionrules/{id}",
+            get(detections::get)
+                .put(detections::put)
+                .delete(detections::delete),
+        )
+        .route("/api/detectionrules/{id}/run", post(detections::run_now))
         .merge(graph)
         .merge(ingest)
         .fallback(not_found)
@@ -327,6 +340,13 @@ pub fn run_with(
             .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         tracing::info!(%addr, data = %data.display(), "Peregrine API listening");
+        // Detection rules and the alert tables; stops when dropped with the runtime.
+        let _detections = (state.config.detection_interval_secs > 0).then(|| {
+            detections::spawn_scheduler(
+                state.clone(),
+                Duration::from_secs(state.config.detection_interval_secs),
+            )
+        });
         ready(addr);
         serve(listener, state, shutdown_signal())
             .await
