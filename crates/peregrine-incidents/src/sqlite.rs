@@ -770,10 +770,8 @@ impl IncidentStore for SqliteStore {
                     .execute(params![tenant, old, into])?;
                 }
                 if let Some(mut target) = read_incident(&tx, tenant, into)? {
+                    // The merged incidents' reasons follow the target's own.
                     target.grouping.extend(carried);
-                    target
-                        .grouping
-                        .sort_by(|a, b| (a.time, &a.alert_id).cmp(&(b.time, &b.alert_id)));
                     write_incident(&tx, &target, target.version + 1)?;
                 }
                 (into, false, from, reasons)
