@@ -113,7 +113,8 @@ struct ServeArgs {
     max_ingest_bytes: Option<u64>,
     /// Demo mode: write the demo tenant ("default": 50 devices, 7 days) if the data
     /// directory (default ./peregrine-data) holds no tenant yet, register an app with the
-    /// hunting roles, and print its credentials and ready-to-paste curl commands.
+    /// hunting, incident and detection-rule roles, add the built-in detection rules, and
+    /// print its credentials and ready-to-paste curl commands.
     #[arg(long)]
     demo: bool,
 }
