@@ -474,6 +474,13 @@ fn rule_body(state: &AppState, body: &[u8], id: Option<&str>) -> Result<Detectio
     let v: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_body(format!("Request body is incorrect: {e}")))?;
     let rule = DetectionRule::from_json(&v, id).map_err(ApiError::bad_body)?;
+    let limit = state.config.max_query_bytes;
+    if rule.query.len() > limit {
+        return Err(ApiError::new(
+            ErrorCode::InvalidInput,
+            format!("The rule's query is longer than the limit of {limit} bytes."),
+        ));
+    }
     check_query(state, &rule.query)?;
     Ok(rule)
 }
