@@ -26,15 +26,14 @@
 //! aggregates, limits, an aggregate without a groups accumulator, an aggregate or filter
 //! that reads a key column, inputs it cannot see through).
 
-use std::fmt;
 use std::collections::HashSet;
+use std::fmt;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, DictionaryArray, Int32Array, Int64Array, ListArray, RecordBatch,
-    UInt32Array,
-    new_null_array,
+    UInt32Array, new_null_array,
 };
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::compute::{cast, concat, take};
@@ -56,6 +55,7 @@ use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::aggregates::group_values::{GroupValues, new_group_values};
 use datafusion::physical_plan::aggregates::order::GroupOrdering;
 use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
+use datafusion::physical_plan::execution_plan::replace_children_if_necessary;
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::filter::FilterExec;
 use datafusion::physical_plan::metrics::{BaselineMetrics, ExecutionPlanMetricsSet, MetricsSet};
@@ -63,7 +63,6 @@ use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::repartition::RepartitionExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::union::UnionExec;
-use datafusion::physical_plan::execution_plan::replace_children_if_necessary;
 use datafusion::physical_plan::{
     ChildrenPropertiesMode, DisplayAs, DisplayFormatType, ExecutionPlan, InputOrderMode,
     PlanProperties, ReplaceChildrenOptions,
@@ -292,7 +291,9 @@ impl DictAggregateRule {
         }
         // A column that a plain aggregate reads cannot also be counted distinct here.
         for (a, filter) in agg.aggr_expr().iter().zip(agg.filter_expr()) {
-            let distinct = self.distinct_column(a, filter.as_ref(), &in_schema).is_some();
+            let distinct = self
+                .distinct_column(a, filter.as_ref(), &in_schema)
+                .is_some();
             if !distinct
                 && (a.expressions().iter().any(|e| reads_any(e, &kept))
                     || filter.as_ref().is_some_and(|f| reads_any(f, &kept)))
@@ -332,7 +333,11 @@ fn keep_dictionary(
         let Some(config) = dse.data_source().downcast_ref::<FileScanConfig>() else {
             return Ok(None);
         };
-        if config.file_source().downcast_ref::<ParquetSource>().is_none() {
+        if config
+            .file_source()
+            .downcast_ref::<ParquetSource>()
+            .is_none()
+        {
             return Ok(None);
         }
         let schema = plan.schema();
@@ -648,7 +653,8 @@ impl KeyColumn {
         let seen = &mut self.cache[pos];
         let null_slot = values.len();
         let keys = dict.keys();
-        let slot = |k: Option<i32>| k.map_or(null_slot, |k| usize::try_from(k).unwrap_or(null_slot));
+        let slot =
+            |k: Option<i32>| k.map_or(null_slot, |k| usize::try_from(k).unwrap_or(null_slot));
         // Values used for the first time: interned in the order of their first row.
         let mut fresh: Vec<u32> = Vec::new();
         for k in keys.iter() {
@@ -661,7 +667,11 @@ impl KeyColumn {
             }
         }
         if !fresh.is_empty() {
-            let picked = take(seen.padded.as_ref(), &UInt32Array::from(fresh.clone()), None)?;
+            let picked = take(
+                seen.padded.as_ref(),
+                &UInt32Array::from(fresh.clone()),
+                None,
+            )?;
             let mut ids = Vec::with_capacity(fresh.len());
             self.values.intern(&[picked], &mut ids)?;
             for (s, id) in fresh.into_iter().zip(ids) {
@@ -1012,7 +1022,9 @@ mod tests {
     fn only_values_that_rows_use_become_groups() {
         let values: ArrayRef = Arc::new(StringArray::from(vec!["a", "b", "c"]));
         let mut k = key_column(0).unwrap();
-        let ids = k.ids(&batch(&values, vec![Some(2), Some(0), Some(2), None])).unwrap();
+        let ids = k
+            .ids(&batch(&values, vec![Some(2), Some(0), Some(2), None]))
+            .unwrap();
         assert_eq!(ids, vec![0, 1, 0, 2]);
         assert_eq!(k.values.len(), 3, "c, a and null; b is unused");
         // The next batch of the same column chunk shares the dictionary: `b` is new.
@@ -1020,12 +1032,17 @@ mod tests {
         assert_eq!(ids, vec![3, 1]);
         // Another chunk's dictionary with overlapping values maps to the same groups.
         let other: ArrayRef = Arc::new(StringArray::from(vec!["c", "z", "a"]));
-        let ids = k.ids(&batch(&other, vec![Some(2), Some(1), Some(0)])).unwrap();
+        let ids = k
+            .ids(&batch(&other, vec![Some(2), Some(1), Some(0)]))
+            .unwrap();
         assert_eq!(ids, vec![1, 4, 0]);
         let emitted = k.values.emit(EmitTo::All).unwrap();
         let strings = emitted[0].as_string::<i32>();
         let shown: Vec<Option<&str>> = strings.iter().collect();
-        assert_eq!(shown, vec![Some("c"), Some("a"), None, Some("b"), Some("z")]);
+        assert_eq!(
+            shown,
+            vec![Some("c"), Some("a"), None, Some("b"), Some("z")]
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::dictagg::DictKeep;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, UInt32Array, new_null_array};
 use datafusion::arrow::compute::{cast, concat, take};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
@@ -32,7 +33,6 @@ use datafusion::physical_expr::expressions::{
     BinaryExpr, CaseExpr, CastExpr, Column, InListExpr, IsNotNullExpr, IsNullExpr, LikeExpr,
     Literal, NegativeExpr, NotExpr, TryCastExpr,
 };
-use crate::dictagg::DictKeep;
 use datafusion::physical_expr_adapter::{
     DefaultPhysicalExprAdapterFactory, PhysicalExprAdapter, PhysicalExprAdapterFactory,
 };
@@ -74,8 +74,8 @@ impl PhysicalExprAdapter for DictScanAdapter {
                 return Ok(Transformed::new(column, true, TreeNodeRecursion::Jump));
             }
             match self.dict_subtree(&e)? {
-            Some(d) => Ok(Transformed::new(d, true, TreeNodeRecursion::Jump)),
-            None => Ok(Transformed::no(e)),
+                Some(d) => Ok(Transformed::new(d, true, TreeNodeRecursion::Jump)),
+                None => Ok(Transformed::no(e)),
             }
         })
         .data()

@@ -226,9 +226,9 @@ impl Engine {
         let state = datafusion::execution::SessionStateBuilder::new()
             .with_config(config)
             .with_default_features()
-            .with_physical_optimizer_rule(Arc::new(dictagg::DictAggregateRule::new(
-                Arc::clone(&data),
-            )))
+            .with_physical_optimizer_rule(Arc::new(dictagg::DictAggregateRule::new(Arc::clone(
+                &data,
+            ))))
             .build();
         Engine {
             catalog,

@@ -52,6 +52,34 @@ pub const ROLES: &[(&str, &str)] = &[
         crate::ingest::INGEST_ROLE,
         "POST /api/ingest, POST /api/ingest/{table} (writes events of the token's tenant)",
     ),
+    ("Incident.Read.All", "GET /api/incidents[/{id}]"),
+    ("Incident.ReadWrite.All", "GET, PATCH /api/incidents[/{id}]"),
+    ("Incident.Read", "GET /api/incidents[/{id}] (delegated)"),
+    (
+        "Incident.ReadWrite",
+        "GET, PATCH /api/incidents[/{id}] (delegated)",
+    ),
+    (
+        "SecurityIncident.Read.All",
+        "GET /v1.0/security/incidents[/{id}]",
+    ),
+    (
+        "SecurityIncident.ReadWrite.All",
+        "GET, PATCH /v1.0/security/incidents[/{id}], POST .../comments",
+    ),
+    (
+        "SecurityAlert.Read.All",
+        "GET /v1.0/security/alerts_v2[/{id}]",
+    ),
+    (
+        "SecurityAlert.ReadWrite.All",
+        "GET, PATCH /v1.0/security/alerts_v2[/{id}], POST .../comments",
+    ),
+    ("CustomDetection.Read.All", "GET /api/detectionrules[/{id}]"),
+    (
+        "CustomDetection.ReadWrite.All",
+        "GET, POST, PUT, DELETE /api/detectionrules[/{id}], POST /api/detectionrules/{id}/run",
+    ),
 ];
 
 /// A resource (or audience) without a trailing slash.

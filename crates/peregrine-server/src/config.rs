@@ -20,6 +20,10 @@
 //! external_issuer = "https://login.example.com/{tid}/v2.0"   # PEREGRINE_EXTERNAL_ISSUER
 //! external_audiences = ["api://peregrine"]  # PEREGRINE_EXTERNAL_AUDIENCES (comma-separated)
 //! external_jwks = "/etc/peregrine/idp-jwks.json"   # PEREGRINE_EXTERNAL_JWKS (a file or an http:// URL)
+//! incident_calls_per_minute = 50   # PEREGRINE_INCIDENT_CALLS_PER_MINUTE (0: no limit)
+//! incident_calls_per_hour = 1500   # PEREGRINE_INCIDENT_CALLS_PER_HOUR (0: no limit)
+//! correlation_window_secs = 86400  # PEREGRINE_CORRELATION_WINDOW_SECS
+//! detection_interval_secs = 60     # PEREGRINE_DETECTION_INTERVAL_SECS (0: no scheduler)
 //! ```
 
 use serde::Deserialize;
@@ -73,6 +77,16 @@ pub struct ServerConfig {
     /// The external provider's signing keys (a JWKS document): a file path or an
     /// `http://` URL.
     pub external_jwks: Option<String>,
+    /// Incidents API calls (every incident and alert route) admitted per tenant and
+    /// minute (0: unlimited).
+    pub incident_calls_per_minute: u32,
+    /// ... and per tenant and hour (0: unlimited).
+    pub incident_calls_per_hour: u32,
+    /// Alerts whose activity is at most this far apart correlate on a shared entity.
+    pub correlation_window_secs: i64,
+    /// `serve` runs the due detection rules and reads new `AlertInfo`/`AlertEvidence`
+    /// rows every this many seconds (0: never).
+    pub detection_interval_secs: u64,
 }
 
 /// A list, or (from the environment) one comma-separated string.
@@ -123,6 +137,10 @@ impl Default for ServerConfig {
             external_issuer: None,
             external_audiences: Vec::new(),
             external_jwks: None,
+            incident_calls_per_minute: 50,
+            incident_calls_per_hour: 1500,
+            correlation_window_secs: 24 * 3600,
+            detection_interval_secs: 60,
         }
     }
 }
@@ -147,6 +165,10 @@ const KEYS: &[&str] = &[
     "external_issuer",
     "external_audiences",
     "external_jwks",
+    "incident_calls_per_minute",
+    "incident_calls_per_hour",
+    "correlation_window_secs",
+    "detection_interval_secs",
 ];
 
 impl ServerConfig {

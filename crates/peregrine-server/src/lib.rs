@@ -22,13 +22,17 @@
 //! | `GET /{tenant}/.well-known/openid-configuration`, `GET /{tenant}/v2.0/.well-known/openid-configuration` | OpenID discovery |
 //! | `POST /api/advancedhunting/run`, `POST /api/advancedqueries/run`, `POST /v1.0/security/runHuntingQuery` | advanced hunting ([`hunting`]) |
 //! | `POST /api/ingest/{table}`, `POST /api/ingest` | ingest events into the token's tenant ([`ingest`]) |
+//! | `GET/POST /api/detectionrules`, `GET/PUT/DELETE /api/detectionrules/{id}`, `POST /api/detectionrules/{id}/run` | detection rules ([`detections`]) |
+//! | `GET /api/incidents[/{id}]`, `PATCH /api/incidents/{id}`, `GET/PATCH /v1.0/security/incidents[/{id}]`, `GET/PATCH /v1.0/security/alerts_v2[/{id}]` | the Incidents API ([`incidents`]) |
 
 pub mod apps;
 pub mod auth;
 pub mod config;
+pub mod detections;
 pub mod error;
 pub mod external;
 pub mod hunting;
+pub mod incidents;
 pub mod ingest;
 mod metadata;
 pub mod quota;
@@ -61,6 +65,8 @@ pub struct AppState {
     queries: Arc<QueryPool>,
     /// One ingest at a time ([`ingest`]).
     ingests: Arc<tokio::sync::Semaphore>,
+    /// The incident store and the Incidents API's quota ([`incidents`]).
+    pub incidents: Arc<incidents::Incidents>,
 }
 
 impl AppState {
@@ -85,6 +91,7 @@ impl AppState {
                 Duration::from_secs(86_400),
             ),
         ]));
+        let incidents = incidents::Incidents::open(store.root(), &config)?;
         let queries = QueryPool::new(config.query_threads.max(1))
             .map_err(|e| format!("cannot start the query runtime: {e}"))?;
         Ok(AppState {
@@ -97,6 +104,7 @@ impl AppState {
             hunting_time,
             queries: Arc::new(queries),
             ingests: Arc::new(tokio::sync::Semaphore::new(1)),
+            incidents: Arc::new(incidents),
         })
     }
 
@@ -171,6 +179,30 @@ impl Drop for QueryPool {
 pub fn router(state: AppState) -> Router {
     let graph = Router::new()
         .route("/v1.0/security/runHuntingQuery", post(hunting::graph))
+        .route("/v1.0/security/incidents", get(incidents::graph_list))
+        .route(
+            "/v1.0/security/incidents/{id}",
+            get(incidents::graph_get).patch(incidents::graph_patch),
+        )
+        .route(
+            "/v1.0/security/incidents/{id}/comments",
+            post(incidents::graph_incident_comment),
+        )
+        .route("/v1.0/security/alerts_v2", get(incidents::graph_alerts))
+        .route(
+            "/v1.0/security/alerts_v2/{id}",
+            get(incidents::graph_alert).patch(incidents::graph_alert_patch),
+        )
+        .route(
+            "/v1.0/security/alerts_v2/{id}/comments",
+            post(incidents::graph_alert_comment),
+        )
+        // The docs' own sample spells it `alerts_V2`.
+        .route("/v1.0/security/alerts_V2", get(incidents::graph_alerts))
+        .route(
+            "/v1.0/security/alerts_V2/{id}",
+            get(incidents::graph_alert).patch(incidents::graph_alert_patch),
+        )
         .layer(middleware::from_fn(error::graph_errors));
     let ingest_limit = usize::try_from(state.config.max_ingest_bytes).unwrap_or(usize::MAX);
     let ingest = Router::new()
@@ -194,6 +226,23 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/advancedhunting/run", post(hunting::advanced_hunting))
         .route("/api/advancedqueries/run", post(hunting::advanced_queries))
+        .route("/api/incidents", get(incidents::list))
+        .route(
+            "/api/incidents/{id}",
+            get(incidents::get).patch(incidents::patch),
+        )
+        .route("/api/incidents/{id}/grouping", get(incidents::grouping))
+        .route(
+            "/api/detectionrules",
+            get(detections::list).post(detections::create),
+        )
+        .route(
+            "/api/detectionrules/{id}",
+            get(detections::get)
+                .put(detections::put)
+                .delete(detections::delete),
+        )
+        .route("/api/detectionrules/{id}/run", post(detections::run_now))
         .merge(graph)
         .merge(ingest)
         .fallback(not_found)
@@ -324,6 +373,13 @@ pub fn run_with(
             tracing::warn!("external identity provider: {e} (tried again on its first token)");
         }
         tracing::info!(%addr, data = %data.display(), "Peregrine API listening");
+        // Detection rules and the alert tables; stops when dropped with the runtime.
+        let _detections = (state.config.detection_interval_secs > 0).then(|| {
+            detections::spawn_scheduler(
+                state.clone(),
+                Duration::from_secs(state.config.detection_interval_secs),
+            )
+        });
         ready(addr);
         serve(listener, state, shutdown_signal())
             .await

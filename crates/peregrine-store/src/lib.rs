@@ -823,8 +823,7 @@ impl Store {
             let txid = self.next_txid();
             let staging = tenant_dir.join("_staging").join(&txid);
             fs::create_dir_all(&staging)?;
-            let result =
-                self.merge_group(tenant_dir, part, &group, &staging, &txid, least, report);
+            let result = self.merge_group(tenant_dir, part, &group, &staging, &txid, least, report);
             let _ = fs::remove_dir_all(&staging);
             result?;
         }
@@ -1343,7 +1342,12 @@ fn all_dictionary_pages(c: &datafusion::parquet::file::metadata::ColumnChunkMeta
         return stats
             .iter()
             .filter(|s| matches!(s.page_type, PageType::DATA_PAGE | PageType::DATA_PAGE_V2))
-            .all(|s| matches!(s.encoding, Encoding::RLE_DICTIONARY | Encoding::PLAIN_DICTIONARY));
+            .all(|s| {
+                matches!(
+                    s.encoding,
+                    Encoding::RLE_DICTIONARY | Encoding::PLAIN_DICTIONARY
+                )
+            });
     }
     c.page_encoding_stats_mask().is_some_and(|m| {
         m.is_only(Encoding::RLE_DICTIONARY) || m.is_only(Encoding::PLAIN_DICTIONARY)

@@ -245,8 +245,8 @@ async fn a_second_process_opening_the_directory_reads_but_does_not_write() {
 fn file_types(path: &Path, column: &str) -> (Vec<(String, String)>, usize) {
     use datafusion::arrow::array::Array;
     use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap())
-        .unwrap();
+    let reader =
+        ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap()).unwrap();
     let types = reader
         .schema()
         .fields()
@@ -284,8 +284,8 @@ async fn rewrite_brings_files_of_an_older_layout_to_todays() {
         .unwrap();
     assert_eq!(files.len(), 2);
     for f in &files {
-        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(f).unwrap())
-            .unwrap();
+        let reader =
+            ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(f).unwrap()).unwrap();
         let plain: Vec<Field> = reader
             .schema()
             .fields()
@@ -333,7 +333,10 @@ async fn rewrite_brings_files_of_an_older_layout_to_todays() {
         w.close().unwrap();
         let (types, nulls) = file_types(f, "FileName");
         assert!(nulls > 0);
-        assert!(types.contains(&("FileName".into(), "Utf8".into())), "{types:?}");
+        assert!(
+            types.contains(&("FileName".into(), "Utf8".into())),
+            "{types:?}"
+        );
     }
     assert_eq!(stats(&store).await, before);
 
@@ -350,10 +353,16 @@ async fn rewrite_brings_files_of_an_older_layout_to_todays() {
         let (types, nulls) = file_types(f, "FileName");
         assert_eq!(nulls, 0, "missing strings are stored as \"\"");
         for col in ["FileName", "DeviceName", "ProcessCommandLine"] {
-            assert!(types.contains(&(col.to_string(), dict.clone())), "{col}: {types:?}");
+            assert!(
+                types.contains(&(col.to_string(), dict.clone())),
+                "{col}: {types:?}"
+            );
         }
         // Not strings: as they were.
-        assert!(types.contains(&("ReportId".into(), "Int64".into())), "{types:?}");
+        assert!(
+            types.contains(&("ReportId".into(), "Int64".into())),
+            "{types:?}"
+        );
     }
     assert_eq!(stats(&store).await, before);
 }

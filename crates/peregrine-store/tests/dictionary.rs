@@ -184,7 +184,11 @@ async fn filters_on_dictionary_columns_match_the_same_filters_on_plain_strings()
         assert_eq!(column(&store, &groups(col)).await, plain, "{col}");
     }
     // Names and paths are grouped by their dictionary keys; the others as strings.
-    for (col, by_keys) in [("FileName", true), ("FolderPath", true), ("ProcessCommandLine", false)] {
+    for (col, by_keys) in [
+        ("FileName", true),
+        ("FolderPath", true),
+        ("ProcessCommandLine", false),
+    ] {
         let plan = explain(&store, &groups(col)).await;
         assert_eq!(plan.contains("DictAggregateExec"), by_keys, "{col}: {plan}");
     }
@@ -199,7 +203,11 @@ async fn filters_on_dictionary_columns_match_the_same_filters_on_plain_strings()
     };
     let expected = column(
         &store,
-        &wide(&format!("{in_memory} | extend B = tolower(COL)"), "COL", "B"),
+        &wide(
+            &format!("{in_memory} | extend B = tolower(COL)"),
+            "COL",
+            "B",
+        ),
     )
     .await;
     assert!(expected.len() > 5, "{expected:?}");
@@ -219,7 +227,11 @@ async fn filters_on_dictionary_columns_match_the_same_filters_on_plain_strings()
     let by_keys_stored = by_keys("DeviceProcessEvents");
     let plan = explain(&store, &by_keys_stored).await;
     assert!(plan.contains("DictAggregateExec"), "{plan}");
-    let expected = column(&store, &by_keys(&format!("{in_memory} | extend FileName = COL"))).await;
+    let expected = column(
+        &store,
+        &by_keys(&format!("{in_memory} | extend FileName = COL")),
+    )
+    .await;
     // Several distinct devices per group (a count of one would hide a wrong answer).
     assert!(expected.iter().all(|s| !s.contains("/1/")), "{expected:?}");
     assert_eq!(column(&store, &by_keys_stored).await, expected);

@@ -7,6 +7,7 @@
 //! peregrine conformance FILE.jsonl
 //! peregrine serve [--data DIR] [--listen ADDR] [--config FILE] [--max-ingest-bytes B] [--demo]
 //! peregrine app create --data DIR --tenant T --name N --roles R1,R2 [--json]
+//! peregrine rules (list | add FILE.json | delete ID | builtin) --data DIR --tenant T
 //! ```
 //!
 //! Exit codes: 0 success (for `check` and `conformance`, whatever the counts); 1 the query
@@ -57,6 +58,43 @@ enum Command {
         #[command(subcommand)]
         command: AppCommand,
     },
+    /// Manage detection rules (scheduled KQL queries whose rows become alerts).
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Print the tenant's rules as JSON, one a line.
+    List(RulesArgs),
+    /// Add or replace a rule from a JSON file (`id`, `name`, `query`, `period`, `lookback`,
+    /// `severity`, `category`, `mitreTechniques`, `entities`, ...; `-` reads standard input).
+    Add {
+        #[command(flatten)]
+        at: RulesArgs,
+        /// The rule's JSON.
+        file: PathBuf,
+    },
+    /// Delete a rule.
+    Delete {
+        #[command(flatten)]
+        at: RulesArgs,
+        id: String,
+    },
+    /// Add the built-in rules (they fire on the demo tenant's attack stories).
+    Builtin(RulesArgs),
+}
+
+#[derive(clap::Args)]
+struct RulesArgs {
+    /// Directory of the event store (the incident store is in DIR/_incidents).
+    #[arg(long, value_name = "DIR")]
+    data: PathBuf,
+    /// Tenant of the rules.
+    #[arg(long, default_value = "default")]
+    tenant: String,
 }
 
 #[derive(clap::Args)]
@@ -75,7 +113,8 @@ struct ServeArgs {
     max_ingest_bytes: Option<u64>,
     /// Demo mode: write the demo tenant ("default": 50 devices, 7 days) if the data
     /// directory (default ./peregrine-data) holds no tenant yet, register an app with the
-    /// hunting roles, and print its credentials and ready-to-paste curl commands.
+    /// hunting, incident and detection-rule roles, add the built-in detection rules, and
+    /// print its credentials and ready-to-paste curl commands.
     #[arg(long)]
     demo: bool,
 }
@@ -260,6 +299,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo_cmd(args),
         Command::Compact(args) => compact_cmd(args),
         Command::Serve(args) => serve_cmd(args),
+        Command::Rules { command } => rules_cmd(command),
         Command::App {
             command: AppCommand::Create(args),
         } => app_create_cmd(args),
@@ -319,14 +359,112 @@ fn serve_cmd(args: ServeArgs) -> ExitCode {
     }
 }
 
-/// The roles of the app `serve --demo` registers: every hunting route, and ingest (so the
-/// demo's user can add events of their own and find them).
-const DEMO_ROLES: [&str; 4] = [
+/// The roles of the app `serve --demo` registers: every hunting route, ingest (so the
+/// demo's user can add events of their own and find them), incidents, alerts and
+/// detection rules.
+const DEMO_ROLES: [&str; 8] = [
     "AdvancedHunting.Read.All",
     "AdvancedQuery.Read.All",
     "ThreatHunting.Read.All",
     peregrine_server::ingest::INGEST_ROLE,
+    "Incident.ReadWrite.All",
+    "SecurityIncident.ReadWrite.All",
+    "SecurityAlert.ReadWrite.All",
+    "CustomDetection.ReadWrite.All",
 ];
+
+/// `peregrine rules ...`.
+fn rules_cmd(command: RulesCommand) -> ExitCode {
+    use peregrine_incidents::IncidentStore;
+    let (data, tenant) = match &command {
+        RulesCommand::List(at)
+        | RulesCommand::Builtin(at)
+        | RulesCommand::Add { at, .. }
+        | RulesCommand::Delete { at, .. } => (at.data.clone(), at.tenant.clone()),
+    };
+    if !peregrine_store::valid_tenant(&tenant) {
+        return usage_error(format!("'{tenant}' is not a valid tenant id"));
+    }
+    let store = match peregrine_incidents::SqliteStore::open_in(&data) {
+        Ok(s) => s,
+        Err(e) => return usage_error(e.to_string()),
+    };
+    let tenant = tenant.as_str();
+    let result: Result<(), String> = match command {
+        RulesCommand::List(_) => store
+            .list_rules(tenant)
+            .map_err(|e| e.to_string())
+            .map(|rules| {
+                for r in rules {
+                    println!("{}", r.to_json());
+                }
+            }),
+        RulesCommand::Builtin(_) => install_builtin_rules(&store, tenant).map(|n| {
+            println!("{n} built-in rules added to tenant {tenant}");
+        }),
+        RulesCommand::Add { file, .. } => {
+            let text = if file.as_os_str() == "-" {
+                let mut s = String::new();
+                std::io::stdin().read_to_string(&mut s).map(|_| s)
+            } else {
+                std::fs::read_to_string(&file)
+            };
+            text.map_err(|e| format!("cannot read {}: {e}", file.display()))
+                .and_then(|t| {
+                    serde_json::from_str::<serde_json::Value>(&t).map_err(|e| e.to_string())
+                })
+                .and_then(|v| peregrine_incidents::DetectionRule::from_json(&v, None))
+                .and_then(|rule| {
+                    let engine = Engine::defender();
+                    engine.plan(&rule.query, 0).map_err(|d| {
+                        format!(
+                            "the rule's query is not valid KQL: {}",
+                            d.first().map(|d| d.message.clone()).unwrap_or_default()
+                        )
+                    })?;
+                    let new = store.put_rule(tenant, &rule).map_err(|e| e.to_string())?;
+                    println!(
+                        "rule '{}' {}",
+                        rule.id,
+                        if new { "added" } else { "replaced" }
+                    );
+                    Ok(())
+                })
+        }
+        RulesCommand::Delete { id, .. } => match store.delete_rule(tenant, &id) {
+            Ok(true) => {
+                println!("rule '{id}' deleted");
+                Ok(())
+            }
+            Ok(false) => Err(format!("tenant {tenant} has no rule '{id}'")),
+            Err(e) => Err(e.to_string()),
+        },
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => usage_error(e),
+    }
+}
+
+/// Adds the built-in detection rules the tenant does not have; how many were added.
+fn install_builtin_rules(
+    store: &peregrine_incidents::SqliteStore,
+    tenant: &str,
+) -> Result<usize, String> {
+    use peregrine_incidents::IncidentStore;
+    let mut added = 0;
+    for rule in peregrine_server::detections::builtin_rules() {
+        if store
+            .get_rule(tenant, &rule.id)
+            .map_err(|e| e.to_string())?
+            .is_none()
+        {
+            store.put_rule(tenant, &rule).map_err(|e| e.to_string())?;
+            added += 1;
+        }
+    }
+    Ok(added)
+}
 
 /// `serve --demo`: the demo tenant if `data` has no tenant, and a new app with the hunting
 /// roles (its credentials are printed once the server listens).
@@ -352,6 +490,11 @@ fn prepare_demo(data: &Path) -> Result<peregrine_server::apps::NewApp, ExitCode>
     }
     // Release the store's writer lock: the server opens the store again.
     drop(store);
+    // The built-in detection rules: the scheduler runs them as the server starts.
+    peregrine_incidents::SqliteStore::open_in(data)
+        .map_err(|e| e.to_string())
+        .and_then(|s| install_builtin_rules(&s, &tenant))
+        .map_err(usage_error)?;
     let roles: Vec<String> = DEMO_ROLES.iter().map(|r| r.to_string()).collect();
     peregrine_server::apps::AuthDir::new(data)
         .create_app(&tenant, "peregrine-demo", &roles)
@@ -381,6 +524,18 @@ curl -s -X POST {base}/v1.0/security/runHuntingQuery -H "Authorization: Bearer $
 curl -s -X POST {base}/api/ingest/DeviceProcessEvents -H "Authorization: Bearer $TOKEN"   --data-binary "{{\"Timestamp\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\",\"DeviceName\":\"my-laptop\",\"FileName\":\"hello.exe\",\"ReportId\":1}}"
 
 curl -s -X POST {base}/api/advancedhunting/run -H "Authorization: Bearer $TOKEN"   -H 'Content-Type: application/json' -d '{{"Query":"DeviceProcessEvents | where FileName == \"hello.exe\""}}'
+
+Incidents (built from the demo's alerts and the built-in detection rules within a minute of the start):
+
+curl -s "{base}/api/incidents?\$top=5" -H "Authorization: Bearer $TOKEN" | jq '.value[] | {{incidentId, incidentName, status, severity, alerts: (.alerts | length)}}'
+
+curl -s "{base}/api/incidents?\$filter=status+eq+'Active'" -H "Authorization: Bearer $TOKEN"
+
+curl -s -X PATCH {base}/api/incidents/1 -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json'   -d '{{"status":"Resolved","classification":"TruePositive","determination":"Malware","comment":"triaged"}}'
+
+curl -s "{base}/v1.0/security/incidents?\$expand=alerts&\$top=2&\$count=true" -H "Authorization: Bearer $TOKEN"
+
+curl -s {base}/api/incidents/1/grouping -H "Authorization: Bearer $TOKEN" | jq .reasons
 "#,
         roles = DEMO_ROLES.join(", "),
     )
