@@ -178,9 +178,17 @@ impl PhysicalOptimizerRule for DictAggregateRule {
             let Some(agg) = p.downcast_ref::<AggregateExec>() else {
                 return Ok(Transformed::no(p));
             };
+            let pushed = push_group_keys(agg)?;
+            let agg = pushed
+                .as_ref()
+                .and_then(|p| p.downcast_ref::<AggregateExec>())
+                .unwrap_or(agg);
             match self.rewrite(agg)? {
                 Some(new) => Ok(Transformed::yes(new)),
-                None => Ok(Transformed::no(p)),
+                None => match pushed {
+                    Some(new) => Ok(Transformed::yes(new)),
+                    None => Ok(Transformed::no(p)),
+                },
             }
         })
         .data()
@@ -321,6 +329,152 @@ impl DictAggregateRule {
             agg, new_input, keys, distinct, single,
         )?)))
     }
+}
+
+/// Computed group keys (`by PipeName = tostring(AF.PipeName)`) of an aggregation straight
+/// over a Parquet scan, moved into the scan's projection: the scan's expression adapter
+/// then evaluates a key whose only input is a dictionary column once per distinct value
+/// ([`crate::dictscan`]), and the aggregation groups by plain columns. The aggregation's
+/// output is unchanged; `None` when there is nothing to move or the plan is another shape.
+fn push_group_keys(agg: &AggregateExec) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+    use datafusion::physical_plan::aggregates::PhysicalGroupBy;
+    if !matches!(
+        agg.mode(),
+        AggregateMode::Partial | AggregateMode::Single | AggregateMode::SinglePartitioned
+    ) || agg.group_expr().has_grouping_set()
+        || agg.limit_options().is_some()
+        || !agg.dynamic_expressions_produced().is_empty()
+        || !matches!(agg.input_order_mode(), InputOrderMode::Linear)
+        || agg.aggr_expr().iter().any(|a| !a.order_bys().is_empty())
+    {
+        return Ok(None);
+    }
+    let gby = agg.group_expr().expr();
+    let computed = |e: &Arc<dyn PhysicalExpr>| e.downcast_ref::<Column>().is_none();
+    if !gby.iter().any(|(e, _)| computed(e)) {
+        return Ok(None);
+    }
+    // Row-wise and deterministic keys only (no subquery results or dynamic filters).
+    for (e, _) in gby {
+        let mut ok = true;
+        let _ = e.apply(|n| {
+            if n.downcast_ref::<Column>().is_none() && !crate::dictscan::row_wise(n) {
+                ok = false;
+                return Ok(TreeNodeRecursion::Stop);
+            }
+            Ok(TreeNodeRecursion::Continue)
+        });
+        if !ok {
+            return Ok(None);
+        }
+    }
+    let input = agg.input();
+    let Some(dse) = input.downcast_ref::<DataSourceExec>() else {
+        return Ok(None);
+    };
+    let Some(config) = dse.data_source().downcast_ref::<FileScanConfig>() else {
+        return Ok(None);
+    };
+    if config.file_source().downcast_ref::<ParquetSource>().is_none() {
+        return Ok(None);
+    }
+    let in_schema = input.schema();
+    // The new scan's columns: the keys, then the input columns the aggregates read.
+    let mut read: Vec<usize> = Vec::new();
+    let args_and_filters = agg
+        .aggr_expr()
+        .iter()
+        .flat_map(|a| a.expressions())
+        .chain(agg.filter_expr().iter().flatten().cloned());
+    for e in args_and_filters {
+        e.apply(|n| {
+            if let Some(c) = n.downcast_ref::<Column>()
+                && !read.contains(&c.index())
+            {
+                read.push(c.index());
+            }
+            Ok(TreeNodeRecursion::Continue)
+        })?;
+    }
+    read.sort_unstable();
+    let mut exprs = Vec::with_capacity(gby.len() + read.len());
+    for (i, (e, _)) in gby.iter().enumerate() {
+        exprs.push(ProjectionExpr::new(Arc::clone(e), format!("__kql_key{i}")));
+    }
+    for &c in &read {
+        let Some(f) = in_schema.fields().get(c) else {
+            return Ok(None);
+        };
+        exprs.push(ProjectionExpr::new(
+            Arc::new(Column::new(f.name(), c)),
+            f.name().clone(),
+        ));
+    }
+    let Some(source) = config
+        .file_source()
+        .try_pushdown_projection(&ProjectionExprs::new(exprs))?
+    else {
+        return Ok(None);
+    };
+    let mut new_config = config.clone();
+    new_config.file_source = source;
+    let new_input: Arc<dyn ExecutionPlan> = Arc::new(DataSourceExec::new(Arc::new(new_config)));
+    let remap = |e: &Arc<dyn PhysicalExpr>| -> Result<Arc<dyn PhysicalExpr>> {
+        Arc::clone(e)
+            .transform(|n| {
+                if let Some(c) = n.downcast_ref::<Column>() {
+                    let Some(pos) = read.iter().position(|&r| r == c.index()) else {
+                        return internal_err!("unmapped column {c}");
+                    };
+                    let new: Arc<dyn PhysicalExpr> =
+                        Arc::new(Column::new(c.name(), gby.len() + pos));
+                    return Ok(Transformed::yes(new));
+                }
+                Ok(Transformed::no(n))
+            })
+            .data()
+    };
+    let mut aggr = Vec::with_capacity(agg.aggr_expr().len());
+    for a in agg.aggr_expr() {
+        let args = a.expressions().iter().map(remap).collect::<Result<Vec<_>>>()?;
+        let Some(new) = a.with_new_expressions(args, Vec::new()) else {
+            return Ok(None);
+        };
+        aggr.push(Arc::new(new));
+    }
+    let filters = agg
+        .filter_expr()
+        .iter()
+        .map(|f| f.as_ref().map(remap).transpose())
+        .collect::<Result<Vec<_>>>()?;
+    let keys = gby
+        .iter()
+        .enumerate()
+        .map(|(i, (_, name))| {
+            (
+                Arc::new(Column::new(&format!("__kql_key{i}"), i)) as Arc<dyn PhysicalExpr>,
+                name.clone(),
+            )
+        })
+        .collect();
+    let new_schema = new_input.schema();
+    let new = AggregateExec::try_new(
+        *agg.mode(),
+        PhysicalGroupBy::new_single(keys),
+        aggr,
+        filters,
+        new_input,
+        new_schema,
+    )?;
+    // The same output, or nothing.
+    let (old, now) = (agg.schema(), new.schema());
+    let same = old.fields().len() == now.fields().len()
+        && old
+            .fields()
+            .iter()
+            .zip(now.fields())
+            .all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type());
+    Ok(same.then(|| Arc::new(new) as Arc<dyn ExecutionPlan>))
 }
 
 /// `plan` with the output columns `keep` (all `Utf8`) produced as dictionaries, when

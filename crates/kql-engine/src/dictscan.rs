@@ -20,7 +20,11 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::dictagg::DictKeep;
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, UInt32Array, new_null_array};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, UInt32Array, new_null_array,
+};
+use datafusion::arrow::buffer::BooleanBuffer;
+use datafusion::arrow::datatypes::Int32Type;
 use datafusion::arrow::compute::{cast, concat, take};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
@@ -159,7 +163,7 @@ impl DictScanAdapter {
 /// Deterministic, row-wise expression nodes (no column: columns are handled by the
 /// caller). Anything else (dynamic join filters, subquery results, volatile functions)
 /// keeps the subexpression out of a [`DictEval`].
-fn row_wise(n: &Arc<dyn PhysicalExpr>) -> bool {
+pub(crate) fn row_wise(n: &Arc<dyn PhysicalExpr>) -> bool {
     if let Some(f) = n.downcast_ref::<ScalarFunctionExpr>() {
         return !f.is_volatile_node();
     }
@@ -240,6 +244,25 @@ impl PhysicalExpr for DictEval {
             return self.expr.evaluate(&b);
         };
         let per_value = self.per_value(dict.values())?;
+        if dict.keys().null_count() == 0 {
+            if let Some(bits) = per_value.as_boolean_opt()
+                && let Some(keys) = dict.keys().as_primitive_opt::<Int32Type>()
+            {
+                // A filter's answers: packed 64 rows at a time, no null to carry (the
+                // trailing slot, for null keys, is never read).
+                let n = dict.values().len();
+                if bits.nulls().is_none_or(|m| m.slice(0, n).null_count() == 0) {
+                    let keys = keys.values();
+                    let bits = bits.values();
+                    let out = BooleanBuffer::collect_bool(keys.len(), |i| {
+                        usize::try_from(keys[i]).is_ok_and(|k| k < n && bits.value(k))
+                    });
+                    return Ok(ColumnarValue::Array(Arc::new(BooleanArray::new(out, None))));
+                }
+            }
+            // The keys index the per-value answers as they are.
+            return Ok(ColumnarValue::Array(take(per_value.as_ref(), dict.keys(), None)?));
+        }
         let null_slot = u32::try_from(dict.values().len()).unwrap_or(u32::MAX);
         let keys = cast(dict.keys(), &DataType::UInt32)?;
         let keys = keys.as_primitive::<datafusion::arrow::datatypes::UInt32Type>();

@@ -241,6 +241,19 @@ async fn filters_on_dictionary_columns_match_the_same_filters_on_plain_strings()
              | project s = strcat(AccountName, '=', d, '/', n) | order by s asc"
         )
     };
+    // Computed keys move into the scan (each evaluated once per distinct value there).
+    let computed = |source: &str| {
+        format!(
+            "{source} | where ReportId % 3 != 0 \
+             | summarize n = count(), d = dcount(DeviceName), m = max(ReportId) by K = tolower(FileName), L = strlen(FileName) % 4 \
+             | project s = strcat(K, '|', L, '=', n, '/', d, '/', m) | order by s asc"
+        )
+    };
+    let plan = explain(&store, &computed("DeviceProcessEvents")).await;
+    assert!(plan.contains("__kql_key0"), "{plan}");
+    let expected = column(&store, &computed(&format!("{in_memory} | extend FileName = COL"))).await;
+    assert!(expected.len() > 5, "{expected:?}");
+    assert_eq!(column(&store, &computed("DeviceProcessEvents")).await, expected);
     let plan = explain(&store, &by_one_key("DeviceProcessEvents")).await;
     assert!(plan.contains("DictAggregateExec"), "{plan}");
     assert_eq!(
