@@ -79,7 +79,7 @@ fn dict_type() -> DataType {
 /// A string column kept as a `Dictionary(Int32, Utf8)` array. Inside a Parquet scan the
 /// adapter replaces it by the file's dictionary column itself; evaluated elsewhere, plain
 /// strings become a dictionary with one value per row (no hashing).
-#[derive(Debug, Eq, Hash)]
+#[derive(Debug, Eq)]
 pub struct DictKeep {
     inner: Arc<dyn PhysicalExpr>,
 }
@@ -87,6 +87,12 @@ pub struct DictKeep {
 impl PartialEq for DictKeep {
     fn eq(&self, other: &Self) -> bool {
         self.inner.as_ref() == other.inner.as_ref()
+    }
+}
+
+impl Hash for DictKeep {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.inner.hash(state);
     }
 }
 
@@ -375,7 +381,11 @@ fn push_group_keys(agg: &AggregateExec) -> Result<Option<Arc<dyn ExecutionPlan>>
     let Some(config) = dse.data_source().downcast_ref::<FileScanConfig>() else {
         return Ok(None);
     };
-    if config.file_source().downcast_ref::<ParquetSource>().is_none() {
+    if config
+        .file_source()
+        .downcast_ref::<ParquetSource>()
+        .is_none()
+    {
         return Ok(None);
     }
     let in_schema = input.schema();
@@ -436,7 +446,11 @@ fn push_group_keys(agg: &AggregateExec) -> Result<Option<Arc<dyn ExecutionPlan>>
     };
     let mut aggr = Vec::with_capacity(agg.aggr_expr().len());
     for a in agg.aggr_expr() {
-        let args = a.expressions().iter().map(remap).collect::<Result<Vec<_>>>()?;
+        let args = a
+            .expressions()
+            .iter()
+            .map(remap)
+            .collect::<Result<Vec<_>>>()?;
         let Some(new) = a.with_new_expressions(args, Vec::new()) else {
             return Ok(None);
         };

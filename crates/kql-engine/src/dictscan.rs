@@ -24,8 +24,8 @@ use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, UInt32Array, new_null_array,
 };
 use datafusion::arrow::buffer::BooleanBuffer;
-use datafusion::arrow::datatypes::Int32Type;
 use datafusion::arrow::compute::{cast, concat, take};
+use datafusion::arrow::datatypes::Int32Type;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::Result;
@@ -261,7 +261,11 @@ impl PhysicalExpr for DictEval {
                 }
             }
             // The keys index the per-value answers as they are.
-            return Ok(ColumnarValue::Array(take(per_value.as_ref(), dict.keys(), None)?));
+            return Ok(ColumnarValue::Array(take(
+                per_value.as_ref(),
+                dict.keys(),
+                None,
+            )?));
         }
         let null_slot = u32::try_from(dict.values().len()).unwrap_or(u32::MAX);
         let keys = cast(dict.keys(), &DataType::UInt32)?;

@@ -830,6 +830,7 @@ impl Store {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn merge_group(
         &self,
         tenant_dir: &Path,

@@ -299,8 +299,8 @@ async fn rewrite_brings_files_of_an_older_layout_to_todays() {
         let mut batches = Vec::new();
         for b in reader.build().unwrap() {
             let b = b.unwrap();
-            let ids = b.column(b.schema().index_of("ReportId").unwrap()).clone();
-            let ids = datafusion::arrow::compute::cast(&ids, &DataType::Int64).unwrap();
+            let ids = b.column(b.schema().index_of("ReportId").unwrap());
+            let ids = datafusion::arrow::compute::cast(ids, &DataType::Int64).unwrap();
             let ids = ids
                 .as_any()
                 .downcast_ref::<datafusion::arrow::array::Int64Array>()

@@ -251,9 +251,16 @@ async fn filters_on_dictionary_columns_match_the_same_filters_on_plain_strings()
     };
     let plan = explain(&store, &computed("DeviceProcessEvents")).await;
     assert!(plan.contains("__kql_key0"), "{plan}");
-    let expected = column(&store, &computed(&format!("{in_memory} | extend FileName = COL"))).await;
+    let expected = column(
+        &store,
+        &computed(&format!("{in_memory} | extend FileName = COL")),
+    )
+    .await;
     assert!(expected.len() > 5, "{expected:?}");
-    assert_eq!(column(&store, &computed("DeviceProcessEvents")).await, expected);
+    assert_eq!(
+        column(&store, &computed("DeviceProcessEvents")).await,
+        expected
+    );
     let plan = explain(&store, &by_one_key("DeviceProcessEvents")).await;
     assert!(plan.contains("DictAggregateExec"), "{plan}");
     assert_eq!(
