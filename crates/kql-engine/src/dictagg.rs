@@ -375,19 +375,9 @@ fn push_group_keys(agg: &AggregateExec) -> Result<Option<Arc<dyn ExecutionPlan>>
         }
     }
     let input = agg.input();
-    let Some(dse) = input.downcast_ref::<DataSourceExec>() else {
+    let Some(config) = parquet_scan(input) else {
         return Ok(None);
     };
-    let Some(config) = dse.data_source().downcast_ref::<FileScanConfig>() else {
-        return Ok(None);
-    };
-    if config
-        .file_source()
-        .downcast_ref::<ParquetSource>()
-        .is_none()
-    {
-        return Ok(None);
-    }
     let in_schema = input.schema();
     // The new scan's columns: the keys, then the input columns the aggregates read.
     let mut read: Vec<usize> = Vec::new();
@@ -491,6 +481,18 @@ fn push_group_keys(agg: &AggregateExec) -> Result<Option<Arc<dyn ExecutionPlan>>
     Ok(same.then(|| Arc::new(new) as Arc<dyn ExecutionPlan>))
 }
 
+/// `plan`'s file scan configuration when it is a scan of Parquet files.
+fn parquet_scan(plan: &Arc<dyn ExecutionPlan>) -> Option<&FileScanConfig> {
+    let config = plan
+        .downcast_ref::<DataSourceExec>()?
+        .data_source()
+        .downcast_ref::<FileScanConfig>()?;
+    config
+        .file_source()
+        .downcast_ref::<ParquetSource>()
+        .map(|_| config)
+}
+
 /// `plan` with the output columns `keep` (all `Utf8`) produced as dictionaries, when
 /// every operator down to the Parquet scans passes them along untouched.
 fn keep_dictionary(
@@ -498,14 +500,7 @@ fn keep_dictionary(
     keep: &[usize],
 ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
     if let Some(dse) = plan.downcast_ref::<DataSourceExec>() {
-        let Some(config) = dse.data_source().downcast_ref::<FileScanConfig>() else {
-            return Ok(None);
-        };
-        if config
-            .file_source()
-            .downcast_ref::<ParquetSource>()
-            .is_none()
-        {
+        if parquet_scan(plan).is_none() {
             return Ok(None);
         }
         let schema = plan.schema();
