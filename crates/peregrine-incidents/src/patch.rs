@@ -7,7 +7,8 @@
 //! appends one comment. A determination must fit the classification (spec §5.3's
 //! per-classification lists, plus `other`, plus the deprecated list-page members under
 //! `truePositive`); changing the classification resets a determination that no longer
-//! fits to `NotAvailable`.
+//! fits to `NotAvailable`. Resolving an incident resolves its alerts
+//! ([`resolves_alerts`], [`resolve_with_incident`]; the store writes them with the incident).
 
 use crate::enums::*;
 use crate::model::{Alert, Comment, Incident};
@@ -207,6 +208,24 @@ impl AlertPatch {
         a.last_update = now;
         Ok(())
     }
+}
+
+/// Whether an incident going from status `was` to `now` resolves its alerts: a
+/// transition to `Resolved` does (as in Defender); reopening leaves them alone.
+pub fn resolves_alerts(was: IncidentStatus, now: IncidentStatus) -> bool {
+    now == IncidentStatus::Resolved && was != IncidentStatus::Resolved
+}
+
+/// Resolves alert `a` with its incident at `now` (status, `resolved`, `last_update`);
+/// whether it changed (an alert already resolved keeps its times).
+pub fn resolve_with_incident(a: &mut Alert, now: Time) -> bool {
+    if a.status == AlertStatus::Resolved {
+        return false;
+    }
+    a.status = AlertStatus::Resolved;
+    a.resolved = Some(now);
+    a.last_update = now;
+    true
 }
 
 /// Whether determination `d` may go with classification `c`.

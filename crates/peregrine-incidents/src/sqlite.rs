@@ -11,13 +11,15 @@
 //! optimistic (`UPDATE … WHERE version = ?`, retried on the fresh row when another write
 //! won); adding an alert (de-duplication, correlation, merge) runs in one `IMMEDIATE`
 //! transaction and bumps the version of every incident it changes, so an update racing it
-//! retries too.
+//! retries too. An incident update is written in an `IMMEDIATE` transaction with the
+//! alerts it resolves (a transition to `Resolved` resolves every alert not yet resolved).
 
 use crate::correlate::{self, CorrelationConfig, Decision, Known};
 use crate::enums::{Classification, Determination, IncidentStatus, WireEnum};
 use crate::evidence::entity_keys;
 use crate::model::{Alert, Incident};
 use crate::odata::{Filter, ListOptions, Literal, Op};
+use crate::patch::{resolve_with_incident, resolves_alerts};
 use crate::rules::DetectionRule;
 use crate::store::{AlertOutcome, IncidentStore, Page, StoreError, Update};
 use crate::time::Time;
@@ -618,18 +620,38 @@ impl IncidentStore for SqliteStore {
         id: i64,
         update: Update<'_, Incident>,
     ) -> Result<Option<Incident>, StoreError> {
-        let c = self.conn()?;
+        let mut c = self.conn()?;
         for attempt in 0..ATTEMPTS {
             let Some(mut i) = read_incident(&c, tenant, id)? else {
                 return Ok(None);
             };
+            let was = i.status;
             update(&mut i).map_err(StoreError::Invalid)?;
-            if write_incident_if(&c, &i)? {
+            // The incident and (when it is resolved now) its alerts in one transaction:
+            // holding the write lock, the alerts read here are the ones written.
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if write_incident_if(&tx, &i)? {
+                let mut alerts = alerts_of(&tx, tenant, id)?;
+                if resolves_alerts(was, i.status) {
+                    for a in &mut alerts {
+                        if resolve_with_incident(a, i.last_update) {
+                            if !write_alert_if(&tx, a)? {
+                                return Err(StoreError::Internal(format!(
+                                    "alert {} changed inside the transaction",
+                                    a.id
+                                )));
+                            }
+                            a.version += 1;
+                        }
+                    }
+                }
+                tx.commit()?;
                 i.version += 1;
-                i.alerts = alerts_of(&c, tenant, id)?;
+                i.alerts = alerts;
                 return Ok(Some(i));
             }
             // Another write won: try again on the fresh row.
+            drop(tx);
             backoff(attempt);
         }
         Err(StoreError::Contended)

@@ -75,7 +75,9 @@ pub trait IncidentStore: Send + Sync {
     ) -> Result<Option<Incident>, StoreError>;
 
     /// Applies `update` (then stores the incident with its alerts loaded); `None` when the
-    /// tenant has no such incident.
+    /// tenant has no such incident. When the update moves the incident to `Resolved`, every
+    /// alert of it not yet resolved is resolved at the incident's new `last_update`
+    /// ([`crate::patch::resolve_with_incident`]), written atomically with the incident.
     fn update_incident(
         &self,
         tenant: &str,

@@ -464,3 +464,95 @@ fn alert_updates_roll_up_into_the_incident() -> R {
     assert!(s.get_alert("b", "x1")?.is_none());
     Ok(())
 }
+
+#[test]
+fn resolving_an_incident_resolves_its_alerts() -> R {
+    let (_dir, s) = store();
+    let cfg = CorrelationConfig::default();
+    let i = stored(s.add_alert(
+        "a",
+        alert("r1", 0, Severity::Low, vec![device("d7")]),
+        &cfg,
+        t(1),
+    )?);
+    stored(s.add_alert(
+        "a",
+        alert("r2", 1, Severity::High, vec![device("d7")]),
+        &cfg,
+        t(1),
+    )?);
+    stored(s.add_alert(
+        "a",
+        alert("r3", 1, Severity::Medium, vec![device("d7")]),
+        &cfg,
+        t(1),
+    )?);
+    // r1 resolved on its own first: it keeps its times
+    let resolve = |a: &mut Alert| {
+        a.status = AlertStatus::Resolved;
+        a.resolved = Some(t(2));
+        a.last_update = t(2);
+        Ok(())
+    };
+    s.update_alert("a", "r1", &resolve, t(2))?.ok_or("gone")?;
+    let in_progress = |a: &mut Alert| {
+        a.status = AlertStatus::InProgress;
+        a.last_update = t(3);
+        Ok(())
+    };
+    s.update_alert("a", "r3", &in_progress, t(3))?
+        .ok_or("gone")?;
+    let before = s.get_incident("a", i, false)?.ok_or("gone")?;
+    assert_eq!(before.status, IncidentStatus::Active);
+
+    let patch = IncidentPatch::parse(br#"{"status":"Resolved"}"#, Shape::Defender)?;
+    let apply = |inc: &mut Incident| patch.apply(inc, "app", t(5));
+    let updated = s.update_incident("a", i, &apply)?.ok_or("gone")?;
+    assert_eq!(updated.status, IncidentStatus::Resolved);
+    assert_eq!(updated.last_update, t(5));
+    let check = |alerts: &[Alert]| {
+        assert_eq!(alerts.len(), 3);
+        for a in alerts {
+            assert_eq!(a.status, AlertStatus::Resolved, "{}", a.id);
+            let when = if a.id == "r1" { t(2) } else { t(5) };
+            assert_eq!(a.last_update, when, "{}", a.id);
+            assert_eq!(a.resolved, Some(when), "{}", a.id);
+        }
+    };
+    // in the returned incident, a fresh read, and each alert (row columns too)
+    check(&updated.alerts);
+    check(&s.get_incident("a", i, true)?.ok_or("gone")?.alerts);
+    let page = s.list_alerts(
+        "a",
+        &opts(Api::GraphAlerts, &[("$filter", "status eq 'resolved'")]),
+    )?;
+    assert_eq!(page.total, 3);
+    // a later alert update does not reopen the incident
+    let assign = |a: &mut Alert| {
+        a.assigned_to = Some("x@contoso.com".into());
+        Ok(())
+    };
+    s.update_alert("a", "r2", &assign, t(6))?.ok_or("gone")?;
+    let after = s.get_incident("a", i, false)?.ok_or("gone")?;
+    assert_eq!(after.status, IncidentStatus::Resolved);
+
+    // reopening the incident leaves its alerts alone
+    let reopen = IncidentPatch::parse(br#"{"status":"active"}"#, Shape::Graph)?;
+    let apply = |inc: &mut Incident| reopen.apply(inc, "app", t(7));
+    let reopened = s.update_incident("a", i, &apply)?.ok_or("gone")?;
+    assert_eq!(reopened.status, IncidentStatus::Active);
+    assert!(
+        reopened
+            .alerts
+            .iter()
+            .all(|a| a.status == AlertStatus::Resolved && a.last_update < t(7))
+    );
+    // and a PATCH of an already resolved incident touches no alert
+    let again = IncidentPatch::parse(br#"{"status":"Resolved"}"#, Shape::Defender)?;
+    let apply = |inc: &mut Incident| again.apply(inc, "app", t(8));
+    s.update_incident("a", i, &apply)?;
+    let apply = |inc: &mut Incident| again.apply(inc, "app", t(9));
+    let twice = s.update_incident("a", i, &apply)?.ok_or("gone")?;
+    assert!(twice.alerts.iter().all(|a| a.last_update < t(7)));
+    Ok(())
+}

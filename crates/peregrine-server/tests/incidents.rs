@@ -984,6 +984,109 @@ async fn resolving_every_alert_resolves_the_incident() {
 }
 
 #[tokio::test]
+async fn resolving_an_incident_resolves_its_alerts() {
+    let (app, i1, i2) = with_alerts();
+    let alerts = app.token_with(CONTOSO, A_WRITE).await;
+    let d = app.token_with(CONTOSO, WRITE).await;
+    let g = app.token_with(CONTOSO, G_WRITE).await;
+    // da1 is resolved on its own first; da2 is left in progress
+    let r = patch(
+        &app,
+        "/v1.0/security/alerts_v2/da1",
+        &alerts,
+        r#"{"status":"resolved"}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let da1_updated = r.body["lastUpdateDateTime"].clone();
+    let da1_resolved = r.body["resolvedDateTime"].clone();
+    assert!(da1_resolved.is_string(), "{}", r.text);
+    let r = patch(
+        &app,
+        "/v1.0/security/alerts_v2/da2",
+        &alerts,
+        r#"{"status":"inProgress"}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+
+    // Defender: PATCH the incident to Resolved
+    let r = patch(
+        &app,
+        &format!("/api/incidents/{i1}"),
+        &d,
+        r#"{"status":"Resolved"}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["status"], "Resolved");
+    let when = r.body["lastUpdateTime"].clone();
+    let check_defender = |body: &Value| {
+        let list = body["alerts"].as_array().unwrap();
+        assert_eq!(list.len(), 2, "{body}");
+        for a in list {
+            assert_eq!(a["status"], "Resolved", "{a}");
+            if a["alertId"] == "da1" {
+                assert_eq!(a["lastUpdatedTime"], da1_updated, "{a}");
+                assert_eq!(a["resolvedTime"], da1_resolved, "{a}");
+            } else {
+                assert_eq!(a["lastUpdatedTime"], when, "{a}");
+                assert_eq!(a["resolvedTime"], when, "{a}");
+            }
+        }
+    };
+    check_defender(&r.body);
+    let r = get(&app, &format!("/api/incidents/{i1}"), &d).await;
+    check_defender(&r.body);
+    // Graph alerts_v2 sees them resolved too
+    let r = get(&app, "/v1.0/security/alerts_v2/da2", &alerts).await;
+    assert_eq!(r.body["status"], "resolved", "{}", r.text);
+    assert!(r.body["resolvedDateTime"].is_string(), "{}", r.text);
+    assert_eq!(r.body["resolvedDateTime"], r.body["lastUpdateDateTime"]);
+    assert_ne!(r.body["lastUpdateDateTime"], da1_updated);
+    let r = get(&app, "/v1.0/security/alerts_v2/da1", &alerts).await;
+    assert_eq!(r.body["status"], "resolved", "{}", r.text);
+    assert_eq!(r.body["lastUpdateDateTime"], da1_updated, "kept");
+    assert_eq!(r.body["resolvedDateTime"], da1_resolved, "kept");
+
+    // Graph: PATCH the other incident to resolved
+    let r = patch(
+        &app,
+        &format!("/v1.0/security/incidents/{i2}"),
+        &g,
+        r#"{"status":"resolved"}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let when = r.body["lastUpdateDateTime"].clone();
+    let r = get(&app, "/v1.0/security/alerts_v2/da3", &alerts).await;
+    assert_eq!(r.body["status"], "resolved", "{}", r.text);
+    assert_eq!(r.body["lastUpdateDateTime"], when, "{}", r.text);
+    assert_eq!(r.body["resolvedDateTime"], when, "{}", r.text);
+    let r = get(
+        &app,
+        &format!("/v1.0/security/incidents/{i2}?$expand=alerts"),
+        &g,
+    )
+    .await;
+    assert_eq!(r.body["alerts"][0]["status"], "resolved", "{}", r.text);
+
+    // reopening leaves the alerts alone
+    let r = patch(
+        &app,
+        &format!("/api/incidents/{i1}"),
+        &d,
+        r#"{"status":"Active"}"#,
+    )
+    .await;
+    assert_eq!(r.body["status"], "Active", "{}", r.text);
+    for a in r.body["alerts"].as_array().unwrap() {
+        assert_eq!(a["status"], "Resolved", "{a}");
+    }
+}
+
+#[tokio::test]
 async fn grouping_explains_the_incident() {
     let (app, i1, i2) = with_alerts();
     let token = app.token_with(CONTOSO, READ).await;
