@@ -253,10 +253,18 @@ impl PhysicalExpr for DictEval {
                 let n = dict.values().len();
                 if bits.nulls().is_none_or(|m| m.slice(0, n).null_count() == 0) {
                     let keys = keys.values();
-                    let bits = bits.values();
-                    let out = BooleanBuffer::collect_bool(keys.len(), |i| {
-                        usize::try_from(keys[i]).is_ok_and(|k| k < n && bits.value(k))
-                    });
+                    let bits = bits.values().slice(0, n);
+                    let out = match bits.count_set_bits() {
+                        // No value of this dictionary passes (or all do): no row to look at.
+                        0 => BooleanBuffer::new_unset(keys.len()),
+                        c if c == n => BooleanBuffer::new_set(keys.len()),
+                        _ => {
+                            let table: Vec<bool> = bits.iter().collect();
+                            BooleanBuffer::collect_bool(keys.len(), |i| {
+                                table.get(keys[i] as usize).copied().unwrap_or(false)
+                            })
+                        }
+                    };
                     return Ok(ColumnarValue::Array(Arc::new(BooleanArray::new(out, None))));
                 }
             }

@@ -142,6 +142,7 @@ async fn filters_on_dictionary_columns_match_the_same_filters_on_plain_strings()
         r#"COL contains_cs "Shell""#,
         r#"COL matches regex @"^[a-z]+\.exe$""#,
         r#"strlen(COL) > 7"#,
+        r#"strlen(COL) >= 0"#,
         r#"tolower(COL) == "kernel.exe""#,
         r#"COL startswith @"C:\ProgramData\""#,
         r#"COL == "" or COL startswith "c""#,
@@ -156,6 +157,9 @@ async fn filters_on_dictionary_columns_match_the_same_filters_on_plain_strings()
         };
         let plain = count(&store, &format!("{in_memory} | where {p} | count")).await;
         assert!(plain != "0" || p.contains("isnull"), "{p} selects nothing");
+        if p.contains(">= 0") {
+            assert_eq!(plain, "2000", "every row passes");
+        }
         if p.contains("isnull") {
             assert_eq!(plain, "0", "strings are never null");
         }
