@@ -259,10 +259,22 @@ impl PhysicalExpr for DictEval {
                         0 => BooleanBuffer::new_unset(keys.len()),
                         c if c == n => BooleanBuffer::new_set(keys.len()),
                         _ => {
-                            let table: Vec<bool> = bits.iter().collect();
-                            BooleanBuffer::collect_bool(keys.len(), |i| {
-                                table.get(keys[i] as usize).copied().unwrap_or(false)
-                            })
+                            // One byte per value, 64 rows per word, no branch per row.
+                            let table: Vec<u64> = bits.iter().map(u64::from).collect();
+                            let words: Vec<u64> = keys
+                                .chunks(64)
+                                .map(|rows| {
+                                    rows.iter().enumerate().fold(0u64, |w, (j, &k)| {
+                                        let hit = table.get(k as usize).copied().unwrap_or(0);
+                                        w | (hit << j)
+                                    })
+                                })
+                                .collect();
+                            BooleanBuffer::new(
+                                datafusion::arrow::buffer::Buffer::from_vec(words),
+                                0,
+                                keys.len(),
+                            )
                         }
                     };
                     return Ok(ColumnarValue::Array(Arc::new(BooleanArray::new(out, None))));
