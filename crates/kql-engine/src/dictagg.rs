@@ -33,10 +33,10 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, DictionaryArray, Int32Array, Int64Array, ListArray, RecordBatch,
-    UInt32Array, new_null_array,
+    UInt32Array,
 };
 use datafusion::arrow::buffer::OffsetBuffer;
-use datafusion::arrow::compute::{cast, concat, take};
+use datafusion::arrow::compute::{cast, take};
 use datafusion::arrow::datatypes::{DataType, FieldRef, Int32Type, Schema, SchemaRef};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode, TreeNodeRecursion};
@@ -249,24 +249,13 @@ impl DictAggregateRule {
     }
 
     fn rewrite(&self, agg: &AggregateExec) -> Result<Option<Arc<dyn ExecutionPlan>>> {
-        let single = match agg.mode() {
-            AggregateMode::Partial => false,
-            AggregateMode::Single | AggregateMode::SinglePartitioned => true,
-            _ => return Ok(None),
-        };
-        let gby = agg.group_expr();
-        if gby.expr().is_empty()
-            || gby.has_grouping_set()
-            || agg.limit_options().is_some()
-            || !agg.dynamic_expressions_produced().is_empty()
-            || !matches!(agg.input_order_mode(), InputOrderMode::Linear)
-        {
+        let Some(single) = plain_grouping(agg) else {
             return Ok(None);
-        }
+        };
         let input = agg.input();
         let in_schema = input.schema();
-        let mut keys = Vec::with_capacity(gby.expr().len());
-        for (e, _) in gby.expr() {
+        let mut keys = Vec::with_capacity(agg.group_expr().expr().len());
+        for (e, _) in agg.group_expr().expr() {
             let Some(c) = e.downcast_ref::<Column>() else {
                 return Ok(None);
             };
@@ -282,34 +271,27 @@ impl DictAggregateRule {
             }
             keys.push(c.index());
         }
+        let distinct: Vec<Option<usize>> = agg
+            .aggr_expr()
+            .iter()
+            .zip(agg.filter_expr())
+            .map(|(a, f)| self.distinct_column(a, f.as_ref(), &in_schema))
+            .collect();
+        // The columns read as dictionaries: the keys, then the distinct-counted ones.
         let mut kept = keys.clone();
-        for (a, filter) in agg.aggr_expr().iter().zip(agg.filter_expr()) {
-            if !a.order_bys().is_empty() {
+        for &c in distinct.iter().flatten() {
+            if keys.contains(&c) {
                 return Ok(None);
             }
-            if let Some(c) = self.distinct_column(a, filter.as_ref(), &in_schema) {
-                if keys.contains(&c) {
-                    return Ok(None);
-                }
-                if !kept.contains(&c) {
-                    kept.push(c);
-                }
-                continue;
-            }
-            if !a.groups_accumulator_supported()
-                || a.expressions().iter().any(|e| reads_any(e, &keys))
-                || filter.as_ref().is_some_and(|f| reads_any(f, &keys))
-            {
-                return Ok(None);
+            if !kept.contains(&c) {
+                kept.push(c);
             }
         }
-        // A column that a plain aggregate reads cannot also be counted distinct here.
-        for (a, filter) in agg.aggr_expr().iter().zip(agg.filter_expr()) {
-            let distinct = self
-                .distinct_column(a, filter.as_ref(), &in_schema)
-                .is_some();
-            if !distinct
-                && (a.expressions().iter().any(|e| reads_any(e, &kept))
+        // Every other aggregate has a groups accumulator and reads no kept column.
+        for ((a, filter), d) in agg.aggr_expr().iter().zip(agg.filter_expr()).zip(&distinct) {
+            if d.is_none()
+                && (!a.groups_accumulator_supported()
+                    || a.expressions().iter().any(|e| reads_any(e, &kept))
                     || filter.as_ref().is_some_and(|f| reads_any(f, &kept)))
             {
                 return Ok(None);
@@ -325,16 +307,28 @@ impl DictAggregateRule {
         {
             return Ok(None);
         }
-        let distinct = agg
-            .aggr_expr()
-            .iter()
-            .zip(agg.filter_expr())
-            .map(|(a, f)| self.distinct_column(a, f.as_ref(), &in_schema))
-            .collect();
         Ok(Some(Arc::new(DictAggregateExec::new(
             agg, new_input, keys, distinct, single,
         )?)))
     }
+}
+
+/// Is `agg` a plain hash aggregation (partial or single-stage, grouped, no grouping sets,
+/// limit, dynamic filter, input order or ordered aggregate) that these rewrites may
+/// replace? `Some(true)` for a single-stage one (it emits final values, not states).
+fn plain_grouping(agg: &AggregateExec) -> Option<bool> {
+    let single = match agg.mode() {
+        AggregateMode::Partial => false,
+        AggregateMode::Single | AggregateMode::SinglePartitioned => true,
+        _ => return None,
+    };
+    let plain = !agg.group_expr().expr().is_empty()
+        && !agg.group_expr().has_grouping_set()
+        && agg.limit_options().is_none()
+        && agg.dynamic_expressions_produced().is_empty()
+        && matches!(agg.input_order_mode(), InputOrderMode::Linear)
+        && agg.aggr_expr().iter().all(|a| a.order_bys().is_empty());
+    plain.then_some(single)
 }
 
 /// Computed group keys (`by PipeName = tostring(AF.PipeName)`) of an aggregation straight
@@ -344,15 +338,7 @@ impl DictAggregateRule {
 /// output is unchanged; `None` when there is nothing to move or the plan is another shape.
 fn push_group_keys(agg: &AggregateExec) -> Result<Option<Arc<dyn ExecutionPlan>>> {
     use datafusion::physical_plan::aggregates::PhysicalGroupBy;
-    if !matches!(
-        agg.mode(),
-        AggregateMode::Partial | AggregateMode::Single | AggregateMode::SinglePartitioned
-    ) || agg.group_expr().has_grouping_set()
-        || agg.limit_options().is_some()
-        || !agg.dynamic_expressions_produced().is_empty()
-        || !matches!(agg.input_order_mode(), InputOrderMode::Linear)
-        || agg.aggr_expr().iter().any(|a| !a.order_bys().is_empty())
-    {
+    if plain_grouping(agg).is_none() {
         return Ok(None);
     }
     let gby = agg.group_expr().expr();
@@ -611,13 +597,8 @@ impl DictAggregateExec {
         single: bool,
     ) -> Result<Self> {
         let schema = agg.schema();
-        let properties = PlanProperties::new(
-            EquivalenceProperties::new(Arc::clone(&schema)),
-            input.properties().output_partitioning().clone(),
-            EmissionType::Final,
-            Boundedness::Bounded,
-        );
         Ok(DictAggregateExec {
+            properties: properties(&schema, &input),
             key_names: agg
                 .group_expr()
                 .expr()
@@ -631,10 +612,20 @@ impl DictAggregateExec {
             distinct,
             single,
             schema,
-            properties: Arc::new(properties),
             metrics: ExecutionPlanMetricsSet::new(),
         })
     }
+}
+
+/// The plan properties of a [`DictAggregateExec`] of `schema` over `input`: the input's
+/// partitioning, every row at the end.
+fn properties(schema: &SchemaRef, input: &Arc<dyn ExecutionPlan>) -> Arc<PlanProperties> {
+    Arc::new(PlanProperties::new(
+        EquivalenceProperties::new(Arc::clone(schema)),
+        input.properties().output_partitioning().clone(),
+        EmissionType::Final,
+        Boundedness::Bounded,
+    ))
 }
 
 impl DisplayAs for DictAggregateExec {
@@ -694,13 +685,8 @@ impl ExecutionPlan for DictAggregateExec {
         let Ok([input]) = <[_; 1]>::try_from(children) else {
             return internal_err!("DictAggregateExec takes one child");
         };
-        let properties = PlanProperties::new(
-            EquivalenceProperties::new(Arc::clone(&self.schema)),
-            input.properties().output_partitioning().clone(),
-            EmissionType::Final,
-            Boundedness::Bounded,
-        );
         Ok(Arc::new(DictAggregateExec {
+            properties: properties(&self.schema, &input),
             input,
             keys: self.keys.clone(),
             key_names: self.key_names.clone(),
@@ -709,7 +695,6 @@ impl ExecutionPlan for DictAggregateExec {
             distinct: self.distinct.clone(),
             single: self.single,
             schema: Arc::clone(&self.schema),
-            properties: Arc::new(properties),
             metrics: ExecutionPlanMetricsSet::new(),
         }))
     }
@@ -794,14 +779,7 @@ impl KeyColumn {
         let pos = match pos {
             Some(p) => p,
             None => {
-                let strings = match values.data_type() {
-                    DataType::Utf8 => Arc::clone(values),
-                    _ => cast(values, &DataType::Utf8)?,
-                };
-                let padded = concat(&[
-                    strings.as_ref(),
-                    new_null_array(&DataType::Utf8, 1).as_ref(),
-                ])?;
+                let padded = crate::dictscan::values_and_null(values)?;
                 if self.cache.len() >= CACHED_DICTIONARIES {
                     self.cache.remove(0);
                 }

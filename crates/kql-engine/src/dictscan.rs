@@ -180,6 +180,18 @@ pub(crate) fn row_wise(n: &Arc<dyn PhysicalExpr>) -> bool {
         || n.downcast_ref::<NegativeExpr>().is_some()
 }
 
+/// A dictionary's values as `Utf8`, followed by one null: the slot that null keys read.
+pub(crate) fn values_and_null(values: &ArrayRef) -> Result<ArrayRef> {
+    let strings = match values.data_type() {
+        DataType::Utf8 => Arc::clone(values),
+        _ => cast(values, &DataType::Utf8)?,
+    };
+    Ok(concat(&[
+        strings.as_ref(),
+        new_null_array(&DataType::Utf8, 1).as_ref(),
+    ])?)
+}
+
 /// `expr` (over a one-column batch of strings) evaluated on the distinct values of a
 /// dictionary column and spread to the rows by their keys.
 pub struct DictEval {
@@ -210,14 +222,7 @@ impl DictEval {
                 return Ok(Arc::clone(r));
             }
         }
-        let strings = match values.data_type() {
-            DataType::Utf8 => Arc::clone(values),
-            _ => cast(values, &DataType::Utf8)?,
-        };
-        let padded = concat(&[
-            strings.as_ref(),
-            new_null_array(&DataType::Utf8, 1).as_ref(),
-        ])?;
+        let padded = values_and_null(values)?;
         let rows = padded.len();
         let batch = RecordBatch::try_new(Arc::clone(&self.values_schema), vec![padded])?;
         let out = self.expr.evaluate(&batch)?.into_array(rows)?;

@@ -544,6 +544,39 @@ fn next_incident_id(tx: &Transaction<'_>) -> Result<i64, StoreError> {
     )
 }
 
+/// A page of `table` for `tenant` under `opts`: the matching rows' count, and the
+/// `SELECT columns … ORDER BY order, id DESC LIMIT top OFFSET skip` with its parameters
+/// (the filter is parameterised by [`filter_sql`]; table, columns and order are ours).
+fn page_sql(
+    tx: &Transaction<'_>,
+    table: &str,
+    columns: &str,
+    order: &str,
+    tenant: &str,
+    opts: &ListOptions,
+) -> Result<(u64, String, Vec<Sql>), StoreError> {
+    let mut params = vec![Sql::Text(tenant.to_string())];
+    let filter = match &opts.filter {
+        Some(f) => format!(" AND {}", filter_sql(f, &mut params)),
+        None => String::new(),
+    };
+    let total: i64 = tx.query_row(
+        &format!("SELECT COUNT(*) FROM {table} WHERE tenant = ?1{filter}"),
+        rusqlite::params_from_iter(params.iter()),
+        |r| r.get(0),
+    )?;
+    let n = params.len();
+    params.push(Sql::Integer(to_i64(opts.top)));
+    params.push(Sql::Integer(to_i64(opts.skip)));
+    let sql = format!(
+        "SELECT {columns} FROM {table} WHERE tenant = ?1{filter}
+         ORDER BY {order}, id DESC LIMIT ?{} OFFSET ?{}",
+        n + 1,
+        n + 2
+    );
+    Ok((u64::try_from(total).unwrap_or(0), sql, params))
+}
+
 impl IncidentStore for SqliteStore {
     fn list_incidents(
         &self,
@@ -552,25 +585,14 @@ impl IncidentStore for SqliteStore {
     ) -> Result<Page<Incident>, StoreError> {
         let mut c = self.conn()?;
         let tx = c.transaction()?;
-        let mut params = vec![Sql::Text(tenant.to_string())];
-        let filter = match &opts.filter {
-            Some(f) => format!(" AND {}", filter_sql(f, &mut params)),
-            None => String::new(),
-        };
-        let total: i64 = tx.query_row(
-            &format!("SELECT COUNT(*) FROM incidents WHERE tenant = ?1{filter}"),
-            rusqlite::params_from_iter(params.iter()),
-            |r| r.get(0),
+        let (total, sql, params) = page_sql(
+            &tx,
+            "incidents",
+            "doc, version",
+            "last_update DESC",
+            tenant,
+            opts,
         )?;
-        let n = params.len();
-        params.push(Sql::Integer(to_i64(opts.top)));
-        params.push(Sql::Integer(to_i64(opts.skip)));
-        let sql = format!(
-            "SELECT doc, version FROM incidents WHERE tenant = ?1{filter}
-             ORDER BY last_update DESC, id DESC LIMIT ?{} OFFSET ?{}",
-            n + 1,
-            n + 2
-        );
         let mut items = Vec::new();
         {
             let mut stmt = tx.prepare(&sql)?;
@@ -590,10 +612,7 @@ impl IncidentStore for SqliteStore {
             }
         }
         tx.commit()?;
-        Ok(Page {
-            items,
-            total: u64::try_from(total).unwrap_or(0),
-        })
+        Ok(Page { items, total })
     }
 
     fn get_incident(
@@ -660,25 +679,14 @@ impl IncidentStore for SqliteStore {
     fn list_alerts(&self, tenant: &str, opts: &ListOptions) -> Result<Page<Alert>, StoreError> {
         let mut c = self.conn()?;
         let tx = c.transaction()?;
-        let mut params = vec![Sql::Text(tenant.to_string())];
-        let filter = match &opts.filter {
-            Some(f) => format!(" AND {}", filter_sql(f, &mut params)),
-            None => String::new(),
-        };
-        let total: i64 = tx.query_row(
-            &format!("SELECT COUNT(*) FROM alerts WHERE tenant = ?1{filter}"),
-            rusqlite::params_from_iter(params.iter()),
-            |r| r.get(0),
+        let (total, sql, params) = page_sql(
+            &tx,
+            "alerts",
+            "doc, version, incident_id",
+            "created DESC",
+            tenant,
+            opts,
         )?;
-        let n = params.len();
-        params.push(Sql::Integer(to_i64(opts.top)));
-        params.push(Sql::Integer(to_i64(opts.skip)));
-        let sql = format!(
-            "SELECT doc, version, incident_id FROM alerts WHERE tenant = ?1{filter}
-             ORDER BY created DESC, id DESC LIMIT ?{} OFFSET ?{}",
-            n + 1,
-            n + 2
-        );
         let mut items = Vec::new();
         {
             let mut stmt = tx.prepare(&sql)?;
@@ -695,10 +703,7 @@ impl IncidentStore for SqliteStore {
             }
         }
         tx.commit()?;
-        Ok(Page {
-            items,
-            total: u64::try_from(total).unwrap_or(0),
-        })
+        Ok(Page { items, total })
     }
 
     fn get_alert(&self, tenant: &str, id: &str) -> Result<Option<Alert>, StoreError> {

@@ -90,17 +90,9 @@ async fn query_rows(
     range: Option<(Time, Time)>,
     now: Time,
 ) -> Result<(Vec<String>, Vec<Vec<Value>>), String> {
-    let engine = match range {
-        None => state.store.engine(tenant),
-        Some((from, to)) => kql_engine::Engine::new(
-            Arc::clone(state.store.catalog()),
-            Arc::new(kql_engine::TimeRange::new(
-                Arc::new(state.store.data_source(tenant)),
-                from.unix_nanos(),
-                to.unix_nanos(),
-            )),
-        ),
-    };
+    let engine = state
+        .store
+        .engine_in(tenant, range.map(|(f, t)| (f.unix_nanos(), t.unix_nanos())));
     let options = QueryOptions {
         now_nanos: Some(now.unix_nanos()),
         max_rows: state.config.max_rows,

@@ -264,17 +264,7 @@ async fn hunt(
         ));
     }
     let tenant = &principal.tenant;
-    let engine = match range {
-        None => state.store.engine(tenant),
-        Some((from, to)) => kql_engine::Engine::new(
-            Arc::clone(state.store.catalog()),
-            Arc::new(kql_engine::TimeRange::new(
-                Arc::new(state.store.data_source(tenant)),
-                from,
-                to,
-            )),
-        ),
-    };
+    let engine = state.store.engine_in(tenant, range);
     let max_rows = state.config.max_rows;
     let options = QueryOptions {
         now_nanos: Some(now_nanos()),

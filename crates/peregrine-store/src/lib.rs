@@ -1144,10 +1144,22 @@ impl Store {
 
     /// A KQL engine over one tenant's tables (the store's catalog, [`Store::data_source`]).
     pub fn engine(self: &Arc<Self>, tenant: &str) -> kql_engine::Engine {
-        kql_engine::Engine::new(
-            Arc::clone(&self.catalog),
-            Arc::new(self.data_source(tenant)),
-        )
+        self.engine_in(tenant, None)
+    }
+
+    /// [`Store::engine`], its dated tables restricted to `from <= Timestamp < to`
+    /// (nanoseconds since the Unix epoch) when a range is given ([`kql_engine::TimeRange`]).
+    pub fn engine_in(
+        self: &Arc<Self>,
+        tenant: &str,
+        range: Option<(i64, i64)>,
+    ) -> kql_engine::Engine {
+        let data: Arc<dyn kql_engine::DataSource> = Arc::new(self.data_source(tenant));
+        let data = match range {
+            None => data,
+            Some((from, to)) => Arc::new(kql_engine::TimeRange::new(data, from, to)),
+        };
+        kql_engine::Engine::new(Arc::clone(&self.catalog), data)
     }
 }
 

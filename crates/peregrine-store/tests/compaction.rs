@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use kql_engine::{Engine, QueryOptions};
+use kql_engine::QueryOptions;
 use peregrine_store::{Store, StoreConfig};
 use serde_json::{Value, json};
 
@@ -44,11 +44,8 @@ fn batch(first: u64, n: u64) -> Vec<(usize, Value)> {
 
 /// `count()`, `dcount(ReportId)` and `sum(ReportId)` of the table.
 async fn stats(store: &Arc<Store>) -> (u64, u64, u64) {
-    let engine = Engine::new(
-        Arc::clone(store.catalog()),
-        Arc::new(store.data_source("default")),
-    );
-    let r = engine
+    let r = store
+        .engine("default")
         .run(
             "DeviceProcessEvents | summarize n = count(), d = count_distinct(ReportId), s = sum(ReportId)",
             &QueryOptions::default(),

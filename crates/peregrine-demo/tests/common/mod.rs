@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use kql_engine::{Engine, QueryOptions};
+use kql_engine::QueryOptions;
 use peregrine_store::{Store, StoreConfig};
 
 pub fn open(dir: &Path) -> Arc<Store> {
@@ -21,28 +21,12 @@ pub fn now() -> i64 {
 }
 
 pub async fn rows(store: &Arc<Store>, query: &str) -> Vec<Vec<String>> {
-    let engine = Engine::new(
-        Arc::clone(store.catalog()),
-        Arc::new(store.data_source("default")),
-    );
-    let result = engine
+    let result = store
+        .engine("default")
         .run(query, &QueryOptions::default())
         .await
         .unwrap_or_else(|e| panic!("{query}: {e:?}"));
-    let mut out = Vec::new();
-    for b in &result.batches {
-        for r in 0..b.num_rows() {
-            out.push(
-                (0..b.num_columns())
-                    .map(|c| {
-                        datafusion::arrow::util::display::array_value_to_string(b.column(c), r)
-                            .unwrap()
-                    })
-                    .collect(),
-            );
-        }
-    }
-    out
+    kql_engine::format::result_rows_text(&result)
 }
 
 pub async fn count(store: &Arc<Store>, query: &str) -> u64 {

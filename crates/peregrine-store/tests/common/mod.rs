@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use kql_engine::{Engine, QueryOptions};
+use kql_engine::QueryOptions;
 use peregrine_store::{Store, StoreConfig};
 
 /// A store over the Defender schema with the default configuration.
@@ -16,37 +16,18 @@ pub fn open(dir: &Path) -> Arc<Store> {
 
 /// The rows of `query` over the store's default tenant, each cell as Arrow displays it.
 pub async fn rows(store: &Arc<Store>, query: &str) -> Vec<Vec<String>> {
-    let engine = Engine::new(
-        Arc::clone(store.catalog()),
-        Arc::new(store.data_source("default")),
-    );
-    let result = engine
+    let result = store
+        .engine("default")
         .run(query, &QueryOptions::default())
         .await
         .unwrap_or_else(|e| panic!("{query}: {e:?}"));
-    let mut out = Vec::new();
-    for b in &result.batches {
-        for r in 0..b.num_rows() {
-            out.push(
-                (0..b.num_columns())
-                    .map(|c| {
-                        datafusion::arrow::util::display::array_value_to_string(b.column(c), r)
-                            .unwrap()
-                    })
-                    .collect(),
-            );
-        }
-    }
-    out
+    kql_engine::format::result_rows_text(&result)
 }
 
 /// `query`'s optimized logical and physical plans over the store's default tenant.
 pub async fn explain(store: &Arc<Store>, query: &str) -> String {
-    let engine = Engine::new(
-        Arc::clone(store.catalog()),
-        Arc::new(store.data_source("default")),
-    );
-    engine
+    store
+        .engine("default")
         .explain(query)
         .await
         .unwrap_or_else(|e| panic!("{query}: {e:?}"))
