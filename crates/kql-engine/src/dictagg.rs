@@ -36,19 +36,19 @@ use datafusion::arrow::array::{
     UInt32Array,
 };
 use datafusion::arrow::buffer::OffsetBuffer;
-use datafusion::arrow::compute::{cast, take};
+use datafusion::arrow::compute::{cast, filter_record_batch, prep_null_mask_filter, take};
 use datafusion::arrow::datatypes::{DataType, FieldRef, Int32Type, Schema, SchemaRef};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode, TreeNodeRecursion};
-use datafusion::common::{DataFusionError, Result, internal_err};
-use datafusion::datasource::physical_plan::{FileScanConfig, ParquetSource};
+use datafusion::common::{DataFusionError, Result, ScalarValue, internal_err};
+use datafusion::datasource::physical_plan::{FileScanConfig, FileSource, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{ColumnarValue, EmitTo, GroupsAccumulator};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::aggregate::AggregateFunctionExpr;
-use datafusion::physical_expr::expressions::Column;
+use datafusion::physical_expr::expressions::{Column, Literal};
 use datafusion::physical_expr::projection::{ProjectionExpr, ProjectionExprs};
 use datafusion::physical_expr::{EquivalenceProperties, Partitioning};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
@@ -297,8 +297,25 @@ impl DictAggregateRule {
                 return Ok(None);
             }
         }
-        let Some(new_input) = keep_dictionary(input, &kept)? else {
-            return Ok(None);
+        // With the scans' filters moved to a pass column when they can all move (the
+        // aggregates then read nothing else), else as they are.
+        let is_dict = |c: &str| self.data.dictionary_column(c);
+        let with_pass = keep_dictionary(
+            input,
+            &kept,
+            Keep {
+                pass: Some(&is_dict),
+            },
+        )?;
+        let (new_input, pass) = match with_pass {
+            Some((plan, true)) => {
+                let last = plan.schema().fields().len().saturating_sub(1);
+                (plan, Some(last))
+            }
+            _ => match keep_dictionary(input, &kept, Keep { pass: None })? {
+                Some((plan, _)) => (plan, None),
+                None => return Ok(None),
+            },
         };
         let new_schema = new_input.schema();
         if kept
@@ -308,7 +325,7 @@ impl DictAggregateRule {
             return Ok(None);
         }
         Ok(Some(Arc::new(DictAggregateExec::new(
-            agg, new_input, keys, distinct, single,
+            agg, new_input, keys, distinct, single, pass,
         )?)))
     }
 }
@@ -479,35 +496,73 @@ fn parquet_scan(plan: &Arc<dyn ExecutionPlan>) -> Option<&FileScanConfig> {
         .map(|_| config)
 }
 
+/// The name of the column [`keep_dictionary`] appends when it moves the scans' filters.
+const PASS: &str = "__kql_pass";
+
+/// How [`keep_dictionary`] treats the scans' own filters.
+#[derive(Clone, Copy)]
+struct Keep<'a> {
+    /// Move a scan's filter into its projection as a boolean [`PASS`] column (see
+    /// [`filter_as_column`]) when this says the columns it reads are dictionaries; every
+    /// scan then ends with a [`PASS`] column (`true` where the filter stays in the scan).
+    pass: Option<&'a dyn Fn(&str) -> bool>,
+}
+
 /// `plan` with the output columns `keep` (all `Utf8`) produced as dictionaries, when
-/// every operator down to the Parquet scans passes them along untouched.
+/// every operator down to the Parquet scans passes them along untouched. With
+/// [`Keep::pass`], the output also ends with a [`PASS`] column, and the flag says whether
+/// any scan's filter moved there.
 fn keep_dictionary(
     plan: &Arc<dyn ExecutionPlan>,
     keep: &[usize],
-) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+    how: Keep<'_>,
+) -> Result<Option<(Arc<dyn ExecutionPlan>, bool)>> {
     if let Some(dse) = plan.downcast_ref::<DataSourceExec>() {
-        if parquet_scan(plan).is_none() {
+        let Some(config) = parquet_scan(plan) else {
             return Ok(None);
-        }
+        };
         let schema = plan.schema();
-        let exprs = schema.fields().iter().enumerate().map(|(i, f)| {
-            let col: Arc<dyn PhysicalExpr> = Arc::new(Column::new(f.name(), i));
-            let expr: Arc<dyn PhysicalExpr> = if keep.contains(&i) {
-                Arc::new(DictKeep::new(col))
-            } else {
-                col
-            };
-            ProjectionExpr::new(expr, f.name().clone())
-        });
+        let mut exprs: Vec<ProjectionExpr> = schema
+            .fields()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let col: Arc<dyn PhysicalExpr> = Arc::new(Column::new(f.name(), i));
+                let expr: Arc<dyn PhysicalExpr> = if keep.contains(&i) {
+                    Arc::new(DictKeep::new(col))
+                } else {
+                    col
+                };
+                ProjectionExpr::new(expr, f.name().clone())
+            })
+            .collect();
+        let moved = false;
+        if let Some(is_dict) = how.pass {
+            let every_output_kept = (0..schema.fields().len()).all(|i| keep.contains(&i));
+            if every_output_kept && let Some(scan) = filter_as_column(config, &exprs, is_dict)? {
+                return Ok(Some((scan, true)));
+            }
+            exprs.push(ProjectionExpr::new(
+                Arc::new(Literal::new(ScalarValue::Boolean(Some(true)))),
+                PASS.to_string(),
+            ));
+        }
         let projection = ProjectionExprs::new(exprs);
         return Ok(dse
             .data_source()
             .try_swapping_with_projection(&projection)?
-            .map(|ds| Arc::new(DataSourceExec::new(ds)) as Arc<dyn ExecutionPlan>));
+            .map(|ds| {
+                (
+                    Arc::new(DataSourceExec::new(ds)) as Arc<dyn ExecutionPlan>,
+                    moved,
+                )
+            }));
     }
     let one_child = |child: &Arc<dyn ExecutionPlan>, keep_child: &[usize]| {
-        keep_dictionary(child, keep_child)?
-            .map(|c| replace_children_if_necessary(Arc::clone(plan), vec![c]))
+        keep_dictionary(child, keep_child, how)?
+            .map(|(c, moved)| {
+                replace_children_if_necessary(Arc::clone(plan), vec![c]).map(|p| (p, moved))
+            })
             .transpose()
     };
     if let Some(f) = plan.downcast_ref::<FilterExec>() {
@@ -544,28 +599,119 @@ fn keep_dictionary(
         if others_read_kept {
             return Ok(None);
         }
-        let Some(child) = keep_dictionary(p.input(), &keep_child)? else {
+        let Some((child, moved)) = keep_dictionary(p.input(), &keep_child, how)? else {
             return Ok(None);
         };
-        return Ok(Some(Arc::new(ProjectionExec::try_new(
-            p.expr().iter().cloned(),
-            child,
-        )?)));
+        let mut exprs: Vec<ProjectionExpr> = p.expr().to_vec();
+        if how.pass.is_some() {
+            // The child's pass column, carried along as the last column.
+            let last = child.schema().fields().len().saturating_sub(1);
+            exprs.push(ProjectionExpr::new(
+                Arc::new(Column::new(PASS, last)),
+                PASS.to_string(),
+            ));
+        }
+        return Ok(Some((
+            Arc::new(ProjectionExec::try_new(exprs, child)?),
+            moved,
+        )));
     }
     if let Some(u) = plan.downcast_ref::<UnionExec>() {
         let mut children = Vec::with_capacity(u.inputs().len());
+        let mut moved = false;
         for c in u.inputs() {
-            let Some(c) = keep_dictionary(c, keep)? else {
+            let Some((c, m)) = keep_dictionary(c, keep, how)? else {
                 return Ok(None);
             };
+            moved |= m;
             children.push(c);
         }
-        return Ok(Some(replace_children_if_necessary(
-            Arc::clone(plan),
-            children,
-        )?));
+        return Ok(Some((
+            replace_children_if_necessary(Arc::clone(plan), children)?,
+            moved,
+        )));
     }
     Ok(None)
+}
+
+/// A Parquet scan whose output is only dictionary columns, with its filter moved from the
+/// Parquet reader into the projection as a last, boolean [`PASS`] column.
+///
+/// The reader's own filtering (late materialisation) pays per batch: it turns each
+/// batch's answers into a row selection and reads the other columns through it, which
+/// for dictionary keys costs more than reading them whole. The filter still prunes row
+/// groups and pages by statistics, the scan's expression adapter still evaluates it once
+/// per dictionary value ([`crate::dictscan`]), and [`DictAggregateExec`] drops the rows
+/// that do not pass. Only for filters that read dictionary or fixed-width columns, so no
+/// long string is decoded for every row; `None` for any other scan.
+fn filter_as_column(
+    config: &FileScanConfig,
+    exprs: &[ProjectionExpr],
+    is_dict: &dyn Fn(&str) -> bool,
+) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+    let Some(source) = config.file_source().downcast_ref::<ParquetSource>() else {
+        return Ok(None);
+    };
+    let Some(predicate) = source.filter() else {
+        return Ok(None);
+    };
+    if !source.table_parquet_options().global.pushdown_filters {
+        return Ok(None);
+    }
+    let table = source.table_schema().table_schema();
+    let mut eligible = true;
+    predicate.apply(|n| {
+        if let Some(c) = n.downcast_ref::<Column>() {
+            eligible &= table.fields().get(c.index()).is_some_and(|f| {
+                f.name() == c.name()
+                    && match f.data_type() {
+                        DataType::Utf8 => is_dict(c.name()),
+                        t => t.is_primitive() || t == &DataType::Boolean,
+                    }
+            });
+        } else if !crate::dictscan::row_wise(n) {
+            eligible = false;
+        }
+        Ok(if eligible {
+            TreeNodeRecursion::Continue
+        } else {
+            TreeNodeRecursion::Stop
+        })
+    })?;
+    if !eligible {
+        return Ok(None);
+    }
+    // The projection, as the scan applies it (over the table's columns), then the filter.
+    let Some(scan) = config
+        .file_source()
+        .try_pushdown_projection(&ProjectionExprs::new(exprs.to_vec()))?
+    else {
+        return Ok(None);
+    };
+    let Some(projected) = scan.projection() else {
+        return Ok(None);
+    };
+    let mut over_table: Vec<ProjectionExpr> = projected.iter().cloned().collect();
+    over_table.push(ProjectionExpr::new(
+        Arc::clone(&predicate),
+        PASS.to_string(),
+    ));
+    // A fresh source (its projection is every table column), so the new projection may
+    // read columns the old one did not output.
+    let mut fresh = ParquetSource::new(source.table_schema().clone())
+        .with_table_parquet_options(source.table_parquet_options().clone())
+        .with_predicate(predicate)
+        .with_pushdown_filters(false);
+    if let Some(f) = source.parquet_file_reader_factory() {
+        fresh = fresh.with_parquet_file_reader_factory(Arc::clone(f));
+    }
+    let Some(file_source) = fresh.try_pushdown_projection(&ProjectionExprs::new(over_table))?
+    else {
+        return Ok(None);
+    };
+    let mut new_config = config.clone();
+    new_config.file_source = file_source;
+    Ok(Some(Arc::new(DataSourceExec::new(Arc::new(new_config)))))
 }
 
 /// A partial (or single-stage) aggregation grouped by dictionary columns; see the module
@@ -583,6 +729,9 @@ pub struct DictAggregateExec {
     distinct: Vec<Option<usize>>,
     /// Final values (single-stage) rather than states (partial).
     single: bool,
+    /// The input's boolean column of the scans' filters (see [`filter_as_column`]): rows
+    /// where it is not `true` are dropped.
+    pass: Option<usize>,
     schema: SchemaRef,
     properties: Arc<PlanProperties>,
     metrics: ExecutionPlanMetricsSet,
@@ -595,6 +744,7 @@ impl DictAggregateExec {
         keys: Vec<usize>,
         distinct: Vec<Option<usize>>,
         single: bool,
+        pass: Option<usize>,
     ) -> Result<Self> {
         let schema = agg.schema();
         Ok(DictAggregateExec {
@@ -611,6 +761,7 @@ impl DictAggregateExec {
             filters: agg.filter_expr().to_vec(),
             distinct,
             single,
+            pass,
             schema,
             metrics: ExecutionPlanMetricsSet::new(),
         })
@@ -643,7 +794,11 @@ impl DisplayAs for DictAggregateExec {
             if self.single { "Single" } else { "Partial" },
             keys.join(", "),
             aggr.join(", ")
-        )
+        )?;
+        match self.pass {
+            Some(p) => write!(f, ", where={PASS}@{p}"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -694,6 +849,7 @@ impl ExecutionPlan for DictAggregateExec {
             filters: self.filters.clone(),
             distinct: self.distinct.clone(),
             single: self.single,
+            pass: self.pass,
             schema: Arc::clone(&self.schema),
             metrics: ExecutionPlanMetricsSet::new(),
         }))
@@ -718,11 +874,19 @@ impl ExecutionPlan for DictAggregateExec {
             context.session_config().batch_size(),
         )?;
         let baseline = BaselineMetrics::new(&self.metrics, partition);
+        let pass = self.pass;
         let stream = futures::stream::once(async move {
             while let Some(batch) = input.next().await {
                 let batch = batch?;
                 let _timer = baseline.elapsed_compute().timer();
-                state.update(&batch)?;
+                match pass {
+                    Some(p) => {
+                        if let Some(batch) = passing(batch, p)? {
+                            state.update(&batch)?;
+                        }
+                    }
+                    None => state.update(&batch)?,
+                }
             }
             let _timer = baseline.elapsed_compute().timer();
             let out = state.finish()?;
@@ -743,6 +907,22 @@ impl ExecutionPlan for DictAggregateExec {
     fn metrics(&self) -> Option<MetricsSet> {
         Some(self.metrics.clone_inner())
     }
+}
+
+/// The rows of `batch` whose boolean column `pass` is `true`; `None` when there are none.
+fn passing(batch: RecordBatch, pass: usize) -> Result<Option<RecordBatch>> {
+    let Some(mask) = batch.column(pass).as_boolean_opt() else {
+        return internal_err!("{PASS} is not boolean");
+    };
+    let mask = match mask.null_count() {
+        0 => mask.clone(),
+        _ => prep_null_mask_filter(mask),
+    };
+    Ok(match mask.true_count() {
+        0 => None,
+        n if n == batch.num_rows() => Some(batch),
+        _ => Some(filter_record_batch(&batch, &mask)?),
+    })
 }
 
 /// One key column: its distinct values interned, and the ids of the last dictionaries.
@@ -796,7 +976,34 @@ impl KeyColumn {
         let keys = dict.keys();
         let slot =
             |k: Option<i32>| k.map_or(null_slot, |k| usize::try_from(k).unwrap_or(null_slot));
-        // Values used for the first time: interned in the order of their first row.
+        // One gather; a value no earlier row used reads `UNSEEN` and sends the batch down
+        // the slow path, which interns such values in the order of their first row.
+        let gather = |ids: &[usize]| -> (Vec<usize>, bool) {
+            let mut unseen = false;
+            let out: Vec<usize> = if keys.null_count() == 0 {
+                keys.values()
+                    .iter()
+                    .map(|&k| {
+                        let id = ids.get(k as usize).copied().unwrap_or(0);
+                        unseen |= id == UNSEEN;
+                        id
+                    })
+                    .collect()
+            } else {
+                keys.iter()
+                    .map(|k| {
+                        let id = ids.get(slot(k)).copied().unwrap_or(0);
+                        unseen |= id == UNSEEN;
+                        id
+                    })
+                    .collect()
+            };
+            (out, unseen)
+        };
+        let (out, unseen) = gather(&seen.ids);
+        if !unseen {
+            return Ok(out);
+        }
         let mut fresh: Vec<u32> = Vec::new();
         for k in keys.iter() {
             let s = slot(k);
@@ -807,31 +1014,19 @@ impl KeyColumn {
                 fresh.push(u32::try_from(s).unwrap_or(u32::MAX));
             }
         }
-        if !fresh.is_empty() {
-            let picked = take(
-                seen.padded.as_ref(),
-                &UInt32Array::from(fresh.clone()),
-                None,
-            )?;
-            let mut ids = Vec::with_capacity(fresh.len());
-            self.values.intern(&[picked], &mut ids)?;
-            for (s, id) in fresh.into_iter().zip(ids) {
-                if let Some(slot) = seen.ids.get_mut(s as usize) {
-                    *slot = id;
-                }
+        let picked = take(
+            seen.padded.as_ref(),
+            &UInt32Array::from(fresh.clone()),
+            None,
+        )?;
+        let mut ids = Vec::with_capacity(fresh.len());
+        self.values.intern(&[picked], &mut ids)?;
+        for (s, id) in fresh.into_iter().zip(ids) {
+            if let Some(slot) = seen.ids.get_mut(s as usize) {
+                *slot = id;
             }
         }
-        let ids = &seen.ids;
-        let out = if keys.null_count() == 0 {
-            keys.values()
-                .iter()
-                .map(|&k| ids.get(k as usize).copied().unwrap_or(0))
-                .collect()
-        } else {
-            keys.iter()
-                .map(|k| ids.get(slot(k)).copied().unwrap_or(0))
-                .collect()
-        };
+        let (out, _) = gather(&seen.ids);
         Ok(out)
     }
 }
@@ -874,6 +1069,176 @@ impl Hasher for PairHasher {
         let x = (v ^ (v >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         self.0 = x ^ (x >> 32);
     }
+
+    fn write_u128(&mut self, v: u128) {
+        let (lo, hi) = (v as u64, (v >> 64) as u64);
+        self.write_u64(lo ^ hi.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    }
+}
+
+/// Two to four key columns: a group is its keys' value ids (32 bits each, packed into a
+/// `u128`). While the ids are few, a group is found by indexing a dense table with the ids'
+/// bits side by side; past [`DENSE_BITS`] bits, by a multiplicative hash of the packed ids.
+/// (DataFusion's general `GroupValues` hashes and compares them as columns, several times
+/// slower.)
+struct PackedKeys {
+    /// Each group's packed ids, in group order.
+    groups: Vec<u128>,
+    /// The dense table: bits per key, and per position the group + 1 (0: none yet).
+    dense: Option<(Vec<u32>, Vec<u32>)>,
+    /// The packed ids' groups, once the table would be too large.
+    index: std::collections::HashMap<u128, usize, BuildPairHasher>,
+}
+
+/// At most this many keys are packed; more go to DataFusion's `GroupValues`.
+const PACKED_KEYS: usize = 4;
+
+/// The dense table has at most `2^DENSE_BITS` positions (16 MiB).
+const DENSE_BITS: u32 = 22;
+
+impl PackedKeys {
+    fn new(keys: usize) -> Self {
+        PackedKeys {
+            groups: Vec::new(),
+            dense: Some((vec![0; keys], vec![0; 1])),
+            index: std::collections::HashMap::with_hasher(BuildPairHasher),
+        }
+    }
+
+    /// Bits needed for ids up to `max`.
+    fn bits_for(max: usize) -> u32 {
+        usize::BITS - max.leading_zeros()
+    }
+
+    /// `packed`'s position in a dense table of `bits` per key.
+    fn position(packed: u128, bits: &[u32]) -> usize {
+        let mut pos = 0usize;
+        let mut shift = 0u32;
+        for (i, &b) in bits.iter().enumerate() {
+            let id = ((packed >> (32 * i)) & 0xffff_ffff) as usize;
+            pos |= id << shift;
+            shift += b;
+        }
+        pos
+    }
+
+    /// Makes room in the dense table for ids up to `maxes`, or moves to the hash index.
+    fn grow(&mut self, maxes: &[usize]) {
+        let Some((bits, _)) = &self.dense else {
+            return;
+        };
+        let wanted: Vec<u32> = bits
+            .iter()
+            .zip(maxes)
+            .map(|(&b, &m)| b.max(Self::bits_for(m)))
+            .collect();
+        if &wanted == bits {
+            return;
+        }
+        if wanted.iter().sum::<u32>() > DENSE_BITS {
+            self.dense = None;
+            self.index = self
+                .groups
+                .iter()
+                .enumerate()
+                .map(|(g, &p)| (p, g))
+                .collect();
+            return;
+        }
+        let mut table = vec![0u32; 1usize << wanted.iter().sum::<u32>()];
+        for (g, &p) in self.groups.iter().enumerate() {
+            if let Some(slot) = table.get_mut(Self::position(p, &wanted)) {
+                *slot = u32::try_from(g + 1).unwrap_or(u32::MAX);
+            }
+        }
+        self.dense = Some((wanted, table));
+    }
+
+    /// The group of each row, given each key's value ids.
+    fn intern(&mut self, ids: &[Vec<usize>], out: &mut Vec<usize>) -> Result<()> {
+        let rows = ids.first().map_or(0, Vec::len);
+        let mut maxes = Vec::with_capacity(ids.len());
+        for k in ids {
+            let max = k.iter().copied().max().unwrap_or(0);
+            if k.len() != rows || max > u32::MAX as usize {
+                return internal_err!("key ids out of range");
+            }
+            maxes.push(max);
+        }
+        let pack = |r: usize| {
+            ids.iter()
+                .enumerate()
+                .fold(0u128, |p, (i, k)| p | ((k[r] as u128) << (32 * i)))
+        };
+        self.grow(&maxes);
+        out.clear();
+        out.reserve(rows);
+        match &mut self.dense {
+            Some((bits, table)) => {
+                // Each row's position, a key at a time.
+                let mut pos = vec![0usize; rows];
+                let mut shift = 0u32;
+                for (k, &b) in ids.iter().zip(bits.iter()) {
+                    for (p, &id) in pos.iter_mut().zip(k) {
+                        *p |= id << shift;
+                    }
+                    shift += b;
+                }
+                for (r, &p) in pos.iter().enumerate() {
+                    let Some(slot) = table.get_mut(p) else {
+                        return internal_err!("dense group table too small");
+                    };
+                    if *slot == 0 {
+                        self.groups.push(pack(r));
+                        *slot = u32::try_from(self.groups.len()).unwrap_or(u32::MAX);
+                    }
+                    out.push(*slot as usize - 1);
+                }
+            }
+            None => {
+                // Runs of equal keys (sorted or clustered rows) find their group once.
+                let mut last: Option<(u128, usize)> = None;
+                for r in 0..rows {
+                    let key = pack(r);
+                    let g = match last {
+                        Some((p, g)) if p == key => g,
+                        _ => {
+                            let next = self.groups.len();
+                            let g = *self.index.entry(key).or_insert(next);
+                            if g == next {
+                                self.groups.push(key);
+                            }
+                            last = Some((key, g));
+                            g
+                        }
+                    };
+                    out.push(g);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Key `i`'s value id of every group.
+    fn ids(&self, i: usize) -> UInt32Array {
+        self.groups
+            .iter()
+            .map(|&p| ((p >> (32 * i)) & 0xffff_ffff) as u32)
+            .collect()
+    }
+
+    fn size(&self) -> usize {
+        self.index.capacity() * 24
+            + self.groups.capacity() * 16
+            + self.dense.as_ref().map_or(0, |(_, t)| t.capacity() * 4)
+    }
+}
+
+/// How the groups of two or more keys are found.
+enum Combined {
+    Packed(PackedKeys),
+    /// More keys than [`PACKED_KEYS`]: the ids interned as integer columns.
+    Values(Box<dyn GroupValues>),
 }
 
 impl BuildHasher for BuildPairHasher {
@@ -887,7 +1252,7 @@ impl BuildHasher for BuildPairHasher {
 struct GroupState {
     keys: Vec<KeyColumn>,
     /// Two or more keys: groups interned from the per-key ids.
-    combined: Option<Box<dyn GroupValues>>,
+    combined: Option<Combined>,
     aggs: Vec<Agg>,
     single: bool,
     schema: SchemaRef,
@@ -925,7 +1290,9 @@ impl GroupState {
         reservation: MemoryReservation,
         batch_size: usize,
     ) -> Result<Self> {
-        let combined = if keys.len() > 1 {
+        let combined = if keys.len() > 1 && keys.len() <= PACKED_KEYS {
+            Some(Combined::Packed(PackedKeys::new(keys.len())))
+        } else if keys.len() > 1 {
             let fields: Vec<_> = (0..keys.len())
                 .map(|i| {
                     datafusion::arrow::datatypes::Field::new(
@@ -935,10 +1302,10 @@ impl GroupState {
                     )
                 })
                 .collect();
-            Some(new_group_values(
+            Some(Combined::Values(new_group_values(
                 Arc::new(Schema::new(fields)),
                 &GroupOrdering::None,
-            )?)
+            )?))
         } else {
             None
         };
@@ -970,7 +1337,8 @@ impl GroupState {
 
     fn num_groups(&self) -> usize {
         match &self.combined {
-            Some(c) => c.len(),
+            Some(Combined::Packed(c)) => c.groups.len(),
+            Some(Combined::Values(c)) => c.len(),
             None => self.keys.first().map_or(0, |k| k.values.len()),
         }
     }
@@ -987,7 +1355,15 @@ impl GroupState {
                 };
                 self.groups = k.ids(batch)?;
             }
-            Some(combined) => {
+            Some(Combined::Packed(packed)) => {
+                let ids = self
+                    .keys
+                    .iter_mut()
+                    .map(|k| k.ids(batch))
+                    .collect::<Result<Vec<_>>>()?;
+                packed.intern(&ids, &mut self.groups)?;
+            }
+            Some(Combined::Values(combined)) => {
                 let mut cols: Vec<ArrayRef> = Vec::with_capacity(self.keys.len());
                 for k in &mut self.keys {
                     let ids = k.ids(batch)?;
@@ -1036,7 +1412,11 @@ impl GroupState {
             }
         }
         size += self.keys.iter().map(|k| k.values.size()).sum::<usize>()
-            + self.combined.as_ref().map_or(0, |c| c.size());
+            + match &self.combined {
+                Some(Combined::Packed(c)) => c.size(),
+                Some(Combined::Values(c)) => c.size(),
+                None => 0,
+            };
         self.reservation.try_resize(size)
     }
 
@@ -1053,7 +1433,12 @@ impl GroupState {
                 }
             }
             Some(combined) => {
-                let ids = combined.emit(EmitTo::All)?;
+                let ids: Vec<ArrayRef> = match combined {
+                    Combined::Packed(p) => (0..self.keys.len())
+                        .map(|i| Arc::new(p.ids(i)) as ArrayRef)
+                        .collect(),
+                    Combined::Values(c) => c.emit(EmitTo::All)?,
+                };
                 for (k, ids) in self.keys.iter_mut().zip(ids) {
                     let values = k.values.emit(EmitTo::All)?;
                     let Some(values) = values.into_iter().next() else {
@@ -1157,6 +1542,36 @@ mod tests {
         let dict = DictionaryArray::<Int32Type>::try_new(keys, Arc::clone(values)).unwrap();
         let schema = Schema::new(vec![Field::new("k", dict_type(), true)]);
         RecordBatch::try_new(Arc::new(schema), vec![Arc::new(dict)]).unwrap()
+    }
+
+    #[test]
+    fn packed_keys_keep_their_groups_as_the_table_grows_and_after_it_moves_to_hashing() {
+        let mut p = PackedKeys::new(2);
+        let mut out = Vec::new();
+        // Small ids: the dense table.
+        p.intern(&[vec![0, 1, 0, 1], vec![0, 0, 0, 2]], &mut out)
+            .unwrap();
+        assert_eq!(out, vec![0, 1, 0, 2]);
+        assert!(p.dense.is_some());
+        // Larger ids grow the table; the old pairs keep their groups.
+        p.intern(&[vec![1, 300, 0], vec![2, 7, 0]], &mut out)
+            .unwrap();
+        assert_eq!(out, vec![2, 3, 0]);
+        assert!(p.dense.is_some());
+        // Ids too large for a dense table: hashing, the same groups.
+        let big = 1usize << 20;
+        p.intern(&[vec![big, 0, 300, big], vec![big, 0, 7, big]], &mut out)
+            .unwrap();
+        assert_eq!(out, vec![4, 0, 3, 4]);
+        assert!(p.dense.is_none());
+        p.intern(&[vec![1, big], vec![2, 3]], &mut out).unwrap();
+        assert_eq!(out, vec![2, 5]);
+        let firsts: Vec<u32> = p.ids(0).values().to_vec();
+        let seconds: Vec<u32> = p.ids(1).values().to_vec();
+        assert_eq!(firsts, vec![0, 1, 1, 300, big as u32, big as u32]);
+        assert_eq!(seconds, vec![0, 0, 2, 7, big as u32, 3]);
+        // Ids that do not fit 32 bits are refused, not folded into another group.
+        assert!(p.intern(&[vec![1 << 40], vec![0]], &mut out).is_err());
     }
 
     #[test]

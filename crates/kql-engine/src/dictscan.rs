@@ -192,6 +192,37 @@ pub(crate) fn values_and_null(values: &ArrayRef) -> Result<ArrayRef> {
     ])?)
 }
 
+/// The per-value answers `bits` spread to rows by their `keys`, packed 64 rows per word.
+///
+/// One byte per value in a table whose length is a power of two, indexed by the key masked
+/// to it: no bounds branch per row (a key out of range, which the Parquet reader already
+/// refuses, would read some value's answer, never outside the table).
+fn answer_words(bits: &BooleanBuffer, keys: &[i32]) -> Vec<u64> {
+    let len = bits.len().max(1).next_power_of_two();
+    let mut table = vec![0u8; len];
+    for (t, b) in table.iter_mut().zip(bits.iter()) {
+        *t = u8::from(b);
+    }
+    let mask = len - 1;
+    let word = |rows: &[i32]| {
+        rows.iter().enumerate().fold(0u64, |w, (j, &k)| {
+            w | (u64::from(table[(k as usize) & mask]) << j)
+        })
+    };
+    let mut chunks = keys.chunks_exact(64);
+    let mut words: Vec<u64> = Vec::with_capacity(keys.len().div_ceil(64));
+    for rows in &mut chunks {
+        // A fixed length, so the fold unrolls.
+        if let Ok(rows) = <&[i32; 64]>::try_from(rows) {
+            words.push(word(rows));
+        }
+    }
+    if !chunks.remainder().is_empty() {
+        words.push(word(chunks.remainder()));
+    }
+    words
+}
+
 /// `expr` (over a one-column batch of strings) evaluated on the distinct values of a
 /// dictionary column and spread to the rows by their keys.
 pub struct DictEval {
@@ -263,24 +294,11 @@ impl PhysicalExpr for DictEval {
                         // No value of this dictionary passes (or all do): no row to look at.
                         0 => BooleanBuffer::new_unset(keys.len()),
                         c if c == n => BooleanBuffer::new_set(keys.len()),
-                        _ => {
-                            // One byte per value, 64 rows per word, no branch per row.
-                            let table: Vec<u64> = bits.iter().map(u64::from).collect();
-                            let words: Vec<u64> = keys
-                                .chunks(64)
-                                .map(|rows| {
-                                    rows.iter().enumerate().fold(0u64, |w, (j, &k)| {
-                                        let hit = table.get(k as usize).copied().unwrap_or(0);
-                                        w | (hit << j)
-                                    })
-                                })
-                                .collect();
-                            BooleanBuffer::new(
-                                datafusion::arrow::buffer::Buffer::from_vec(words),
-                                0,
-                                keys.len(),
-                            )
-                        }
+                        _ => BooleanBuffer::new(
+                            datafusion::arrow::buffer::Buffer::from_vec(answer_words(&bits, keys)),
+                            0,
+                            keys.len(),
+                        ),
                     };
                     return Ok(ColumnarValue::Array(Arc::new(BooleanArray::new(out, None))));
                 }

@@ -279,4 +279,72 @@ async fn filters_on_dictionary_columns_match_the_same_filters_on_plain_strings()
         .await,
         "0"
     );
+
+    // A scan filter over dictionary and fixed-width columns, under an aggregation that
+    // reads only dictionary columns, moves into the scan's projection (`__kql_pass`) and
+    // the aggregation drops the rows that fail it: the same answers as in memory, for
+    // filters that pass some, none or every row of a dictionary.
+    let filtered = |source: &str, filter: &str| {
+        format!(
+            "{source} | where {filter} | summarize n = count(), d = dcount(AccountName) by DeviceName, FileName \
+             | project s = strcat(DeviceName, '|', FileName, '=', n, '/', d) | order by s asc"
+        )
+    };
+    let stored_as = "DeviceProcessEvents | extend COL = FolderPath";
+    let memory_as = format!("{in_memory} | extend FileName = COL");
+    for filter in [
+        r#"COL startswith @"C:\ProgramData\""#,
+        r#"COL =~ "powershell.exe" and ReportId % 4 != 1"#,
+        r#"COL in~ ("cmd.exe", "kernel.exe") or DeviceName == "host-3""#,
+        r#"COL == "no such file""#,
+        r#"strlen(COL) >= 0"#,
+        r#"isempty(COL)"#,
+    ] {
+        let stored = filtered(stored_as, filter);
+        let plan = explain(&store, &stored).await;
+        assert!(plan.contains("where=__kql_pass@"), "{filter}: {plan}");
+        assert!(plan.contains(" as __kql_pass"), "{filter}: {plan}");
+        let expected = column(&store, &filtered(&memory_as, filter)).await;
+        assert_eq!(column(&store, &stored).await, expected, "{filter}");
+        if filter.contains("no such") {
+            assert!(expected.is_empty());
+        } else {
+            assert!(!expected.is_empty(), "{filter}");
+        }
+    }
+    // A filter over a long-string column stays in the Parquet reader (moving it would
+    // decode that column for every row), and an aggregate over a column that is not a
+    // dictionary keeps the filter there too.
+    for stored in [
+        filtered(stored_as, r#"ProcessCommandLine has "shell""#),
+        r#"DeviceProcessEvents | where FileName =~ "cmd.exe" | summarize max(ReportId) by DeviceName"#
+            .to_string(),
+    ] {
+        let plan = explain(&store, &stored).await;
+        assert!(plan.contains("DictAggregateExec"), "{stored}: {plan}");
+        assert!(!plan.contains("__kql_pass"), "{stored}: {plan}");
+    }
+    // A union of scans where only one filter can move: the other scan passes every row
+    // it reads (`true`), and keeps its own filter.
+    let union = |a: &str, b: &str| {
+        format!(
+            "union ({a} | where FileName =~ \"cmd.exe\" | project DeviceName), \
+                   ({b} | where ProcessCommandLine has \"shell\" | project DeviceName) \
+             | summarize n = count() by DeviceName | project s = strcat(DeviceName, '=', n) | order by s asc"
+        )
+    };
+    let stored = union("DeviceProcessEvents", "DeviceProcessEvents");
+    let plan = explain(&store, &stored).await;
+    assert!(plan.contains("where=__kql_pass@"), "{plan}");
+    assert!(plan.contains("true as __kql_pass"), "{plan}");
+    let expected = column(
+        &store,
+        &union(
+            &memory_as,
+            &format!("{memory_as} | extend ProcessCommandLine = COL"),
+        ),
+    )
+    .await;
+    assert!(!expected.is_empty());
+    assert_eq!(column(&store, &stored).await, expected);
 }

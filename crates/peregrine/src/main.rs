@@ -257,6 +257,10 @@ struct QueryArgs {
     /// Print the query's optimized logical plan and its physical plan instead of running it.
     #[arg(long, conflicts_with = "repeat")]
     explain: bool,
+    /// Run the query once and print its physical plan with each operator's metrics
+    /// (rows, time, Parquet pruning and filtering) instead of its rows.
+    #[arg(long, conflicts_with_all = ["repeat", "explain"])]
+    analyze: bool,
 }
 
 #[derive(clap::Args)]
@@ -617,8 +621,12 @@ fn query(args: QueryArgs) -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return usage_error(format!("cannot start the runtime: {e}")),
     };
-    if args.explain {
-        return match runtime.block_on(engine.explain(&text)) {
+    if args.explain || args.analyze {
+        let plan = match args.analyze {
+            true => runtime.block_on(engine.explain_analyze(&text)),
+            false => runtime.block_on(engine.explain(&text)),
+        };
+        return match plan {
             Ok(plan) => {
                 println!("{plan}");
                 ExitCode::SUCCESS
