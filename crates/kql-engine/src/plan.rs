@@ -851,7 +851,38 @@ impl<'a> Planner<'a> {
         span: Span,
     ) -> PResult<LogicalPlan> {
         let mut lplan = self.plan(left)?;
-        let rplan = self.plan(right)?;
+        let mut rplan = self.plan(right)?;
+        // A side that is a literal table (an IOC list in a `datatable`) also filters the
+        // other side by its keys, when rows without a match cannot be in the result: the
+        // filter reaches the other side's scan, which tests each distinct value once
+        // (`dictscan`) instead of joining every row.
+        for (l, r) in on {
+            let (Some(lf), Some(rf)) = (left.schema.get(*l), right.schema.get(*r)) else {
+                continue;
+            };
+            if lf.ty != rf.ty {
+                continue;
+            }
+            let filter_left = matches!(
+                kind,
+                JoinKind::Inner | JoinKind::InnerUnique | JoinKind::LeftSemi | JoinKind::RightOuter
+            );
+            let filter_right = matches!(
+                kind,
+                JoinKind::Inner | JoinKind::InnerUnique | JoinKind::RightSemi | JoinKind::LeftOuter
+            );
+            if filter_left && let Some(values) = literal_column(&rplan, &rf.name) {
+                lplan = LogicalPlanBuilder::from(lplan)
+                    .filter(col(&lf.name).in_list(values, false))
+                    .and_then(|b| b.build())
+                    .map_err(df_err(span))?;
+            } else if filter_right && let Some(values) = literal_column(&lplan, &lf.name) {
+                rplan = LogicalPlanBuilder::from(rplan)
+                    .filter(col(&rf.name).in_list(values, false))
+                    .and_then(|b| b.build())
+                    .map_err(df_err(span))?;
+            }
+        }
         if kind == JoinKind::InnerUnique {
             // innerunique: keep one (arbitrary) left row per key.
             let keys: Vec<Expr> = on
@@ -1230,4 +1261,50 @@ pub fn project_names(plan: LogicalPlan, fields: &[Field], span: Span) -> PResult
         .map_err(df_err(span))?
         .build()
         .map_err(df_err(span))
+}
+
+/// At most this many rows make a literal table whose keys filter the other side of a join.
+const LITERAL_JOIN_ROWS: usize = 1_000;
+
+/// The values of column `name` of `plan` when `plan` is a literal table (`Values`, under
+/// aliases and projections that only rename), none of them null (null keys match each
+/// other in KQL joins, which an `in` list would not).
+fn literal_column(plan: &LogicalPlan, name: &str) -> Option<Vec<Expr>> {
+    match plan {
+        LogicalPlan::SubqueryAlias(a) => literal_column(&a.input, name),
+        LogicalPlan::Projection(p) => {
+            let i = p.schema.fields().iter().position(|f| f.name() == name)?;
+            let mut e = p.expr.get(i)?;
+            while let Expr::Alias(a) = e {
+                e = &a.expr;
+            }
+            let Expr::Column(c) = e else {
+                return None;
+            };
+            literal_column(&p.input, &c.name)
+        }
+        LogicalPlan::Values(v) => {
+            let i = v.schema.fields().iter().position(|f| f.name() == name)?;
+            let ty = v.schema.field(i).data_type();
+            if v.values.is_empty() || v.values.len() > LITERAL_JOIN_ROWS {
+                return None;
+            }
+            v.values
+                .iter()
+                .map(|row| {
+                    // A literal, or a literal cast to the column's type.
+                    let mut e = row.get(i)?;
+                    while let Expr::Cast(c) = e {
+                        e = &c.expr;
+                    }
+                    let Expr::Literal(value, _) = e else {
+                        return None;
+                    };
+                    let value = value.cast_to(ty).ok()?;
+                    (!value.is_null()).then(|| Expr::Literal(value, None))
+                })
+                .collect()
+        }
+        _ => None,
+    }
 }

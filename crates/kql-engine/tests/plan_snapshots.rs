@@ -25,6 +25,15 @@ fn plan_of_innerunique_join() {
     ));
 }
 
+#[test]
+fn plan_of_join_with_a_literal_table() {
+    // The IOC list filters the events before the join (and so reaches their scan).
+    insta::assert_snapshot!(plan(
+        "let IOCs = datatable(F:string, Note:string)['whoami.exe', 'recon', 'net.exe', 'recon'];\
+         DeviceProcessEvents | project DeviceName, FileName | join kind=inner IOCs on $left.FileName == $right.F"
+    ));
+}
+
 #[tokio::test]
 async fn self_shadowing_extend_chain_is_evaluated_in_order() {
     // DataFusion 55 merges `x + 1 AS x` chains wrongly; the planner routes them through
