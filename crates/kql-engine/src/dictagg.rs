@@ -655,7 +655,8 @@ fn filter_as_column(
     let Some(predicate) = source.filter() else {
         return Ok(None);
     };
-    if !source.table_parquet_options().global.pushdown_filters {
+    // A scan that stops after a number of rows counts the rows that pass its filter.
+    if !source.table_parquet_options().global.pushdown_filters || config.limit.is_some() {
         return Ok(None);
     }
     let table = source.table_schema().table_schema();

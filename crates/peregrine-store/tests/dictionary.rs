@@ -312,6 +312,31 @@ async fn filters_on_dictionary_columns_match_the_same_filters_on_plain_strings()
             assert!(!expected.is_empty(), "{filter}");
         }
     }
+    // A scan that stops after some rows keeps its filter: `take` counts passing rows.
+    // (One file, so the limit lands in the scan itself, right under the aggregation.)
+    let one_file: Vec<String> = (0..100)
+        .map(|i| {
+            let name = ["a.exe", "b.exe", "c.exe"][i % 3];
+            json!({
+                "Timestamp": format!("{}T01:00:00Z", day(1)),
+                "FileName": name,
+            })
+            .to_string()
+        })
+        .collect();
+    store
+        .ingest(
+            "default",
+            "DeviceFileEvents",
+            &parse_records(&one_file.join("\n")).unwrap(),
+        )
+        .unwrap();
+    let taken = "DeviceFileEvents | where FileName =~ \"A.EXE\" | take 5 \
+                 | summarize n = count() by FileName";
+    let plan = explain(&store, taken).await;
+    assert!(plan.contains("limit=5"), "{plan}");
+    assert!(plan.contains("DictAggregateExec"), "{plan}");
+    assert_eq!(rows(&store, taken).await, vec![vec!["a.exe", "5"]]);
     // A filter over a long-string column stays in the Parquet reader (moving it would
     // decode that column for every row), and an aggregate over a column that is not a
     // dictionary keeps the filter there too.
