@@ -16,11 +16,17 @@
 //!   a file that holds plain strings gets a one-value-per-row dictionary instead;
 //! * per dictionary (one per Parquet column chunk, shared by its batches), each distinct
 //!   value is interned once with DataFusion's own `GroupValues`; each row's group is then
-//!   a lookup by its key (two or more key columns: a second interning of the per-column
-//!   ids, which are integers);
+//!   a lookup by its key (two to four key columns: the per-column ids index a dense
+//!   table, or are packed and hashed, `PackedKeys`; more: DataFusion's `GroupValues`
+//!   over the ids);
 //! * the aggregates are DataFusion's own `GroupsAccumulator`s, fed the same group indices,
 //!   and the output (group values, then each aggregate's state or value) is exactly the
-//!   replaced operator's, so the final aggregation above is unchanged.
+//!   replaced operator's, so the final aggregation above is unchanged;
+//! * when the aggregation reads only dictionary columns, a scan's filter over dictionary
+//!   or fixed-width columns moves out of the Parquet reader into the scan's projection as
+//!   a boolean column, and the aggregation drops the rows that fail it
+//!   (`filter_as_column`): reading dictionary keys whole is cheaper than the reader's
+//!   row selection.
 //!
 //! The rule leaves every other plan alone (aggregates with grouping sets, ordered
 //! aggregates, limits, an aggregate without a groups accumulator, an aggregate or filter
