@@ -542,7 +542,6 @@ fn keep_dictionary(
                 ProjectionExpr::new(expr, f.name().clone())
             })
             .collect();
-        let moved = false;
         if let Some(is_dict) = how.pass {
             let every_output_kept = (0..schema.fields().len()).all(|i| keep.contains(&i));
             if every_output_kept && let Some(scan) = filter_as_column(config, &exprs, is_dict)? {
@@ -558,9 +557,10 @@ fn keep_dictionary(
             .data_source()
             .try_swapping_with_projection(&projection)?
             .map(|ds| {
+                // This scan keeps its filter.
                 (
                     Arc::new(DataSourceExec::new(ds)) as Arc<dyn ExecutionPlan>,
-                    moved,
+                    false,
                 )
             }));
     }
