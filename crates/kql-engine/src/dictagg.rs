@@ -303,22 +303,16 @@ impl DictAggregateRule {
                 return Ok(None);
             }
         }
-        // With the scans' filters moved to a pass column when they can all move (the
-        // aggregates then read nothing else), else as they are.
+        // With the scans' filters moved to a pass column where they can move, else (none
+        // moved) as they are.
         let is_dict = |c: &str| self.data.dictionary_column(c);
-        let with_pass = keep_dictionary(
-            input,
-            &kept,
-            Keep {
-                pass: Some(&is_dict),
-            },
-        )?;
+        let with_pass = keep_dictionary(input, &kept, Some(&is_dict))?;
         let (new_input, pass) = match with_pass {
             Some((plan, true)) => {
                 let last = plan.schema().fields().len().saturating_sub(1);
                 (plan, Some(last))
             }
-            _ => match keep_dictionary(input, &kept, Keep { pass: None })? {
+            _ => match keep_dictionary(input, &kept, None)? {
                 Some((plan, _)) => (plan, None),
                 None => return Ok(None),
             },
@@ -505,23 +499,16 @@ fn parquet_scan(plan: &Arc<dyn ExecutionPlan>) -> Option<&FileScanConfig> {
 /// The name of the column [`keep_dictionary`] appends when it moves the scans' filters.
 const PASS: &str = "__kql_pass";
 
-/// How [`keep_dictionary`] treats the scans' own filters.
-#[derive(Clone, Copy)]
-struct Keep<'a> {
-    /// Move a scan's filter into its projection as a boolean [`PASS`] column (see
-    /// [`filter_as_column`]) when this says the columns it reads are dictionaries; every
-    /// scan then ends with a [`PASS`] column (`true` where the filter stays in the scan).
-    pass: Option<&'a dyn Fn(&str) -> bool>,
-}
-
 /// `plan` with the output columns `keep` (all `Utf8`) produced as dictionaries, when
-/// every operator down to the Parquet scans passes them along untouched. With
-/// [`Keep::pass`], the output also ends with a [`PASS`] column, and the flag says whether
-/// any scan's filter moved there.
+/// every operator down to the Parquet scans passes them along untouched. With `pass`
+/// (which says whether a column is a dictionary column), a scan's filter moves into its
+/// projection as a boolean [`PASS`] column when it can ([`filter_as_column`]); every scan
+/// then ends with such a column (`true` where the filter stays in the scan), and the flag
+/// says whether any filter moved.
 fn keep_dictionary(
     plan: &Arc<dyn ExecutionPlan>,
     keep: &[usize],
-    how: Keep<'_>,
+    pass: Option<&dyn Fn(&str) -> bool>,
 ) -> Result<Option<(Arc<dyn ExecutionPlan>, bool)>> {
     if let Some(dse) = plan.downcast_ref::<DataSourceExec>() {
         let Some(config) = parquet_scan(plan) else {
@@ -542,7 +529,7 @@ fn keep_dictionary(
                 ProjectionExpr::new(expr, f.name().clone())
             })
             .collect();
-        if let Some(is_dict) = how.pass {
+        if let Some(is_dict) = pass {
             let every_output_kept = (0..schema.fields().len()).all(|i| keep.contains(&i));
             if every_output_kept && let Some(scan) = filter_as_column(config, &exprs, is_dict)? {
                 return Ok(Some((scan, true)));
@@ -565,7 +552,7 @@ fn keep_dictionary(
             }));
     }
     let one_child = |child: &Arc<dyn ExecutionPlan>, keep_child: &[usize]| {
-        keep_dictionary(child, keep_child, how)?
+        keep_dictionary(child, keep_child, pass)?
             .map(|(c, moved)| {
                 replace_children_if_necessary(Arc::clone(plan), vec![c]).map(|p| (p, moved))
             })
@@ -605,11 +592,11 @@ fn keep_dictionary(
         if others_read_kept {
             return Ok(None);
         }
-        let Some((child, moved)) = keep_dictionary(p.input(), &keep_child, how)? else {
+        let Some((child, moved)) = keep_dictionary(p.input(), &keep_child, pass)? else {
             return Ok(None);
         };
         let mut exprs: Vec<ProjectionExpr> = p.expr().to_vec();
-        if how.pass.is_some() {
+        if pass.is_some() {
             // The child's pass column, carried along as the last column.
             let last = child.schema().fields().len().saturating_sub(1);
             exprs.push(ProjectionExpr::new(
@@ -626,7 +613,7 @@ fn keep_dictionary(
         let mut children = Vec::with_capacity(u.inputs().len());
         let mut moved = false;
         for c in u.inputs() {
-            let Some((c, m)) = keep_dictionary(c, keep, how)? else {
+            let Some((c, m)) = keep_dictionary(c, keep, pass)? else {
                 return Ok(None);
             };
             moved |= m;

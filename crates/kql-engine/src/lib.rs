@@ -450,7 +450,7 @@ impl Engine {
         let plan = LogicalPlanBuilder::from(planned.plan)
             .limit(0, Some(options.max_rows))
             .and_then(|b| b.build())
-            .map_err(|e| vec![Diagnostic::internal(e.to_string(), Span::default())])?;
+            .map_err(internal_error)?;
         let batches = self.execute(plan, &mut stats).await?;
         let result_bytes: usize = batches.iter().map(|b| b.get_array_memory_size()).sum();
         stats.peak_memory_bytes = stats.peak_memory_bytes.max(result_bytes as u64);
@@ -463,18 +463,29 @@ impl Engine {
         })
     }
 
-    /// The optimized logical plan and the physical plan of `query`, as text.
-    pub async fn explain(&self, query: &str) -> Result<String, Vec<Diagnostic>> {
+    /// `query`'s logical plan (over the data) and its physical plan.
+    async fn physical_plan(
+        &self,
+        query: &str,
+    ) -> Result<(LogicalPlan, Arc<dyn ExecutionPlan>), Vec<Diagnostic>> {
         let planned = self.plan_over_data(query, now_nanos()).await?;
-        let internal = |e: datafusion::error::DataFusionError| {
-            vec![Diagnostic::internal(e.to_string(), Span::default())]
-        };
-        let state = self.session.state();
-        let optimized = state.optimize(&planned.plan).map_err(internal)?;
-        let physical = state
+        let physical = self
+            .session
+            .state()
             .create_physical_plan(&planned.plan)
             .await
-            .map_err(internal)?;
+            .map_err(internal_error)?;
+        Ok((planned.plan, physical))
+    }
+
+    /// The optimized logical plan and the physical plan of `query`, as text.
+    pub async fn explain(&self, query: &str) -> Result<String, Vec<Diagnostic>> {
+        let (plan, physical) = self.physical_plan(query).await?;
+        let optimized = self
+            .session
+            .state()
+            .optimize(&plan)
+            .map_err(internal_error)?;
         Ok(format!(
             "logical plan:\n{}\n\nphysical plan:\n{}",
             optimized.display_indent(),
@@ -485,20 +496,12 @@ impl Engine {
     /// Runs `query` and returns its physical plan with each operator's metrics (rows,
     /// time, and the Parquet scans' pruning and filtering counters), as text.
     pub async fn explain_analyze(&self, query: &str) -> Result<String, Vec<Diagnostic>> {
-        let planned = self.plan_over_data(query, now_nanos()).await?;
-        let internal = |e: datafusion::error::DataFusionError| {
-            vec![Diagnostic::internal(e.to_string(), Span::default())]
-        };
-        let state = self.session.state();
-        let physical = state
-            .create_physical_plan(&planned.plan)
-            .await
-            .map_err(internal)?;
-        let task = Arc::new(TaskContext::from(&state));
+        let (_, physical) = self.physical_plan(query).await?;
+        let task = Arc::new(TaskContext::from(&self.session.state()));
         let started = std::time::Instant::now();
         let batches = datafusion::physical_plan::collect(Arc::clone(&physical), task)
             .await
-            .map_err(internal)?;
+            .map_err(internal_error)?;
         let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
         Ok(format!(
             "{rows} rows in {:.1} ms\n\n{}",
@@ -684,6 +687,11 @@ fn runtime_error(e: datafusion::error::DataFusionError) -> Diagnostic {
         E::NotImplemented(m) => Diagnostic::unsupported(m, Span::default()),
         other => Diagnostic::internal(format!("execution: {other}"), Span::default()),
     }
+}
+
+/// A DataFusion error where none is the user's doing: an internal diagnostic.
+fn internal_error(e: datafusion::error::DataFusionError) -> Vec<Diagnostic> {
+    vec![Diagnostic::internal(e.to_string(), Span::default())]
 }
 
 #[cfg(test)]

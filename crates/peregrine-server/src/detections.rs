@@ -24,10 +24,11 @@
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Body, ErrorCode};
+use crate::hunting::{Stopped, run_query};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use kql_engine::{AbortOnDrop, QueryOptions};
+use kql_engine::QueryOptions;
 use peregrine_incidents::rules::{DetectionRule, alerts_from_alert_tables};
 use peregrine_incidents::{Alert, AlertOutcome, IncidentStore, Time};
 use serde_json::{Map, Value, json};
@@ -66,19 +67,23 @@ impl RunReport {
     }
 }
 
+/// A store call on the blocking pool, its errors as the Defender API words them.
 async fn store_call<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
 where
     F: FnOnce(&dyn IncidentStore) -> Result<T, peregrine_incidents::StoreError> + Send + 'static,
     T: Send + 'static,
 {
-    let store = Arc::clone(&state.incidents.store);
-    tokio::task::spawn_blocking(move || f(store.as_ref()))
-        .await
-        .map_err(|e| ApiError::internal(format!("incident store task: {e}")))?
-        .map_err(|e| match e {
-            peregrine_incidents::StoreError::Invalid(m) => ApiError::bad_body(m),
-            other => ApiError::internal(other.to_string()),
-        })
+    crate::incidents::blocking(state, crate::incidents::Flavor::Defender, f).await
+}
+
+/// The tenant's rule `id`, if there is one.
+async fn find_rule(
+    state: &AppState,
+    tenant: &str,
+    id: &str,
+) -> Result<Option<DetectionRule>, ApiError> {
+    let (t, key) = (tenant.to_string(), id.to_string());
+    store_call(state, move |s| s.get_rule(&t, &key)).await
 }
 
 /// Runs `query` for `tenant` over `[from, to)` at `now` on the query runtime, under the
@@ -97,25 +102,18 @@ async fn query_rows(
         now_nanos: Some(now.unix_nanos()),
         max_rows: state.config.max_rows,
     };
-    let text = query.to_string();
-    let mut task = AbortOnDrop(
-        state
-            .queries
-            .spawn(async move { engine.run(&text, &options).await }),
-    );
-    let timeout =
-        Duration::try_from_secs_f64(state.config.query_timeout_secs).unwrap_or(Duration::MAX);
-    let result = match tokio::time::timeout(timeout, &mut task.0).await {
-        Err(_) => return Err("the query exceeded the timeout period".into()),
-        Ok(Err(e)) => return Err(format!("query task: {e}")),
-        Ok(Ok(Err(diagnostics))) => {
+    let started = Arc::new(std::sync::OnceLock::new());
+    let result = match run_query(state, engine, query.to_string(), options, started).await {
+        Err(Stopped::Timeout) => return Err("the query exceeded the timeout period".into()),
+        Err(Stopped::Task(e)) => return Err(format!("query task: {e}")),
+        Ok((Err(diagnostics), _)) => {
             return Err(diagnostics
                 .iter()
                 .map(|d| format!("{}: {}", d.code, d.message))
                 .collect::<Vec<_>>()
                 .join("; "));
         }
-        Ok(Ok(Ok(r))) => r,
+        Ok((Ok(r), _)) => r,
     };
     let columns = result.columns.iter().map(|c| c.name.clone()).collect();
     Ok((columns, kql_engine::format::result_rows_json(&result)))
@@ -503,8 +501,7 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     principal.require(READ)?;
-    let (t, key) = (principal.tenant.clone(), id.clone());
-    let rule = store_call(&state, move |s| s.get_rule(&t, &key))
+    let rule = find_rule(&state, &principal.tenant, &id)
         .await?
         .ok_or_else(|| not_found(&id))?;
     Ok(axum::Json(rule.to_json()).into_response())
@@ -518,11 +515,10 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     principal.require(WRITE)?;
     let rule = rule_body(&state, &body, None)?;
-    let (t, r) = (principal.tenant.clone(), rule.clone());
-    let exists = store_call(&state, move |s| s.get_rule(&t, &r.id))
+    if find_rule(&state, &principal.tenant, &rule.id)
         .await?
-        .is_some();
-    if exists {
+        .is_some()
+    {
         return Err(ApiError::new(
             ErrorCode::InvalidInput,
             format!(
@@ -547,8 +543,7 @@ pub async fn put(
     let rule = rule_body(&state, &body, Some(&id))?;
     let (t, r) = (principal.tenant.clone(), rule.clone());
     let created = store_call(&state, move |s| s.put_rule(&t, &r)).await?;
-    let (t, key) = (principal.tenant.clone(), id.clone());
-    let stored = store_call(&state, move |s| s.get_rule(&t, &key))
+    let stored = find_rule(&state, &principal.tenant, &id)
         .await?
         .ok_or_else(|| not_found(&id))?;
     let status = if created {
@@ -581,8 +576,7 @@ pub async fn run_now(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     principal.require(WRITE)?;
-    let (t, key) = (principal.tenant.clone(), id.clone());
-    let rule = store_call(&state, move |s| s.get_rule(&t, &key))
+    let rule = find_rule(&state, &principal.tenant, &id)
         .await?
         .ok_or_else(|| not_found(&id))?;
     let report = run_rule(&state, &principal.tenant, &rule, Time::now()).await;

@@ -272,7 +272,6 @@ async fn hunt(
         max_rows: max_rows.saturating_add(1),
     };
     let started = Instant::now();
-    let text = query.clone();
     let mut charge = Charge {
         quota: Arc::clone(&state.hunting_time),
         tenant: tenant.clone(),
@@ -280,26 +279,15 @@ async fn hunt(
         used: None,
     };
     let running = Arc::clone(&charge.started);
-    let mut task = AbortOnDrop(state.queries.spawn(async move {
-        let start = *running.get_or_init(Instant::now);
-        let result = engine.run(&text, &options).await;
-        (result, start.elapsed())
-    }));
-    let timeout =
-        Duration::try_from_secs_f64(state.config.query_timeout_secs).unwrap_or(Duration::MAX);
-    let outcome = tokio::time::timeout(timeout, &mut task.0).await;
+    let outcome = run_query(state, engine, query.clone(), options, running).await;
     let elapsed = started.elapsed();
-    let outcome = outcome.map(|joined| {
-        joined.map(|(result, ran)| {
-            charge.used = Some(ran);
-            (result, ran)
-        })
-    });
+    if let Ok((_, ran)) = &outcome {
+        charge.used = Some(*ran);
+    }
     // Charged now, before the answer goes out (the next call sees it).
     drop(charge);
     let (result, ran) = match outcome {
-        Err(_) => {
-            drop(task);
+        Err(Stopped::Timeout) => {
             tracing::info!(
                 tenant = %tenant,
                 elapsed_ms = elapsed.as_millis() as u64,
@@ -310,9 +298,9 @@ async fn hunt(
                 "Query exceeded the timeout period.",
             ));
         }
-        Ok(Err(e)) => return Err(ApiError::internal(format!("query task: {e}"))),
-        Ok(Ok((Err(diagnostics), _))) => return Err(kql_error(&diagnostics, &query)),
-        Ok(Ok((Ok(result), ran))) => (result, ran),
+        Err(Stopped::Task(e)) => return Err(ApiError::internal(format!("query task: {e}"))),
+        Ok((Err(diagnostics), _)) => return Err(kql_error(&diagnostics, &query)),
+        Ok((Ok(result), ran)) => (result, ran),
     };
     let rows = result.row_count();
     let s = &result.stats;
@@ -339,6 +327,38 @@ async fn hunt(
         result,
         elapsed: ran,
     })
+}
+
+/// Why a query on the query runtime gave no answer.
+pub(crate) enum Stopped {
+    /// It ran past the configured timeout and was cancelled.
+    Timeout,
+    /// Its task failed (a panic inside the engine).
+    Task(String),
+}
+
+/// Runs `query` with `engine` on the query runtime under the configured timeout. The query
+/// is cancelled when the timeout passes or when the caller stops waiting; `started` is set
+/// when a query thread takes it up. The engine's answer, and how long it ran.
+pub(crate) async fn run_query(
+    state: &AppState,
+    engine: kql_engine::Engine,
+    query: String,
+    options: QueryOptions,
+    started: Arc<OnceLock<Instant>>,
+) -> Result<(Result<QueryResult, Vec<Diagnostic>>, Duration), Stopped> {
+    let mut task = AbortOnDrop(state.queries.spawn(async move {
+        let start = *started.get_or_init(Instant::now);
+        let result = engine.run(&query, &options).await;
+        (result, start.elapsed())
+    }));
+    let timeout =
+        Duration::try_from_secs_f64(state.config.query_timeout_secs).unwrap_or(Duration::MAX);
+    match tokio::time::timeout(timeout, &mut task.0).await {
+        Err(_) => Err(Stopped::Timeout),
+        Ok(Err(e)) => Err(Stopped::Task(e.to_string())),
+        Ok(Ok(answer)) => Ok(answer),
+    }
 }
 
 /// KQL diagnostics as an API error: the user's mistakes (and unsupported features, and

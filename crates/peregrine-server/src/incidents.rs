@@ -27,7 +27,7 @@
 use crate::AppState;
 use crate::auth::{Principal, base_url};
 use crate::error::{ApiError, Body, ErrorCode};
-use crate::quota::{Quota, Refusal};
+use crate::quota::Quota;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -37,8 +37,7 @@ use peregrine_incidents::{
     CorrelationConfig, Incident, IncidentStore, SqliteStore, StoreError, Time, View, graph, legacy,
 };
 use serde_json::{Map, Value, json};
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const READ: &[&str] = &[
@@ -75,7 +74,7 @@ impl Incidents {
         let store = SqliteStore::open_in(data).map_err(|e| e.to_string())?;
         Ok(Incidents {
             store: Arc::new(store),
-            quota: Arc::new(Windows::new(&[
+            quota: Arc::new(crate::quota::SlidingWindows::new(&[
                 (config.incident_calls_per_minute, Duration::from_secs(60)),
                 (config.incident_calls_per_hour, Duration::from_secs(3600)),
             ])),
@@ -86,63 +85,9 @@ impl Incidents {
     }
 }
 
-/// Several sliding windows at once (50 a minute *and* 1,500 an hour): a call is admitted
-/// only if every window has room, and then counted in all of them (a refused call counts
-/// in none); exact under concurrency (one lock). A limit of 0 is no limit.
-pub struct Windows {
-    windows: Vec<(u32, Duration)>,
-    calls: Mutex<HashMap<String, VecDeque<Instant>>>,
-}
-
-impl Windows {
-    pub fn new(windows: &[(u32, Duration)]) -> Windows {
-        Windows {
-            windows: windows.iter().copied().filter(|(n, _)| *n > 0).collect(),
-            calls: Mutex::new(HashMap::new()),
-        }
-    }
-}
-
-impl Quota for Windows {
-    fn admit(&self, tenant: &str, now: Instant) -> Result<(), Refusal> {
-        let Some(longest) = self.windows.iter().map(|(_, p)| *p).max() else {
-            return Ok(());
-        };
-        let mut calls = self
-            .calls
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let q = calls.entry(tenant.to_string()).or_default();
-        while q
-            .front()
-            .is_some_and(|t| now.saturating_duration_since(*t) >= longest)
-        {
-            q.pop_front();
-        }
-        for &(limit, period) in &self.windows {
-            let in_window: Vec<Instant> = q
-                .iter()
-                .copied()
-                .filter(|t| now.saturating_duration_since(*t) < period)
-                .collect();
-            if in_window.len() >= limit as usize {
-                // The call that frees a place is the `limit`-th most recent one.
-                let freeing = in_window[in_window.len() - limit as usize];
-                return Err(Refusal {
-                    limit,
-                    period,
-                    retry_after: (freeing + period).saturating_duration_since(now),
-                });
-            }
-        }
-        q.push_back(now);
-        Ok(())
-    }
-}
-
 /// Which API a route belongs to: its error codes and quota message.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Flavor {
+pub(crate) enum Flavor {
     Defender,
     Graph,
 }
@@ -214,7 +159,7 @@ fn admit(
 }
 
 /// Runs a store call on the blocking pool.
-async fn blocking<T, F>(state: &AppState, flavor: Flavor, f: F) -> Result<T, ApiError>
+pub(crate) async fn blocking<T, F>(state: &AppState, flavor: Flavor, f: F) -> Result<T, ApiError>
 where
     F: FnOnce(&dyn IncidentStore) -> Result<T, StoreError> + Send + 'static,
     T: Send + 'static,
@@ -672,37 +617,4 @@ pub async fn graph_alert_comment(
     let context =
         format!("https://graph.microsoft.com/v1.0/$metadata#security/alerts_v2('{id}')/comments");
     Ok(axum::Json(comments_json(context, &alert.comments)).into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn minute_and_hour_windows() {
-        let q = Windows::new(&[(2, Duration::from_secs(60)), (3, Duration::from_secs(3600))]);
-        let t0 = Instant::now();
-        let at = |s: u64| t0 + Duration::from_secs(s);
-        assert!(q.admit("a", at(0)).is_ok());
-        assert!(q.admit("a", at(1)).is_ok());
-        let r = q.admit("a", at(2)).err();
-        assert_eq!(
-            r.as_ref().map(|r| (r.limit, r.retry_after_secs())),
-            Some((2, 58))
-        );
-        assert!(q.admit("b", at(2)).is_ok(), "per tenant");
-        assert!(
-            q.admit("a", at(61)).is_ok(),
-            "the minute slid; third call of the hour"
-        );
-        let r = q.admit("a", at(130)).err();
-        assert_eq!(
-            r.as_ref().map(|r| (r.limit, r.retry_after_secs())),
-            Some((3, 3470)),
-            "the hour is full; the first call frees a place at 3600 s"
-        );
-        assert!(q.admit("a", at(3600)).is_ok());
-        let off = Windows::new(&[(0, Duration::from_secs(60))]);
-        assert!((0..1000).all(|_| off.admit("a", t0).is_ok()));
-    }
 }

@@ -78,7 +78,7 @@ impl AppState {
         let external = external::External::from_config(&config)?.map(Arc::new);
         let hunting_quota: Arc<dyn quota::Quota> = match config.hunting_calls_per_minute {
             0 => Arc::new(quota::Unlimited),
-            n => Arc::new(quota::SlidingWindow::new(n, Duration::from_secs(60))),
+            n => Arc::new(quota::SlidingWindows::one(n, Duration::from_secs(60))),
         };
         let secs = |s: f64| Duration::try_from_secs_f64(s).unwrap_or(Duration::ZERO);
         let hunting_time: Arc<dyn quota::TimeQuota> = Arc::new(quota::ExecutionBudget::new(vec![

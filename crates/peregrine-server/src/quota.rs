@@ -1,5 +1,5 @@
 //! Per-tenant quotas of advanced hunting behind traits, so a shared store can replace the
-//! in-process ones: calls per period ([`Quota`], [`SlidingWindow`]) and measured execution
+//! in-process ones: calls per period ([`Quota`], [`SlidingWindows`]) and measured execution
 //! time per rolling period ([`TimeQuota`], [`ExecutionBudget`]).
 //!
 //! The documentation states both per tenant ("The number of executions is limited per
@@ -49,29 +49,33 @@ pub trait Quota: Send + Sync {
     fn admit(&self, tenant: &str, now: Instant) -> Result<(), Refusal>;
 }
 
-/// At most `limit` calls per tenant in any sliding `period`, exact under concurrency (one
-/// lock around check-and-count).
-pub struct SlidingWindow {
-    limit: u32,
-    period: Duration,
+/// Several sliding windows at once (50 a minute *and* 1,500 an hour): a call is admitted
+/// only if every window has room, and then counted in all of them (a refused call counts
+/// in none); exact under concurrency (one lock). A limit of 0 is no limit.
+pub struct SlidingWindows {
+    windows: Vec<(u32, Duration)>,
     calls: Mutex<HashMap<String, VecDeque<Instant>>>,
 }
 
-impl SlidingWindow {
-    pub fn new(limit: u32, period: Duration) -> Self {
-        SlidingWindow {
-            limit,
-            period,
+impl SlidingWindows {
+    pub fn new(windows: &[(u32, Duration)]) -> SlidingWindows {
+        SlidingWindows {
+            windows: windows.iter().copied().filter(|(n, _)| *n > 0).collect(),
             calls: Mutex::new(HashMap::new()),
         }
     }
+
+    /// At most `limit` calls per tenant in any sliding `period`.
+    pub fn one(limit: u32, period: Duration) -> SlidingWindows {
+        SlidingWindows::new(&[(limit, period)])
+    }
 }
 
-impl Quota for SlidingWindow {
+impl Quota for SlidingWindows {
     fn admit(&self, tenant: &str, now: Instant) -> Result<(), Refusal> {
-        if self.limit == 0 {
+        let Some(longest) = self.windows.iter().map(|(_, p)| *p).max() else {
             return Ok(());
-        }
+        };
         let mut calls = self
             .calls
             .lock()
@@ -79,20 +83,28 @@ impl Quota for SlidingWindow {
         let q = calls.entry(tenant.to_string()).or_default();
         while q
             .front()
-            .is_some_and(|t| now.saturating_duration_since(*t) >= self.period)
+            .is_some_and(|t| now.saturating_duration_since(*t) >= longest)
         {
             q.pop_front();
         }
-        if q.len() < self.limit as usize {
-            q.push_back(now);
-            return Ok(());
+        for &(limit, period) in &self.windows {
+            let in_window: Vec<Instant> = q
+                .iter()
+                .copied()
+                .filter(|t| now.saturating_duration_since(*t) < period)
+                .collect();
+            if in_window.len() >= limit as usize {
+                // The call that frees a place is the `limit`-th most recent one.
+                let freeing = in_window[in_window.len() - limit as usize];
+                return Err(Refusal {
+                    limit,
+                    period,
+                    retry_after: (freeing + period).saturating_duration_since(now),
+                });
+            }
         }
-        let oldest = q.front().copied().unwrap_or(now);
-        Err(Refusal {
-            limit: self.limit,
-            period: self.period,
-            retry_after: (oldest + self.period).saturating_duration_since(now),
-        })
+        q.push_back(now);
+        Ok(())
     }
 }
 
@@ -295,8 +307,37 @@ mod tests {
     use std::sync::Arc;
 
     #[test]
+    fn minute_and_hour_windows() {
+        let q =
+            SlidingWindows::new(&[(2, Duration::from_secs(60)), (3, Duration::from_secs(3600))]);
+        let t0 = Instant::now();
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        assert!(q.admit("a", at(0)).is_ok());
+        assert!(q.admit("a", at(1)).is_ok());
+        let r = q.admit("a", at(2)).err();
+        assert_eq!(
+            r.as_ref().map(|r| (r.limit, r.retry_after_secs())),
+            Some((2, 58))
+        );
+        assert!(q.admit("b", at(2)).is_ok(), "per tenant");
+        assert!(
+            q.admit("a", at(61)).is_ok(),
+            "the minute slid; third call of the hour"
+        );
+        let r = q.admit("a", at(130)).err();
+        assert_eq!(
+            r.as_ref().map(|r| (r.limit, r.retry_after_secs())),
+            Some((3, 3470)),
+            "the hour is full; the first call frees a place at 3600 s"
+        );
+        assert!(q.admit("a", at(3600)).is_ok());
+        let off = SlidingWindows::new(&[(0, Duration::from_secs(60))]);
+        assert!((0..1000).all(|_| off.admit("a", t0).is_ok()));
+    }
+
+    #[test]
     fn window_slides_per_tenant() {
-        let q = SlidingWindow::new(2, Duration::from_secs(60));
+        let q = SlidingWindows::one(2, Duration::from_secs(60));
         let t0 = Instant::now();
         assert!(q.admit("a", t0).is_ok());
         assert!(q.admit("a", t0 + Duration::from_secs(10)).is_ok());
@@ -408,7 +449,7 @@ mod tests {
 
     #[test]
     fn exact_under_concurrency() {
-        let q = Arc::new(SlidingWindow::new(15, Duration::from_secs(60)));
+        let q = Arc::new(SlidingWindows::one(15, Duration::from_secs(60)));
         let now = Instant::now();
         let admitted: usize = (0..50)
             .map(|_| {

@@ -695,6 +695,23 @@ async fn row_cap_and_query_size() {
     assert_envelope(&r, 400, "BadRequest");
 }
 
+/// `n` DeviceProcessEvents of `tenant`, `hours` ago: 97 file names on 13 devices, a
+/// command line each.
+fn ingest_events(app: &TestApp, tenant: &str, n: usize, hours: i64) {
+    let ts = hours_ago(hours);
+    let records: Vec<(usize, Value)> = (0..n)
+        .map(|i| {
+            (
+                i + 1,
+                json!({"Timestamp": ts, "FileName": format!("f{}.exe", i % 97), "DeviceName": format!("d{}", i % 13), "ReportId": i, "ProcessCommandLine": format!("cmd /c echo {i}")}),
+            )
+        })
+        .collect();
+    app.store
+        .ingest(tenant, "DeviceProcessEvents", &records)
+        .unwrap();
+}
+
 #[tokio::test]
 async fn query_timeout_cancels_and_server_keeps_serving() {
     let app = app_with(ServerConfig {
@@ -703,18 +720,7 @@ async fn query_timeout_cancels_and_server_keeps_serving() {
         ..test_config()
     });
     // 40,000 events: the scan yields between its batches, where a cancelled query stops.
-    let ts = hours_ago(3);
-    let records: Vec<(usize, Value)> = (0..40_000)
-        .map(|i| {
-            (
-                i + 1,
-                json!({"Timestamp": ts, "FileName": format!("f{}.exe", i % 97), "DeviceName": format!("d{}", i % 13), "ReportId": i}),
-            )
-        })
-        .collect();
-    app.store
-        .ingest("bulk", "DeviceProcessEvents", &records)
-        .unwrap();
+    ingest_events(&app, "bulk", 40_000, 3);
     let token = app.token_with("bulk", &["AdvancedHunting.Read.All"]).await;
     let heavy = std::env::var("PEREGRINE_TEST_HEAVY").unwrap_or_else(|_| {
         "DeviceProcessEvents | extend y = range(1, 300, 1) | mv-expand y | extend s = strcat(FileName, tostring(y), DeviceName) | summarize dcount(s)".into()
@@ -903,18 +909,7 @@ async fn a_timed_out_query_is_charged_too() {
         query_threads: 1,
         ..test_config()
     });
-    let ts = hours_ago(3);
-    let records: Vec<(usize, Value)> = (0..20_000)
-        .map(|i| {
-            (
-                i + 1,
-                json!({"Timestamp": ts, "FileName": format!("f{}.exe", i % 97), "DeviceName": format!("d{}", i % 13), "ReportId": i}),
-            )
-        })
-        .collect();
-    app.store
-        .ingest("bulk", "DeviceProcessEvents", &records)
-        .unwrap();
+    ingest_events(&app, "bulk", 20_000, 3);
     let token = app.token_with("bulk", &["AdvancedHunting.Read.All"]).await;
     let heavy = "DeviceProcessEvents | extend y = range(1, 300, 1) | mv-expand y | extend s = strcat(FileName, tostring(y), DeviceName) | summarize dcount(s)";
     let r = app.hunt(&token, heavy).await;
@@ -984,19 +979,8 @@ async fn every_query_is_charged_as_measured() {
 #[tokio::test]
 async fn stats_are_measured() {
     let app = app();
-    let ts = hours_ago(2);
     for (tenant, n) in [("small", 2_000usize), ("big", 20_000)] {
-        let records: Vec<(usize, Value)> = (0..n)
-            .map(|i| {
-                (
-                    i + 1,
-                    json!({"Timestamp": ts, "FileName": format!("f{}.exe", i % 97), "DeviceName": format!("d{}", i % 13), "ReportId": i, "ProcessCommandLine": format!("cmd /c echo {i}")}),
-                )
-            })
-            .collect();
-        app.store
-            .ingest(tenant, "DeviceProcessEvents", &records)
-            .unwrap();
+        ingest_events(&app, tenant, n, 2);
     }
     let mut seen = Vec::new();
     for (tenant, n) in [("small", 2_000u64), ("big", 20_000)] {

@@ -259,6 +259,19 @@ fn demo_then_query_from_the_readme() {
         .collect();
     assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
     assert!(counts[4] > 100, "{counts:?}");
+    // `--analyze` runs the query and shows the executed plan with its metrics.
+    let out = peregrine()
+        .args(["query", "--analyze", "--data"])
+        .arg(&data)
+        .arg("DeviceProcessEvents | where FileName =~ 'cmd.exe' | summarize count() by DeviceName")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains(" rows in "), "{text}");
+    assert!(text.contains("DataSourceExec"), "{text}");
+    assert!(text.contains("output_rows="), "{text}");
+    assert!(text.contains("row_groups_pruned_statistics"), "{text}");
     // Every story table has rows, and the phishing victim's process tree is there.
     assert!(count(&data, "EmailEvents | where ThreatTypes has 'Phish' | count") > 0);
     assert!(
